@@ -1,0 +1,33 @@
+"""One bearer auth for the whole API: Linli access tokens, checked against the live session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from backend.accounts.selectors import session_from_access_token
+from backend.core.errors import InvalidToken
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        session = session_from_access_token(token)
+        if session is None:
+            raise InvalidToken()
+        request.user = session.user
+        request.auth_session = session  # type: ignore[attr-defined]
+        return session.user
+
+
+bearer = BearerAuth()
+
+
+def optional_user(request: HttpRequest) -> Any:
+    """The signed-in user for endpoints the public may call too (``auth=None``), else ``None``."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    session = session_from_access_token(header[7:].strip())
+    return session.user if session else None

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from backend.accounts import firebase
+from backend.accounts.errors import (
+    AccountDisabled,
+    DevLoginDisabled,
+    InvalidIdToken,
+    InvalidPhone,
+    InvalidRefreshToken,
+    PhoneSignInRequired,
+    RefreshTokenReused,
+)
+from backend.accounts.models import ROLE_SCOPES, AuthSession, Grant, RefreshToken, User
+from backend.accounts.tokens import access_token_issue
+from backend.core.audit import audit_record
+from backend.core.context import current_meta
+from backend.core.errors import ValidationFailed
+from backend.core.i18n import T
+from backend.core.validators import normalize_mainland_mobile
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+    session: AuthSession
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _normalize_phone(phone: str) -> str:
+    try:
+        return normalize_mainland_mobile(phone)
+    except ValueError as exc:
+        raise InvalidPhone(errors=[{"field": "phone", "code": "invalid_phone"}]) from exc
+
+
+def user_get_or_create(*, phone: str, firebase_uid: str | None = None) -> User:
+    phone = _normalize_phone(phone)
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(phone=phone)
+        if firebase_uid and user.firebase_uid != firebase_uid:
+            user.firebase_uid = firebase_uid
+            user.save(update_fields=["firebase_uid"])
+        if created:
+            audit_record(actor=user, action="user.created", target=user)
+    return user
+
+
+def _session_start(*, user: User, method: str) -> TokenPair:
+    if not user.is_active:
+        raise AccountDisabled()
+    meta = current_meta()
+    with transaction.atomic():
+        session = AuthSession.objects.create(
+            user=user, method=method, ip=meta.ip, user_agent=meta.user_agent[:300]
+        )
+        refresh = _refresh_token_create(session=session)
+        audit_record(actor=user, action="auth.signed_in", target=session, data={"method": method})
+    access, ttl = access_token_issue(user_id=user.pk, session_id=session.pk)
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl, user=user, session=session)
+
+
+def _refresh_token_create(*, session: AuthSession) -> str:
+    token = secrets.token_urlsafe(32)
+    RefreshToken.objects.create(
+        session=session,
+        token_hash=_hash(token),
+        expires_at=timezone.now() + timedelta(seconds=settings.LINLI_REFRESH_TOKEN_TTL),
+    )
+    return token
+
+
+def signin_firebase(*, id_token: str) -> TokenPair:
+    """Exchange a Firebase phone-number ID token for Linli's tokens."""
+    try:
+        claims = firebase.verify_id_token(id_token)
+    except firebase.FirebaseTokenError as exc:
+        raise InvalidIdToken() from exc
+    provider = (claims.get("firebase") or {}).get("sign_in_provider")
+    phone = claims.get("phone_number")
+    if provider != "phone" or not phone:
+        raise PhoneSignInRequired()
+    user = user_get_or_create(phone=phone, firebase_uid=claims.get("uid") or claims.get("sub"))
+    return _session_start(user=user, method="firebase")
+
+
+def signin_dev(*, phone: str) -> TokenPair:
+    """Sign in by phone number alone: development only, refused when ``LINLI_ENV=prod``."""
+    if not settings.LINLI_DEV_LOGIN:
+        raise DevLoginDisabled()
+    user = user_get_or_create(phone=phone)
+    return _session_start(user=user, method="dev")
+
+
+def session_refresh(*, refresh_token: str) -> TokenPair:
+    """Rotate: the presented refresh token is spent and a new one issued in the same session.
+
+    A spent token presented again means it leaked or a client misbehaves: the whole session
+    ends (refresh-token reuse detection).
+    """
+    now = timezone.now()
+    row = (
+        RefreshToken.objects.select_related("session", "session__user")
+        .filter(token_hash=_hash(refresh_token or ""))
+        .first()
+    )
+    if row is None or row.session.revoked_at is not None:
+        raise InvalidRefreshToken()
+    session = row.session
+    if row.used_at is not None:
+        _session_revoke(session=session, reason="refresh_token_reused")
+        raise RefreshTokenReused()
+    if row.expires_at <= now:
+        raise InvalidRefreshToken()
+    if not session.user.is_active:
+        raise AccountDisabled()
+    with transaction.atomic():
+        spent = RefreshToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now)
+        if not spent:
+            # Another request spent it between our read and this update: treat as reuse.
+            raise RefreshTokenReused()
+        new_refresh = _refresh_token_create(session=session)
+    access, ttl = access_token_issue(user_id=session.user_id, session_id=session.pk)
+    return TokenPair(
+        access_token=access, refresh_token=new_refresh, expires_in=ttl, user=session.user, session=session
+    )
+
+
+def _session_revoke(*, session: AuthSession, reason: str) -> None:
+    with transaction.atomic():
+        AuthSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        audit_record(actor=session.user, action="auth.session_revoked", target=session, reason=reason)
+
+
+def session_logout(*, session: AuthSession) -> None:
+    _session_revoke(session=session, reason="logout")
+
+
+def grant_role(*, user: User, role: str, scope_type: str = "", scope_id: str = "", by: User | None = None) -> Grant:
+    if scope_type not in ROLE_SCOPES.get(role, set()):
+        raise ValidationFailed(
+            T("该角色不能使用此范围。", "This role cannot take that scope."),
+            errors=[{"field": "scope_type", "code": "invalid_scope"}],
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                grant = Grant.objects.create(
+                    user=user, role=role, scope_type=scope_type, scope_id=str(scope_id), granted_by=by
+                )
+        except IntegrityError:
+            return Grant.objects.get(user=user, role=role, scope_type=scope_type, scope_id=str(scope_id))
+        audit_record(
+            actor=by, action="grant.created", target=grant, data={"user": user.pk, "role": role, "scope": scope_id}
+        )
+    return grant
+
+
+def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="grant.revoked",
+            target=grant,
+            data={"user": grant.user_id, "role": grant.role, "scope_type": grant.scope_type, "scope": grant.scope_id},
+        )
+        grant.delete()

@@ -1,0 +1,72 @@
+"""Short-lived signed access tokens: ``v1.<payload>.<mac>``, both parts unpadded base64url.
+
+The payload names the user and the sign-in session, so a logout ends the access token at once
+(the session is looked up on every authenticated request). Only characters valid in an HTTP
+token appear, so the same string can travel as a websocket subprotocol.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+
+PREFIX = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: int
+    session_id: int
+    expires_at: int
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"linli access token\x00" + secret.encode()).digest()
+
+
+def _mac(message: bytes) -> bytes:
+    return hmac.new(_key(settings.SECRET_KEY), message, hashlib.sha256).digest()
+
+
+def access_token_issue(*, user_id: int, session_id: int, ttl: int | None = None) -> tuple[str, int]:
+    ttl = settings.LINLI_ACCESS_TOKEN_TTL if ttl is None else ttl
+    expires_at = int(time.time()) + ttl
+    payload = _b64(json.dumps({"u": user_id, "s": session_id, "e": expires_at}, separators=(",", ":")).encode())
+    signed = f"{PREFIX}.{payload}"
+    return f"{signed}.{_b64(_mac(signed.encode()))}", ttl
+
+
+def access_token_decode(token: str, *, now: float | None = None) -> AccessClaims | None:
+    """The claims of a genuine, unexpired token; ``None`` for anything else."""
+    if not token or len(token) > 512:
+        return None
+    parts = token.split(".")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        return None
+    try:
+        mac = _unb64(parts[2])
+        if not hmac.compare_digest(mac, _mac(f"{parts[0]}.{parts[1]}".encode())):
+            return None
+        data = json.loads(_unb64(parts[1]))
+        claims = AccessClaims(user_id=int(data["u"]), session_id=int(data["s"]), expires_at=int(data["e"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if claims.expires_at <= (time.time() if now is None else now):
+        return None
+    return claims

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RiversConfig(AppConfig):
+    name = "backend.rivers"
+    label = "rivers"

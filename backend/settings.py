@@ -1,0 +1,256 @@
+"""Linli settings: one module, driven by the environment.
+
+The embedded default (no environment at all) runs on SQLite under ``var/`` in WAL mode, the
+in-memory channel layer, the local-memory cache and local media; ``DATABASE_URL`` and
+``REDIS_URL`` switch to PostgreSQL and Redis. ``LINLI_ENV=prod`` refuses to start without the
+secrets production needs. See ``.env.example`` for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+LINLI_ENV = env("LINLI_ENV", "dev")
+if LINLI_ENV not in {"dev", "prod"}:
+    raise ImproperlyConfigured(f"LINLI_ENV must be 'dev' or 'prod', not {LINLI_ENV!r}.")
+IS_PROD = LINLI_ENV == "prod"
+
+if IS_PROD:
+    _missing = [
+        name
+        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_PUBLIC_HOST")
+        if not env(name)
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            "LINLI_ENV=prod needs these environment variables, which are not set: "
+            + ", ".join(_missing)
+            + ". See .env.example."
+        )
+    if len(env("SECRET_KEY")) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long in production.")
+
+# A fixed development key: only ever used with LINLI_ENV=dev (prod refuses to start without one).
+SECRET_KEY = env("SECRET_KEY") or "linli-dev-only-secret-key-not-for-production-0123456789abcdefghij"
+DEBUG = env_bool("DEBUG", default=not IS_PROD)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PROD else "127.0.0.1,localhost,testserver,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# Origins allowed to open websockets from a browser; connections without an Origin header (the
+# mini-program's wx.connectSocket) are admitted and authenticated by token alone.
+LINLI_WS_ALLOWED_ORIGINS = env_list("LINLI_WS_ALLOWED_ORIGINS")
+LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST", "127.0.0.1:8000")
+LINLI_PUBLIC_SCHEME = env("LINLI_PUBLIC_SCHEME", "https" if IS_PROD else "http")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "backend.core",
+    "backend.accounts",
+    "backend.divisions",
+    "backend.notifications",
+    "backend.filings",
+    "backend.volunteers",
+    "backend.credentials",
+    "backend.checkin",
+    "backend.rivers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.core.middleware.request_context",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.middleware.api_error_body",
+    "backend.core.middleware.idempotency",
+]
+
+ROOT_URLCONF = "backend.urls"
+ASGI_APPLICATION = "backend.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "backend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "linli.sqlite3",
+        }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue (BEGIN IMMEDIATE + busy timeout) instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # Tests use a file (not :memory:) so concurrent-writer tests see real SQLite locking; the pid
+    # keeps parallel runs apart.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("LINLI_TEST_SQLITE") or str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- cache and channel layer --------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL")
+LINLI_REDIS_PREFIX = env("LINLI_REDIS_PREFIX", "linli")
+TESTING = "pytest" in sys.modules
+if TESTING:
+    # Parallel test runs against one Redis must not hear each other's groups and cache keys.
+    LINLI_REDIS_PREFIX = f"{LINLI_REDIS_PREFIX}-test-{os.getpid()}"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": LINLI_REDIS_PREFIX,
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": f"{LINLI_REDIS_PREFIX}:asgi",
+                "capacity": 1000,
+                "expiry": 60,
+                # Longer than daphne's websocket timeout (86400 s).
+                "group_expiry": 90000,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+
+# --- background tasks ---------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if env("LINLI_TASKS", "database" if IS_PROD else "immediate") == "database"
+        else "django_tasks.backends.immediate.ImmediateBackend",
+    }
+}
+
+# --- auth ----------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LINLI_ACCESS_TOKEN_TTL = int(env("LINLI_ACCESS_TOKEN_TTL", "900"))
+LINLI_REFRESH_TOKEN_TTL = int(env("LINLI_REFRESH_TOKEN_TTL", str(30 * 24 * 3600)))
+LINLI_DEV_LOGIN = not IS_PROD
+FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", "demo-linli")
+FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account JSON file
+LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
+# Number of trusted reverse proxies in front of daphne (their X-Forwarded-For entries are honoured).
+NINJA_NUM_PROXIES = int(env("LINLI_NUM_PROXIES", "0"))
+
+# --- data protection -----------------------------------------------------------------------------
+LINLI_DATA_KEY = env("LINLI_DATA_KEY")
+LINLI_DATA_KEYS_OLD = env_list("LINLI_DATA_KEYS_OLD")
+LINLI_INDEX_KEY = env("LINLI_INDEX_KEY")
+
+# --- i18n ----------------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and media ----------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("LINLI_STATIC_ROOT") or VAR_DIR / "static")
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("LINLI_MEDIA_ROOT") or VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PROD
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# --- security (production) -----------------------------------------------------------------------
+if IS_PROD:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/(health|ping)$"]
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO" if IS_PROD else "WARNING")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
