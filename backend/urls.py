@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("", include("backend.pages")),
+    path("", include("backend.credentials.urls")),
+    path("", include("backend.checkin.urls")),
 ]
 
 if not settings.IS_PROD:
