@@ -58,6 +58,7 @@ check-deploy: install
 	LINLI_ENV=prod SECRET_KEY=check-deploy-$$(head -c 48 /dev/urandom | base64 | tr -dc a-zA-Z0-9) \
 	ALLOWED_HOSTS=linli.example.cn DATABASE_URL=sqlite:///var/check.sqlite3 \
 	LINLI_DATA_KEY=$$($(PY) -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
+	LINLI_INDEX_KEY=$$($(PY) -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
 	LINLI_PUBLIC_HOST=linli.example.cn $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: install-dev

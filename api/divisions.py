@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from api.schemas import ERRORS
@@ -50,4 +50,4 @@ def community_create(request, street_code: str, payload: CommunityIn):
     division = services.community_create(
         street_code=street_code, code=payload.code, name=payload.name, actor=request.auth
     )
-    return 201, division_out(division)
+    return Status(201, division_out(division))

@@ -50,6 +50,9 @@ _MESSAGES = {
 }
 
 
+_INVALID_BODY = T("请求体无法解析。", "The request body cannot be parsed.")
+
+
 def render(api: NinjaAPI, request: HttpRequest, error: DomainError, **headers: str) -> HttpResponse:
     response = api.create_response(request, error.body(request_lang(request)), status=error.status)
     for name, value in headers.items():
@@ -102,6 +105,8 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if exc.status_code == 400 and "parse" in str(exc).lower():
+            return render(api, request, DomainError(_INVALID_BODY, code="invalid_json"))
         cls = STATUS_ERRORS.get(exc.status_code, DomainError)
         return render(api, request, cls())
 

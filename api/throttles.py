@@ -8,12 +8,19 @@ from backend.core.context import client_ip
 
 
 class ClientIpThrottle(SimpleRateThrottle):
-    """Rate limit per client address (honouring ``LINLI_NUM_PROXIES`` trusted proxies),
-    whether or not the caller is signed in."""
+    """Rate limit per client address (honouring ``LINLI_NUM_PROXIES`` trusted proxies), whether
+    or not the caller is signed in. The rate is read from the named setting on every request, so
+    it can be changed without rebuilding the API."""
 
-    def __init__(self, rate: str, scope: str) -> None:
+    def __init__(self, *, setting: str, scope: str) -> None:
+        self.setting = setting
         self.scope_name = scope
-        super().__init__(rate)
+        super().__init__(getattr(settings, setting))
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = getattr(settings, self.setting)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
 
     def get_ident(self, request: HttpRequest) -> str | None:
         return client_ip(request.META, settings.NINJA_NUM_PROXIES)
@@ -23,4 +30,4 @@ class ClientIpThrottle(SimpleRateThrottle):
 
 
 def signin_throttle() -> ClientIpThrottle:
-    return ClientIpThrottle(settings.LINLI_SIGNIN_RATE, "signin")
+    return ClientIpThrottle(setting="LINLI_SIGNIN_RATE", scope="signin")

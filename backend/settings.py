@@ -43,7 +43,7 @@ IS_PROD = LINLI_ENV == "prod"
 if IS_PROD:
     _missing = [
         name
-        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_PUBLIC_HOST")
+        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_INDEX_KEY", "LINLI_PUBLIC_HOST")
         if not env(name)
     ]
     if _missing:
