@@ -61,3 +61,51 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key")]
+
+
+class SigningKey(models.Model):
+    """An Ed25519 key that signs compact tokens (``backend.core.signed_tokens``) for one purpose.
+
+    The private key is sealed at rest (``backend.core.crypto.seal``), or kept out of the database
+    entirely in ``LINLI_SIGNING_KEY_FILE`` (then ``private_key_sealed`` is empty). One key per
+    purpose is active and signs; rotation retires it (it still verifies, so printed badges keep
+    working until their tokens expire); revocation stops it verifying. ``backend.core.keys`` is the
+    only code that reads or writes this table.
+    """
+
+    class Purpose(models.TextChoices):
+        CREDENTIAL = "credential", "从业人员证件"
+        PASS = "pass", "活动凭证"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "使用中"
+        RETIRED = "retired", "已轮换"
+        REVOKED = "revoked", "已吊销"
+
+    kid = models.PositiveIntegerField(unique=True)  # the 2-byte key id written into every token
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    public_key = models.CharField(max_length=64)  # urlsafe base64 (unpadded) of the raw 32 bytes
+    private_key_sealed = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    # The latest expiry day of any token this key signed, and whether it signed one without expiry:
+    # a retired key is published (JWKS) as long as a token it signed may still be valid.
+    last_expiry = models.DateField(null=True, blank=True)
+    signed_unexpiring = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purpose"],
+                condition=models.Q(status="active"),
+                name="signingkey_one_active_per_purpose",
+            ),
+            models.CheckConstraint(condition=models.Q(kid__lte=0xFFFF), name="signingkey_kid_2_bytes"),
+        ]
+        ordering = ["kid"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} key {self.kid} ({self.status})"
