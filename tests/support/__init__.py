@@ -1,0 +1,1 @@
+"""Test-support helpers (Firebase Auth emulator, …) shared by the Linli test suite."""
