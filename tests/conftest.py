@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import ApiClient
+from tests.support.firebase_emulator import firebase_auth_emulator  # noqa: F401 - session fixture
 
 
 @pytest.fixture(autouse=True)

@@ -48,5 +48,7 @@ def seed(stdout) -> None:
         demo_user(role)
     admin = demo_user("platform_admin")
     grant_role(user=admin, role=Role.PLATFORM_ADMIN)
-    grant_role(user=demo_user("reviewer"), role=Role.REVIEWER, scope_type=ScopeType.DIVISION, scope_id=DEMO_STREET)
+    grant_role(
+        user=demo_user("reviewer"), role=Role.REVIEWER, scope_type=ScopeType.DIVISION, scope_id=DEMO_STREET
+    )
     stdout.write(f"accounts: {len(DEMO_PHONES)} demo users")

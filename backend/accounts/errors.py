@@ -14,7 +14,9 @@ class PhoneSignInRequired(InvalidToken):
 
 class InvalidRefreshToken(InvalidToken):
     code = "invalid_refresh_token"
-    message = T("刷新凭证无效或已过期，请重新登录。", "The refresh token is invalid or has expired. Sign in again.")
+    message = T(
+        "刷新凭证无效或已过期，请重新登录。", "The refresh token is invalid or has expired. Sign in again."
+    )
 
 
 class RefreshTokenReused(InvalidToken):

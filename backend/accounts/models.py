@@ -38,7 +38,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "phone"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
     def __str__(self) -> str:
         return self.display_name or self.phone
@@ -105,6 +105,9 @@ class AuthSession(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"session {self.pk} of user {self.user_id} ({self.method})"
+
 
 class RefreshToken(models.Model):
     """Opaque refresh tokens, stored as SHA-256; each is used once and replaced (rotation)."""
@@ -114,3 +117,6 @@ class RefreshToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token {self.pk} of session {self.session_id}"

@@ -27,10 +27,14 @@ def user_grants(user: User) -> list[Grant]:
 
 
 def user_is_platform_admin(user: User) -> bool:
-    return bool(user and user.is_authenticated) and any(g.role == Role.PLATFORM_ADMIN for g in user_grants(user))
+    return bool(user and user.is_authenticated) and any(
+        g.role == Role.PLATFORM_ADMIN for g in user_grants(user)
+    )
 
 
-def user_has_role(user: User, role: str, *, scope_type: str | None = None, scope_id: str | int | None = None) -> bool:
+def user_has_role(
+    user: User, role: str, *, scope_type: str | None = None, scope_id: str | int | None = None
+) -> bool:
     if not (user and user.is_authenticated):
         return False
     for grant in user_grants(user):
@@ -57,4 +61,6 @@ def division_within(code: str, ancestor: str) -> bool:
 
 def user_reviews_division(user: User, division_code: str) -> bool:
     """A reviewer of a division reviews it and everything below it."""
-    return any(division_within(division_code, scope) for scope in user_scope_ids(user, Role.REVIEWER, "division"))
+    return any(
+        division_within(division_code, scope) for scope in user_scope_ids(user, Role.REVIEWER, "division")
+    )

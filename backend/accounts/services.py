@@ -150,7 +150,9 @@ def session_logout(*, session: AuthSession) -> None:
     _session_revoke(session=session, reason="logout")
 
 
-def grant_role(*, user: User, role: str, scope_type: str = "", scope_id: str = "", by: User | None = None) -> Grant:
+def grant_role(
+    *, user: User, role: str, scope_type: str = "", scope_id: str = "", by: User | None = None
+) -> Grant:
     if scope_type not in ROLE_SCOPES.get(role, set()):
         raise ValidationFailed(
             T("该角色不能使用此范围。", "This role cannot take that scope."),
@@ -165,7 +167,10 @@ def grant_role(*, user: User, role: str, scope_type: str = "", scope_id: str = "
         except IntegrityError:
             return Grant.objects.get(user=user, role=role, scope_type=scope_type, scope_id=str(scope_id))
         audit_record(
-            actor=by, action="grant.created", target=grant, data={"user": user.pk, "role": role, "scope": scope_id}
+            actor=by,
+            action="grant.created",
+            target=grant,
+            data={"user": user.pk, "role": role, "scope": scope_id},
         )
     return grant
 
@@ -176,6 +181,11 @@ def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
             actor=by,
             action="grant.revoked",
             target=grant,
-            data={"user": grant.user_id, "role": grant.role, "scope_type": grant.scope_type, "scope": grant.scope_id},
+            data={
+                "user": grant.user_id,
+                "role": grant.role,
+                "scope_type": grant.scope_type,
+                "scope": grant.scope_id,
+            },
         )
         grant.delete()

@@ -47,7 +47,9 @@ def _mac(message: bytes) -> bytes:
 def access_token_issue(*, user_id: int, session_id: int, ttl: int | None = None) -> tuple[str, int]:
     ttl = settings.LINLI_ACCESS_TOKEN_TTL if ttl is None else ttl
     expires_at = int(time.time()) + ttl
-    payload = _b64(json.dumps({"u": user_id, "s": session_id, "e": expires_at}, separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps({"u": user_id, "s": session_id, "e": expires_at}, separators=(",", ":")).encode()
+    )
     signed = f"{PREFIX}.{payload}"
     return f"{signed}.{_b64(_mac(signed.encode()))}", ttl
 

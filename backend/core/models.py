@@ -62,6 +62,9 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key")]
 
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.key} ({self.state})"
+
 
 class SigningKey(models.Model):
     """An Ed25519 key that signs compact tokens (``backend.core.signed_tokens``) for one purpose.

@@ -80,11 +80,15 @@ def test_reusing_a_spent_refresh_token_ends_the_session():
     first = dev_login().json()
     second = ApiClient().post("/auth/refresh", {"refresh_token": first["refresh_token"]}).json()
     assert_error(
-        ApiClient().post("/auth/refresh", {"refresh_token": first["refresh_token"]}), 401, "refresh_token_reused"
+        ApiClient().post("/auth/refresh", {"refresh_token": first["refresh_token"]}),
+        401,
+        "refresh_token_reused",
     )
     # The thief's replay ends the whole session: the legitimate new tokens stop working too.
     assert_error(
-        ApiClient().post("/auth/refresh", {"refresh_token": second["refresh_token"]}), 401, "invalid_refresh_token"
+        ApiClient().post("/auth/refresh", {"refresh_token": second["refresh_token"]}),
+        401,
+        "invalid_refresh_token",
     )
     assert_error(ApiClient().get("/me", headers=bearer(second["access_token"])), 401, "invalid_token")
 
@@ -99,7 +103,9 @@ def test_logout_revokes_access_and_refresh_tokens():
     assert response.status_code == 200
     assert_error(ApiClient().get("/me", headers=bearer(tokens["access_token"])), 401, "invalid_token")
     assert_error(
-        ApiClient().post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}), 401, "invalid_refresh_token"
+        ApiClient().post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}),
+        401,
+        "invalid_refresh_token",
     )
 
 
@@ -131,6 +137,9 @@ def test_sign_in_is_throttled_per_client(settings):
     assert body["details"]["retry_after"] >= 1
     # Another client address is not affected.
     other = ApiClient().client.post(
-        "/api/v1/auth/dev-login", {"phone": "13800138001"}, content_type="application/json", REMOTE_ADDR="10.9.9.9"
+        "/api/v1/auth/dev-login",
+        {"phone": "13800138001"},
+        content_type="application/json",
+        REMOTE_ADDR="10.9.9.9",
     )
     assert other.status_code == 200

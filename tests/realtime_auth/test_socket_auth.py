@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def connect(headers=None, subprotocols=None):
-    communicator = WebsocketCommunicator(application, "/ws/v1/echo", headers=headers or [], subprotocols=subprotocols)
+    communicator = WebsocketCommunicator(
+        application, "/ws/v1/echo", headers=headers or [], subprotocols=subprotocols
+    )
     connected, detail = await communicator.connect(timeout=5)
     return communicator, connected, detail
 
@@ -31,7 +33,7 @@ async def test_socket_without_token_is_closed_4401():
 
 
 async def test_socket_with_bad_token_is_closed_4401():
-    communicator, connected, _ = await connect(headers=[(b"authorization", b"Bearer v1.bad.token")])
+    communicator, _, _ = await connect(headers=[(b"authorization", b"Bearer v1.bad.token")])
     assert (await communicator.receive_output(timeout=5))["code"] == 4401
 
 
@@ -54,7 +56,7 @@ async def test_token_as_subprotocol_is_accepted_and_echoed(token):
 
 
 async def test_foreign_browser_origin_is_refused(token):
-    communicator, connected, _ = await connect(
+    _, connected, _ = await connect(
         headers=[(b"authorization", f"Bearer {token}".encode()), (b"origin", b"https://evil.example")]
     )
     assert not connected
@@ -69,7 +71,7 @@ async def test_allowed_origin_is_admitted(token):
 
 
 async def test_malformed_and_unknown_messages_get_error_frames(token):
-    communicator, connected, _ = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    communicator, _, _ = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
     await communicator.send_to(text_data="{nope")
     assert (await communicator.receive_json_from(timeout=5))["code"] == "invalid_json"
     await communicator.send_json_to({"no_type": 1})
@@ -81,6 +83,6 @@ async def test_malformed_and_unknown_messages_get_error_frames(token):
 
 
 async def test_oversized_message_closes_the_socket(token):
-    communicator, connected, _ = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    communicator, _, _ = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
     await communicator.send_to(text_data='{"type":"ping","data":"' + "x" * 70000 + '"}')
     assert (await communicator.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4413}
