@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class VolunteersConfig(AppConfig):
     name = "backend.volunteers"
     label = "volunteers"
+    verbose_name = "Volunteers"
+
+    def ready(self) -> None:
+        from backend.volunteers import notifications, rules  # noqa: F401

@@ -1,0 +1,86 @@
+"""Domain errors of the volunteers domain (stable codes, bilingual messages)."""
+
+from __future__ import annotations
+
+from backend.core.errors import Conflict, DomainError, ValidationFailed
+from backend.core.i18n import T
+
+
+class ShiftFull(Conflict):
+    code = "shift_full"
+    message = T(
+        "该班次已满，候补名额也已满或未开放候补。", "This shift is full and its waitlist is full or disabled."
+    )
+
+
+class AlreadySignedUp(Conflict):
+    code = "already_signed_up"
+    message = T("你已报名该班次。", "You have already signed up for this shift.")
+
+
+class OverlappingShift(Conflict):
+    code = "overlapping_shift"
+    message = T(
+        "该班次与你已报名的其他班次时间重叠。", "This shift overlaps another shift you signed up for."
+    )
+
+
+class SignupClosed(Conflict):
+    code = "signup_closed"
+    message = T("该班次当前不在报名时间内。", "Sign-up for this shift is not open.")
+
+
+class RequirementsNotMet(Conflict):
+    code = "requirements_not_met"
+    message = T("你不满足该活动的报名条件。", "You do not meet this activity's requirements.")
+
+
+class VolunteerBanned(Conflict):
+    code = "volunteer_banned"
+    message = T(
+        "因多次缺席，你暂时不能报名。", "You cannot sign up for a while because of repeated no-shows."
+    )
+
+
+class ProfileRequired(Conflict):
+    code = "profile_required"
+    message = T("请先完成志愿者注册。", "Register as a volunteer first.")
+
+
+class IdNumberTaken(Conflict):
+    code = "id_number_taken"
+    message = T("该身份证号已注册为志愿者。", "This ID number is already registered.")
+
+
+class TooYoung(DomainError):
+    code = "too_young"
+    status = 422
+    message = T("未达到志愿者注册的最低年龄。", "You are below the minimum age to register as a volunteer.")
+
+
+class GuardianConsentRequired(ValidationFailed):
+    code = "guardian_consent_required"
+    message = T("未成年人注册需要监护人同意。", "A minor needs a guardian's consent to register.")
+
+
+class ConsentRequired(ValidationFailed):
+    code = "consent_required"
+    message = T("请阅读并同意服务协议和个人信息处理规则。", "Accept the current terms and privacy notice.")
+
+
+class ActivityNotInFuture(Conflict):
+    code = "activity_not_in_future"
+    message = T(
+        "只能发布未来的活动，过去的服务请提交补录申请。",
+        "Only future activities can be published; record past service through a backfill request.",
+    )
+
+
+class CancelNotAllowed(Conflict):
+    code = "cancel_not_allowed"
+    message = T("该报名已不能取消。", "This sign-up can no longer be cancelled.")
+
+
+class NothingToCertify(Conflict):
+    code = "nothing_to_certify"
+    message = T("该组织没有你的有效服务记录。", "This organisation has no approved service of yours.")

@@ -1,0 +1,46 @@
+"""Notification kinds of the volunteers domain."""
+
+from backend.notifications.kinds import register_kind
+
+register_kind(
+    "signup.promoted",
+    category="decision",
+    title="候补转正：{activity}",
+    body="{activity}（{starts_at}）有名额空出，请在 {confirm_by} 前确认参加，逾期名额将顺延给下一位。",
+    link="/pages/volunteer/signup?id={object_id}",
+)
+register_kind(
+    "signup.promotion_expired",
+    category="info",
+    title="候补名额已顺延：{activity}",
+    body="你未在规定时间内确认 {activity} 的候补转正，名额已顺延给下一位。",
+    link="/pages/volunteer/signup?id={object_id}",
+)
+register_kind(
+    "shift.reminder",
+    category="reminder",
+    title="服务提醒：{activity}",
+    body="你报名的 {activity} 将于 {starts_at} 开始，地点：{place}。",
+    link="/pages/volunteer/signup?id={object_id}",
+)
+register_kind(
+    "volunteer.banned",
+    category="decision",
+    title="暂停报名",
+    body="你近期已缺席 {count} 次，{until} 前暂不能报名志愿服务。",
+    link="/pages/volunteer/profile",
+)
+register_kind(
+    "service_record.pending",
+    category="info",
+    title="服务时数待审核",
+    body="你 {date} 的服务时数（{hours} 小时）超出当日上限，需组织审核后生效。",
+    link="/pages/volunteer/records",
+)
+register_kind(
+    "service_record.decided",
+    category="decision",
+    title="服务时数审核结果",
+    body="你 {date} 的服务时数（{hours} 小时）审核{result}。",
+    link="/pages/volunteer/records",
+)
