@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class RiversConfig(AppConfig):
     name = "backend.rivers"
     label = "rivers"
+    verbose_name = "Rivers"
+
+    def ready(self) -> None:
+        from backend.rivers import notifications, rules  # noqa: F401

@@ -1,0 +1,298 @@
+"""Track geometry: pure functions, no Django.
+
+Coordinates are WGS-84 degrees. Phones in China usually report GCJ-02 (the "Mars" datum every
+Chinese map SDK uses, including the mini-program's ``wx.getLocation({type: "gcj02"})``), so
+clients declare the datum and the server converts GCJ-02 to WGS-84 before storing anything.
+
+Cleaning a track (:func:`clean_track`)
+    1. sort by time, keep one point per timestamp (the first received);
+    2. drop points whose reported accuracy is worse than ``max_accuracy_m``;
+    3. drop points that would need an impossible speed (over ``max_speed_mps``) from the last
+       kept point; a bad *first* point is recognised because it is the only one far from the
+       points after it;
+    4. measure the distance with a small gate: the walker's position advances only once it has
+       moved ``min_step_m`` from the last counted position, so GPS jitter while standing still
+       or walking slowly does not add up to phantom kilometres.
+
+Simplification is Douglas–Peucker in a local metric projection (equirectangular around the
+track's mean latitude, accurate to well under a metre over a few kilometres).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
+
+WGS84 = "wgs84"
+GCJ02 = "gcj02"
+DATUMS = (WGS84, GCJ02)
+
+
+# -- distances -----------------------------------------------------------------------------------
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres between two WGS-84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def line_length_m(coords: Sequence[Sequence[float]]) -> float:
+    """Length of a GeoJSON coordinate list ([lon, lat] pairs)."""
+    return sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in zip(coords, coords[1:], strict=False))
+
+
+# -- GCJ-02 ----------------------------------------------------------------------------------------
+# The public GCJ-02 obfuscation (Krasovsky 1940 ellipsoid constants), as published in many open
+# implementations (e.g. eviltransform, coordtransform). Outside mainland China there is no offset.
+
+_GCJ_A = 6378245.0
+_GCJ_EE = 0.00669342162296594323
+
+
+def out_of_china(lat: float, lon: float) -> bool:
+    return not (72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271)
+
+
+def _transform_lat(x: float, y: float) -> float:
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (160.0 * math.sin(y / 12.0 * math.pi) + 320.0 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lon(x: float, y: float) -> float:
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
+    ret += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
+    ret += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
+    ret += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj_delta(lat: float, lon: float) -> tuple[float, float]:
+    dlat = _transform_lat(lon - 105.0, lat - 35.0)
+    dlon = _transform_lon(lon - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * math.pi
+    magic = 1 - _GCJ_EE * math.sin(radlat) ** 2
+    sqrtmagic = math.sqrt(magic)
+    dlat = (dlat * 180.0) / ((_GCJ_A * (1 - _GCJ_EE)) / (magic * sqrtmagic) * math.pi)
+    dlon = (dlon * 180.0) / (_GCJ_A / sqrtmagic * math.cos(radlat) * math.pi)
+    return dlat, dlon
+
+
+def wgs84_to_gcj02(lat: float, lon: float) -> tuple[float, float]:
+    if out_of_china(lat, lon):
+        return lat, lon
+    dlat, dlon = _gcj_delta(lat, lon)
+    return lat + dlat, lon + dlon
+
+
+def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
+    """Invert the GCJ-02 offset by fixed-point iteration (converges to < 1e-9° in a few steps)."""
+    if out_of_china(lat, lon):
+        return lat, lon
+    wlat, wlon = lat, lon
+    for _ in range(30):
+        glat, glon = wgs84_to_gcj02(wlat, wlon)
+        dlat, dlon = lat - glat, lon - glon
+        wlat += dlat
+        wlon += dlon
+        if abs(dlat) < 1e-10 and abs(dlon) < 1e-10:
+            break
+    return wlat, wlon
+
+
+def to_wgs84(lat: float, lon: float, datum: str) -> tuple[float, float]:
+    if datum == GCJ02:
+        return gcj02_to_wgs84(lat, lon)
+    if datum == WGS84:
+        return lat, lon
+    raise ValueError(f"unknown datum {datum!r}")
+
+
+# -- local projection ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalProjection:
+    """Equirectangular projection to metres around a reference point."""
+
+    lat0: float
+    lon0: float
+
+    @property
+    def _kx(self) -> float:
+        return math.radians(1) * EARTH_RADIUS_M * math.cos(math.radians(self.lat0))
+
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        return (lon - self.lon0) * self._kx, (lat - self.lat0) * math.radians(1) * EARTH_RADIUS_M
+
+    @classmethod
+    def around(cls, points: Iterable[tuple[float, float]]) -> LocalProjection:
+        pts = list(points)
+        if not pts:
+            return cls(0.0, 0.0)
+        return cls(sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
+
+
+def _point_segment_distance(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    ax, ay = a
+    bx, by = b
+    px, py = p
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    if length2 == 0:
+        return math.hypot(px - ax, py - ay)
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+    return math.hypot(px - (ax + t * dx), py - (ay + t * dy))
+
+
+def distance_to_line_m(lat: float, lon: float, coords: Sequence[Sequence[float]]) -> float:
+    """Shortest distance in metres from a point to a GeoJSON line ([lon, lat] pairs)."""
+    if not coords:
+        return math.inf
+    proj = LocalProjection(lat, lon)
+    p = (0.0, 0.0)
+    xy = [proj.xy(c[1], c[0]) for c in coords]
+    if len(xy) == 1:
+        return math.hypot(*xy[0])
+    return min(_point_segment_distance(p, a, b) for a, b in zip(xy, xy[1:], strict=False))
+
+
+# -- Douglas–Peucker -------------------------------------------------------------------------------
+
+
+def douglas_peucker(latlons: Sequence[tuple[float, float]], tolerance_m: float) -> list[int]:
+    """Indexes of the points kept by Douglas–Peucker with ``tolerance_m`` (iterative, no recursion)."""
+    n = len(latlons)
+    if n <= 2:
+        return list(range(n))
+    proj = LocalProjection.around(latlons)
+    xy = [proj.xy(lat, lon) for lat, lon in latlons]
+    keep = [False] * n
+    keep[0] = keep[-1] = True
+    stack = [(0, n - 1)]
+    while stack:
+        first, last = stack.pop()
+        worst, worst_at = -1.0, -1
+        for i in range(first + 1, last):
+            d = _point_segment_distance(xy[i], xy[first], xy[last])
+            if d > worst:
+                worst, worst_at = d, i
+        if worst > tolerance_m and worst_at > 0:
+            keep[worst_at] = True
+            stack.append((first, worst_at))
+            stack.append((worst_at, last))
+    return [i for i, k in enumerate(keep) if k]
+
+
+# -- track cleaning --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackPoint:
+    at: datetime
+    lat: float  # WGS-84
+    lon: float
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class CleanRules:
+    max_accuracy_m: float = 50.0
+    max_speed_mps: float = 12.0
+    min_step_m: float = 10.0
+
+
+@dataclass
+class CleanTrack:
+    points: list[TrackPoint]
+    distance_m: float
+    duration_s: int
+    dropped_accuracy: int = 0
+    dropped_speed: int = 0
+    dropped_duplicate: int = 0
+
+    @property
+    def started_at(self) -> datetime | None:
+        return self.points[0].at if self.points else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.points[-1].at if self.points else None
+
+
+def _speed(a: TrackPoint, b: TrackPoint) -> float:
+    seconds = abs((b.at - a.at).total_seconds())
+    meters = haversine_m(a.lat, a.lon, b.lat, b.lon)
+    if seconds == 0:
+        return math.inf if meters > 0 else 0.0
+    return meters / seconds
+
+
+def clean_track(points: Iterable[TrackPoint], rules: CleanRules | None = None) -> CleanTrack:
+    rules = rules or CleanRules()
+    ordered = sorted(points, key=lambda p: p.at)
+    unique: list[TrackPoint] = []
+    duplicates = 0
+    for p in ordered:
+        if unique and unique[-1].at == p.at:
+            duplicates += 1
+            continue
+        unique.append(p)
+
+    accurate = [p for p in unique if p.accuracy_m is None or p.accuracy_m <= rules.max_accuracy_m]
+    dropped_accuracy = len(unique) - len(accurate)
+
+    # A first point that is far from everything after it (a cold-start fix) is dropped, else it
+    # would anchor the speed test and throw away the real track.
+    dropped_speed = 0
+    while len(accurate) >= 3 and _speed(accurate[0], accurate[1]) > rules.max_speed_mps and (
+        _speed(accurate[1], accurate[2]) <= rules.max_speed_mps
+    ):
+        accurate.pop(0)
+        dropped_speed += 1
+    kept: list[TrackPoint] = []
+    for p in accurate:
+        if kept and _speed(kept[-1], p) > rules.max_speed_mps:
+            dropped_speed += 1
+            continue
+        kept.append(p)
+
+    distance = 0.0
+    if kept:
+        anchor = kept[0]
+        for p in kept[1:]:
+            step = haversine_m(anchor.lat, anchor.lon, p.lat, p.lon)
+            if step >= rules.min_step_m:
+                distance += step
+                anchor = p
+        # The last stretch counts even when it is shorter than the gate.
+        distance += haversine_m(anchor.lat, anchor.lon, kept[-1].lat, kept[-1].lon)
+    duration = int((kept[-1].at - kept[0].at).total_seconds()) if len(kept) >= 2 else 0
+    return CleanTrack(
+        points=kept,
+        distance_m=distance,
+        duration_s=duration,
+        dropped_accuracy=dropped_accuracy,
+        dropped_speed=dropped_speed,
+        dropped_duplicate=duplicates,
+    )
+
+
+def simplified_geojson(track: Sequence[TrackPoint], tolerance_m: float, *, ndigits: int = 6) -> dict:
+    """A GeoJSON LineString of the simplified track ([lon, lat], 6 decimals ≈ 0.1 m)."""
+    latlons = [(p.lat, p.lon) for p in track]
+    keep = douglas_peucker(latlons, tolerance_m)
+    return {
+        "type": "LineString",
+        "coordinates": [[round(latlons[i][1], ndigits), round(latlons[i][0], ndigits)] for i in keep],
+    }

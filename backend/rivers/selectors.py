@@ -1,0 +1,315 @@
+"""Reads of the rivers domain."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from backend.accounts.models import Grant, Role, ScopeType
+from backend.core.errors import ValidationFailed
+from backend.core.i18n import T
+from backend.divisions.selectors import division_ancestor_codes
+from backend.rivers import conf
+from backend.rivers.geo import CleanRules, TrackPoint
+from backend.rivers.models import (
+    Patrol,
+    PatrolPoint,
+    PatrolPolicy,
+    River,
+    RiverIssue,
+    RiverSegment,
+    StewardAssignment,
+    StewardTeam,
+)
+
+# -- cursor pagination ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def cursor_decode(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        value = -1
+    if value <= 0:
+        raise ValidationFailed(
+            errors=[{"field": "cursor", "code": "invalid", "message": T("分页游标无效。", "Invalid cursor.")}]
+        )
+    return value
+
+
+def cursor_encode(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode("ascii")).decode("ascii").rstrip("=")
+
+
+def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
+    """Keyset pagination on descending ``id``: stable under inserts, one query per page."""
+    limit = max(1, min(limit, 100))
+    after = cursor_decode(cursor)
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=cursor_encode(rows[-1].pk) if more and rows else None)
+
+
+# -- rivers and segments -----------------------------------------------------------------------
+
+
+def river_list(*, division: str | None = None, cursor: str | None = None, limit: int = 50) -> Page:
+    qs = River.objects.prefetch_related("divisions").annotate(segment_count=Count("segments"))
+    if division:
+        qs = qs.filter(Q(divisions__code__startswith=division) | Q(segments__division__code__startswith=division))
+        qs = qs.distinct()
+    return paginate(qs, cursor=cursor, limit=limit)
+
+
+def river_get(*, river_id: int) -> River | None:
+    return River.objects.prefetch_related("divisions").filter(pk=river_id).first()
+
+
+def segment_list(*, river: River) -> list[RiverSegment]:
+    return list(river.segments.select_related("division").order_by("name", "id"))
+
+
+def segment_get(*, segment_id: int) -> RiverSegment | None:
+    return RiverSegment.objects.select_related("river", "division").filter(pk=segment_id).first()
+
+
+# -- policy --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    min_duration_s: int
+    min_distance_m: int
+    division_code: str | None  # where the policy came from; None = the defaults
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "min_duration_s": self.min_duration_s,
+            "min_distance_m": self.min_distance_m,
+            "division_code": self.division_code,
+        }
+
+
+def patrol_policy_for(*, division_code: str) -> EffectivePolicy:
+    """The most specific policy on the way up the division tree, else the configured defaults."""
+    codes = division_ancestor_codes(division_code)
+    found = {p.division_id: p for p in PatrolPolicy.objects.filter(division_id__in=codes)}
+    for code in reversed(codes):
+        policy = found.get(code)
+        if policy is not None:
+            return EffectivePolicy(policy.min_duration_s, policy.min_distance_m, code)
+    return EffectivePolicy(conf.patrol_min_duration_s(), conf.patrol_min_distance_m(), None)
+
+
+def clean_rules() -> CleanRules:
+    return CleanRules(
+        max_accuracy_m=conf.patrol_max_accuracy_m(),
+        max_speed_mps=conf.patrol_max_speed_mps(),
+        min_step_m=conf.patrol_min_step_m(),
+    )
+
+
+# -- stewards ------------------------------------------------------------------------------------
+
+
+def steward_assignment_for(*, user: Any, segment: RiverSegment) -> StewardAssignment | None:
+    """The live assignment that lets ``user`` patrol ``segment``: as its river chief first, else
+    as a member of an assigned team."""
+    live = StewardAssignment.objects.filter(segment=segment, ended_at__isnull=True).select_related("organisation")
+    chief = live.filter(kind=StewardAssignment.Kind.RIVER_CHIEF, user=user).first()
+    if chief is not None:
+        return chief
+    return live.filter(kind=StewardAssignment.Kind.TEAM, team__memberships__user=user).order_by("id").first()
+
+
+def user_is_river_chief(*, user: Any, segment_id: int) -> bool:
+    return StewardAssignment.objects.filter(
+        segment_id=segment_id, kind=StewardAssignment.Kind.RIVER_CHIEF, user_id=user.pk, ended_at__isnull=True
+    ).exists()
+
+
+def segment_river_chief_ids(*, segment_id: int) -> list[int]:
+    return list(
+        StewardAssignment.objects.filter(
+            segment_id=segment_id, kind=StewardAssignment.Kind.RIVER_CHIEF, ended_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def assignment_list(*, segment: RiverSegment | None = None, organisation_ids: list[int] | None = None) -> list:
+    qs = StewardAssignment.objects.filter(ended_at__isnull=True).select_related(
+        "segment__river", "organisation", "user", "team"
+    )
+    if segment is not None:
+        qs = qs.filter(segment=segment)
+    if organisation_ids is not None:
+        qs = qs.filter(organisation_id__in=organisation_ids)
+    return list(qs.order_by("segment_id", "id"))
+
+
+def team_list(*, organisation_ids: list[int]) -> list[StewardTeam]:
+    return list(
+        StewardTeam.objects.filter(organisation_id__in=organisation_ids)
+        .select_related("organisation")
+        .prefetch_related("memberships__user")
+        .order_by("organisation_id", "name", "id")
+    )
+
+
+@dataclass(frozen=True)
+class OverdueSegment:
+    segment: RiverSegment
+    organisation_ids: list[int]
+    last_valid_patrol_at: datetime | None
+    due_at: datetime | None  # when a patrol was expected at the latest (None: never patrolled)
+
+
+def segments_overdue(*, organisation_ids: list[int], now: datetime | None = None) -> list[OverdueSegment]:
+    """Segments stewarded by these organisations whose last valid patrol is older than their
+    expected frequency (or that were never patrolled since being assigned)."""
+    now = now or timezone.now()
+    assignments = list(
+        StewardAssignment.objects.filter(organisation_id__in=organisation_ids, ended_at__isnull=True).values_list(
+            "segment_id", "organisation_id", "created_at"
+        )
+    )
+    if not assignments:
+        return []
+    by_segment: dict[int, tuple[list[int], datetime]] = {}
+    for segment_id, org_id, created_at in assignments:
+        orgs, first = by_segment.get(segment_id, ([], created_at))
+        orgs.append(org_id)
+        by_segment[segment_id] = (orgs, min(first, created_at))
+    segments = (
+        RiverSegment.objects.filter(pk__in=by_segment)
+        .select_related("river", "division")
+        .annotate(last_valid=Max("patrols__track_ended_at", filter=Q(patrols__is_valid=True)))
+        .order_by("river__name", "name", "id")
+    )
+    out = []
+    for segment in segments:
+        orgs, since = by_segment[segment.pk]
+        every = timedelta(days=segment.patrol_every_days)
+        basis = segment.last_valid or since
+        due = basis + every
+        if due < now:
+            out.append(OverdueSegment(segment, sorted(set(orgs)), segment.last_valid, due))
+    return out
+
+
+# -- patrols -------------------------------------------------------------------------------------
+
+
+def patrol_get(*, patrol_id: int) -> Patrol | None:
+    return (
+        Patrol.objects.select_related("segment__river", "segment__division", "organisation", "service_record", "user")
+        .prefetch_related("photos")
+        .filter(pk=patrol_id)
+        .first()
+    )
+
+
+def patrol_list(
+    *, user: Any, organisation_id: int | None = None, cursor: str | None = None, limit: int = 20
+) -> Page:
+    """The caller's own patrols, or (for its coordinators) an organisation's."""
+    qs = Patrol.objects.select_related("segment__river", "service_record", "user")
+    qs = qs.filter(organisation_id=organisation_id) if organisation_id is not None else qs.filter(user=user)
+    return paginate(qs, cursor=cursor, limit=limit)
+
+
+def patrol_track_points(*, patrol: Patrol) -> list[TrackPoint]:
+    return [
+        TrackPoint(at=at, lat=lat, lon=lon, accuracy_m=acc)
+        for at, lat, lon, acc in PatrolPoint.objects.filter(patrol=patrol)
+        .order_by("recorded_at")
+        .values_list("recorded_at", "lat", "lon", "accuracy_m")
+    ]
+
+
+# -- issues --------------------------------------------------------------------------------------
+
+
+def river_issue_get(*, issue_id: int) -> RiverIssue | None:
+    return (
+        RiverIssue.objects.select_related("river", "segment", "division", "reporter", "assignee")
+        .prefetch_related("photos")
+        .filter(pk=issue_id)
+        .first()
+    )
+
+
+def river_issue_list(
+    *,
+    user: Any,
+    scope: str = "mine",
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page:
+    """``mine``: reported by the caller; ``assigned``: assigned to the caller; ``division``: every
+    issue of the divisions the caller handles (reviewer grants, by code prefix)."""
+    qs = RiverIssue.objects.select_related("river", "segment", "reporter", "assignee")
+    if scope == "assigned":
+        qs = qs.filter(assignee=user)
+    elif scope == "division":
+        from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+
+        if not user_is_platform_admin(user):
+            codes = user_scope_ids(user, Role.REVIEWER, ScopeType.DIVISION)
+            match = Q(pk__in=[])
+            for code in codes:
+                match |= Q(division_id__startswith=code)
+            qs = qs.filter(match)
+    else:
+        qs = qs.filter(reporter=user)
+    if status:
+        qs = qs.filter(status=status)
+    return paginate(qs, cursor=cursor, limit=limit)
+
+
+def river_issues_public(*, river: River, cursor: str | None = None, limit: int = 50) -> Page:
+    qs = RiverIssue.objects.filter(river=river, status=RiverIssue.Status.CLOSED).select_related("segment")
+    return paginate(qs, cursor=cursor, limit=limit)
+
+
+def division_handler_ids(*, division_code: str) -> list[int]:
+    """Users holding a reviewer grant on the division or one of its ancestors."""
+    return sorted(
+        set(
+            Grant.objects.filter(
+                role=Role.REVIEWER,
+                scope_type=ScopeType.DIVISION,
+                scope_id__in=division_ancestor_codes(division_code),
+            ).values_list("user_id", flat=True)
+        )
+    )
+
+
+def nearest_segment(*, river: River, lat: float, lon: float) -> RiverSegment | None:
+    from backend.rivers.geo import distance_to_line_m
+
+    best: tuple[float, RiverSegment] | None = None
+    for segment in river.segments.select_related("division"):
+        coords = (segment.geometry or {}).get("coordinates") or []
+        d = distance_to_line_m(lat, lon, coords) if coords else float("inf")
+        if best is None or d < best[0]:
+            best = (d, segment)
+    return best[1] if best else None
