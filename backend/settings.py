@@ -43,7 +43,14 @@ IS_PROD = LINLI_ENV == "prod"
 if IS_PROD:
     _missing = [
         name
-        for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_INDEX_KEY", "LINLI_PUBLIC_HOST")
+        for name in (
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DATABASE_URL",
+            "LINLI_DATA_KEY",
+            "LINLI_INDEX_KEY",
+            "LINLI_PUBLIC_HOST",
+        )
         if not env(name)
     ]
     if _missing:
@@ -92,7 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backend.core.middleware.static_files",
     "backend.core.middleware.request_context",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -101,6 +108,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.middleware.api_error_body",
+    "backend.core.middleware.idempotency",
+]
+
+# The JSON API and public lookup pages skip the cookie middlewares (see backend/core/handlers.py).
+LINLI_API_MIDDLEWARE = [
+    "backend.core.handlers.InlineSecurityMiddleware",
+    "backend.core.middleware.request_context",
     "backend.core.middleware.api_error_body",
     "backend.core.middleware.idempotency",
 ]
@@ -133,7 +148,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "linli.sqlite3",
+            "NAME": str(VAR_DIR / "linli.sqlite3"),
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -146,7 +161,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file (not :memory:) so concurrent-writer tests see real SQLite locking; the pid
     # keeps parallel runs apart.
     DATABASES["default"]["TEST"] = {
-        "NAME": env("LINLI_TEST_SQLITE") or str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
+        "NAME": env("LINLI_TEST_SQLITE")
+        or str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -181,7 +197,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linli"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 # --- background tasks ---------------------------------------------------------------------------
 TASKS = {

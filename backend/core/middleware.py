@@ -7,7 +7,6 @@ to a thread just to pass through them.
 from __future__ import annotations
 
 import hashlib
-
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from backend.core.context import RequestMeta, client_ip, reset_meta, set_meta
 from backend.core.errors import (
@@ -52,12 +52,13 @@ def error_response(request: HttpRequest, error: DomainError, **headers: str) -> 
 
 
 @_both
-class request_context:  # noqa: N801 - used by dotted path like a function middleware
+class request_context:
     """Record client address, user agent and a request id for audit rows written by services."""
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
             markcoroutinefunction(self)
 
     def _meta(self, request: HttpRequest) -> RequestMeta:
@@ -67,7 +68,7 @@ class request_context:  # noqa: N801 - used by dotted path like a function middl
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
+        if self.is_async:
             return self.__acall__(request)
         token = set_meta(self._meta(request))
         try:
@@ -95,7 +96,9 @@ def _rewrite_error(request: HttpRequest, response: HttpResponseBase) -> HttpResp
     )
     error = error_cls()
     new = JsonResponse(
-        error.body(request_lang(request)), status=response.status_code, json_dumps_params={"ensure_ascii": False}
+        error.body(request_lang(request)),
+        status=response.status_code,
+        json_dumps_params={"ensure_ascii": False},
     )
     if response.has_header("Allow"):
         new["Allow"] = response["Allow"]
@@ -103,17 +106,18 @@ def _rewrite_error(request: HttpRequest, response: HttpResponseBase) -> HttpResp
 
 
 @_both
-class api_error_body:  # noqa: N801
+class api_error_body:
     """Under /api/, any error that did not come out as our JSON body (404 for an unknown path,
     405, a crash page) is rewritten into ``{"code", "message", "details"}``."""
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
             markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
+        if self.is_async:
             return self.__acall__(request)
         return _rewrite_error(request, self.get_response(request))
 
@@ -139,7 +143,7 @@ def _owner(request: HttpRequest) -> str:
 
 def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b"\n" + request.get_full_path().encode() + b"\n")
+    digest.update((request.method or "").encode() + b"\n" + request.get_full_path().encode() + b"\n")
     digest.update(request.body)
     return digest.hexdigest()
 
@@ -187,7 +191,7 @@ def _finish(record: IdempotencyRecord, response: HttpResponseBase) -> None:
     )
 
 
-def _key_of(request: HttpRequest) -> str | None | DomainError:
+def _key_of(request: HttpRequest) -> str | DomainError | None:
     if request.method not in UNSAFE or not request.path.startswith(API_PREFIX):
         return None
     key = request.headers.get("Idempotency-Key")
@@ -196,25 +200,29 @@ def _key_of(request: HttpRequest) -> str | None | DomainError:
     key = key.strip()
     if not key or len(key) > 255 or not key.isascii():
         return ValidationFailed(
-            T("Idempotency-Key 须为 1 至 255 个 ASCII 字符。", "Idempotency-Key must be 1 to 255 ASCII characters."),
+            T(
+                "Idempotency-Key 须为 1 至 255 个 ASCII 字符。",
+                "Idempotency-Key must be 1 to 255 ASCII characters.",
+            ),
             errors=[{"field": "Idempotency-Key", "code": "invalid"}],
         )
     return key
 
 
 @_both
-class idempotency:  # noqa: N801
+class idempotency:
     """``Idempotency-Key`` on unsafe API requests: the first response is stored per user and key
     for 24 hours and replayed on a repeat; a repeat while the first still runs gets 409
     ``idempotency_in_progress``; a repeat with another body gets 422 ``idempotency_key_reused``."""
 
     def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
             markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
+        if self.is_async:
             return self.__acall__(request)
         key = _key_of(request)
         if key is None:
@@ -252,3 +260,34 @@ class idempotency:  # noqa: N801
         return response
 
 
+class static_files(WhiteNoiseMiddleware):  # noqa: N801
+    """WhiteNoise, made async-capable: WhiteNoise's own middleware is sync-only, which would put
+    every request under daphne through a thread hop. Only static paths touch the file table."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable, *args: object, **kwargs: object) -> None:
+        super().__init__(get_response, *args, **kwargs)  # type: ignore[arg-type]
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def _lookup(self, request: HttpRequest) -> object | None:
+        if not request.path_info.startswith(self.static_prefix):
+            return None
+        return self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:  # type: ignore[override]
+        if self.is_async:
+            return self.__acall__(request)
+        static_file = self._lookup(request)
+        if static_file is not None:
+            return self.serve(static_file, request)
+        return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        static_file = self._lookup(request)
+        if static_file is not None:
+            return await sync_to_async(self.serve)(static_file, request)
+        return await self.get_response(request)

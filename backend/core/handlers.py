@@ -1,0 +1,49 @@
+"""A lean ASGI handler for the JSON API and the public lookup pages.
+
+Django's cookie middlewares (sessions, CSRF, messages, auth, locale) serve the admin and
+server-rendered staff pages. The API authenticates by bearer token and never reads cookies, yet
+under ASGI each of those ``MiddlewareMixin`` middlewares hops to a worker thread and back on
+every request. API paths are therefore served by a second Django handler built from
+``LINLI_API_MIDDLEWARE``: same URLs, same views, without the cookie machinery.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.middleware.security import SecurityMiddleware
+
+LEAN_PREFIXES = ("/api/", "/v/")
+
+
+class LeanASGIHandler(ASGIHandler):
+    def load_middleware(self, is_async: bool = False) -> None:
+        # BaseHandler.load_middleware reads settings.MIDDLEWARE; build this handler's chain from
+        # the API list instead (at start-up, before any request is served).
+        full = settings.MIDDLEWARE
+        settings.MIDDLEWARE = settings.LINLI_API_MIDDLEWARE
+        try:
+            super().load_middleware(is_async)
+        finally:
+            settings.MIDDLEWARE = full
+
+
+class InlineSecurityMiddleware(SecurityMiddleware):
+    """SecurityMiddleware's checks are pure computation: run them on the event loop."""
+
+    async def __acall__(self, request: Any) -> Any:
+        response = self.process_request(request)
+        if response is None:
+            response = await self.get_response(request)
+        return self.process_response(request, response)
+
+
+def http_router(full_app: Any, lean_app: Any) -> Any:
+    async def app(scope: dict, receive: Any, send: Any) -> Any:
+        path = scope.get("path", "")
+        target = lean_app if path.startswith(LEAN_PREFIXES) else full_app
+        return await target(scope, receive, send)
+
+    return app
