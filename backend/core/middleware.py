@@ -260,7 +260,7 @@ class idempotency:
         return response
 
 
-class static_files(WhiteNoiseMiddleware):  # noqa: N801
+class static_files(WhiteNoiseMiddleware):
     """WhiteNoise, made async-capable: WhiteNoise's own middleware is sync-only, which would put
     every request under daphne through a thread hop. Only static paths touch the file table."""
 
