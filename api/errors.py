@@ -80,7 +80,9 @@ def _validation_entries(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             code = getattr(ctx["error"], "code", None) or "invalid"
         message = _MESSAGES.get(code)
         if message is None:
-            message = getattr(ctx.get("error"), "text", None) or T(str(err.get("msg", "")), str(err.get("msg", "")))
+            message = getattr(ctx.get("error"), "text", None) or T(
+                str(err.get("msg", "")), str(err.get("msg", ""))
+            )
         entries.append({"field": _field(list(err.get("loc", []))), "code": code, "message": message})
     return entries
 

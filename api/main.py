@@ -5,7 +5,18 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
-from api import accounts, checkin, credentials, divisions, errors, filings, health, notifications, rivers, volunteers
+from api import (
+    accounts,
+    checkin,
+    credentials,
+    divisions,
+    errors,
+    filings,
+    health,
+    notifications,
+    rivers,
+    volunteers,
+)
 from api.auth import bearer
 
 

@@ -24,7 +24,11 @@ def audit_record(
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
     meta = current_meta()
-    actor_id = getattr(actor, "pk", None) if actor is not None and getattr(actor, "is_authenticated", False) else None
+    actor_id = (
+        getattr(actor, "pk", None)
+        if actor is not None and getattr(actor, "is_authenticated", False)
+        else None
+    )
     return AuditLog.objects.create(
         actor_id=actor_id,
         action=action,

@@ -18,15 +18,17 @@ class DomainError(Exception):
     message: ClassVar[T] = T("请求有误。", "Bad request.")
 
     def __init__(self, message: T | str | None = None, *, code: str | None = None, **details: Any) -> None:
-        self.text: T = (
-            T(message, message) if isinstance(message, str) else (message or type(self).message)
-        )
+        self.text: T = T(message, message) if isinstance(message, str) else (message or type(self).message)
         self.error_code = code or type(self).code
         self.details = details
         super().__init__(self.text.en)
 
     def body(self, lang: str) -> dict[str, Any]:
-        return {"code": self.error_code, "message": self.text.get(lang), "details": localize(self.details, lang)}
+        return {
+            "code": self.error_code,
+            "message": self.text.get(lang),
+            "details": localize(self.details, lang),
+        }
 
 
 def error_body(code: str, message: T, lang: str, **details: Any) -> dict[str, Any]:

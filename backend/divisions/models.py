@@ -20,7 +20,9 @@ class Division(models.Model):
     code = models.CharField(max_length=12, primary_key=True)
     name = models.CharField(max_length=80)
     level = models.PositiveSmallIntegerField(choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]

@@ -33,7 +33,9 @@ def divisions_load(*, data_dir: Path = DATA_DIR, prefix: str = "", batch_size: i
     One read of what is there, then bulk inserts and bulk updates of what changed: loading all
     41,352 streets takes seconds. ``prefix`` limits the load to one region (e.g. "4403").
     """
-    existing = {code: (name, parent) for code, name, parent in Division.objects.values_list("code", "name", "parent")}
+    existing = {
+        code: (name, parent) for code, name, parent in Division.objects.values_list("code", "name", "parent")
+    }
     to_create: list[Division] = []
     to_update: list[Division] = []
     unchanged = 0
@@ -71,7 +73,10 @@ def community_create(*, street_code: str, code: str, name: str, actor=None) -> D
                 {
                     "field": "code",
                     "code": "invalid_division_code",
-                    "message": T("社区代码须为该街道代码开头的 12 位数字。", "A community code is 12 digits under its street."),
+                    "message": T(
+                        "社区代码须为该街道代码开头的 12 位数字。",
+                        "A community code is 12 digits under its street.",
+                    ),
                 }
             ]
         )
@@ -83,5 +88,7 @@ def community_create(*, street_code: str, code: str, name: str, actor=None) -> D
             code=code, defaults={"name": name, "level": Division.Level.COMMUNITY, "parent": street}
         )
         if created:
-            audit_record(actor=actor, action="division.community_created", target=division, data={"name": name})
+            audit_record(
+                actor=actor, action="division.community_created", target=division, data={"name": name}
+            )
     return division
