@@ -9,17 +9,18 @@ from backend.core.context import client_ip
 
 class ClientIpThrottle(SimpleRateThrottle):
     """Rate limit per client address (honouring ``LINLI_NUM_PROXIES`` trusted proxies), whether
-    or not the caller is signed in. The rate is read from the named setting on every request, so
-    it can be changed without rebuilding the API."""
+    or not the caller is signed in: ``ClientIpThrottle("60/m", "lookup")``. With ``setting=`` the
+    rate is read from that setting on every request, so it can change without rebuilding the API."""
 
-    def __init__(self, *, setting: str, scope: str) -> None:
+    def __init__(self, rate: str | None = None, scope: str = "ip", *, setting: str | None = None) -> None:
         self.setting = setting
         self.scope_name = scope
-        super().__init__(getattr(settings, setting))
+        super().__init__(getattr(settings, setting) if setting else rate)
 
     def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = getattr(settings, self.setting)
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.setting:
+            self.rate = getattr(settings, self.setting)
+            self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
 
     def get_ident(self, request: HttpRequest) -> str | None:
