@@ -1,5 +1,9 @@
 """Server-rendered pages of this domain (mounted at the site root by backend/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from backend.checkin import views
+
+urlpatterns = [
+    path("events/<int:event_id>/live", views.live_page, name="checkin-live"),
+]

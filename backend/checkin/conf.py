@@ -1,0 +1,35 @@
+"""Check-in settings, read with defaults so the domain never needs settings.py to change."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def late_after_seconds() -> int:
+    """A scan that reaches the server this long after it was made is marked ``late``."""
+    return int(getattr(settings, "LINLI_CHECKIN_LATE_SECONDS", 60))
+
+
+def clock_skew_seconds() -> int:
+    """How far a scanner's clock may run ahead of ours before its scan time is not believed."""
+    return int(getattr(settings, "LINLI_CHECKIN_CLOCK_SKEW_SECONDS", 300))
+
+
+def replay_max() -> int:
+    """A dashboard that missed more than this many scans gets a new snapshot instead of a replay."""
+    return int(getattr(settings, "LINLI_CHECKIN_REPLAY_MAX", 500))
+
+
+def recent_count() -> int:
+    """Scans in the ``recent`` list of a snapshot."""
+    return int(getattr(settings, "LINLI_CHECKIN_RECENT", 20))
+
+
+def upload_max_items() -> int:
+    """Redeems in one offline upload."""
+    return int(getattr(settings, "LINLI_CHECKIN_UPLOAD_MAX", 500))
+
+
+def pass_valid_days_after_event() -> int:
+    """A pass token's signed expiry: the event's last day plus this many days."""
+    return int(getattr(settings, "LINLI_PASS_VALID_DAYS_AFTER_EVENT", 1))

@@ -1,0 +1,200 @@
+"""Check-in reads: live counts, snapshots and replays for dashboards, passes, offline bundles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backend.accounts.models import Role, ScopeType
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.checkin import conf
+from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, RevokedSecret
+from backend.core.masking import mask_name
+
+
+def group_name(event_id: int) -> str:
+    return f"event.{event_id}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+def checkin_feed_message(row: Checkin) -> dict[str, Any]:
+    """The dashboard message for one recorded scan (live and replayed alike)."""
+    pass_obj = row.pass_obj
+    counts = row.counts or {}
+    return {
+        "type": "checkin",
+        "seq": row.seq,
+        "kind": row.kind,
+        "status": row.status,
+        "reason": row.reason or None,
+        "pass": None
+        if pass_obj is None
+        else {"id": pass_obj.pk, "name": mask_name(pass_obj.holder_name), "kind": pass_obj.kind},
+        "list": row.list_id,
+        "scanned_at": _iso(row.scanned_at),
+        "received_at": _iso(row.received_at),
+        "late": row.late,
+        "source": row.source,
+        "checked_in": counts.get("checked_in"),
+        "inside": counts.get("inside"),
+        "list_counts": counts.get("list"),
+    }
+
+
+def event_get(*, event_id: int) -> Event | None:
+    return Event.objects.select_related("organisation").filter(pk=event_id).first()
+
+
+def event_stats(*, event: Event) -> dict[str, Any]:
+    """``seq`` and the counts as of that seq (event-wide: distinct passes; per list)."""
+    seq = EventSequence.objects.values("last_seq", "checked_in", "inside").get(pk=event.pk)
+    lists = (
+        CheckinList.objects.filter(event_id=event.pk)
+        .order_by("id")
+        .values("id", "name", "checked_in", "inside")
+    )
+    passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).count()
+    return {
+        "event": event.pk,
+        "seq": seq["last_seq"],
+        "passes": passes,
+        "checked_in": seq["checked_in"],
+        "inside": seq["inside"],
+        "by_list": [dict(item) for item in lists],
+    }
+
+
+def event_snapshot(*, event: Event) -> dict[str, Any]:
+    stats = event_stats(event=event)
+    rows = list(
+        Checkin.objects.filter(event_id=event.pk, seq__lte=stats["seq"])
+        .select_related("pass_obj")
+        .order_by("-seq")[: conf.recent_count()]
+    )
+    return {
+        "type": "snapshot",
+        **stats,
+        "title": event.title,
+        "starts_at": _iso(event.starts_at),
+        "ends_at": _iso(event.ends_at),
+        "recent": [checkin_feed_message(row) for row in reversed(rows)],
+    }
+
+
+def checkin_replay(*, event_id: int, after: int, upto: int | None = None) -> list[dict[str, Any]] | None:
+    """Feed messages with ``after < seq <= upto``; ``None`` when that is more than a dashboard
+    should replay (it gets a new snapshot instead). Rows commit in seq order, so once ``upto`` is
+    visible, everything below it is too."""
+    if upto is None:
+        upto = EventSequence.objects.values_list("last_seq", flat=True).get(pk=event_id)
+    if after < 0 or after > upto or upto - after > conf.replay_max():
+        return None
+    rows = (
+        Checkin.objects.filter(event_id=event_id, seq__gt=after, seq__lte=upto)
+        .select_related("pass_obj")
+        .order_by("seq")
+    )
+    return [checkin_feed_message(row) for row in rows]
+
+
+def events_for_user(*, user: Any) -> QuerySet[Event]:
+    qs = Event.objects.select_related("organisation").order_by("-starts_at", "-id")
+    if user_is_platform_admin(user):
+        return qs
+    event_ids = set(user_scope_ids(user, Role.COORDINATOR, ScopeType.EVENT)) | set(
+        user_scope_ids(user, Role.SCANNER, ScopeType.EVENT)
+    )
+    org_ids = user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION)
+    return qs.filter(
+        Q(pk__in=[int(i) for i in event_ids if i.isdigit()])
+        | Q(organisation_id__in=[int(i) for i in org_ids if i.isdigit()])
+    )
+
+
+def passes_for_holder(*, user: Any) -> QuerySet[Pass]:
+    return (
+        Pass.objects.filter(holder_id=user.pk, status=Pass.Status.VALID)
+        .select_related("event")
+        .order_by("-event__starts_at", "-id")
+    )
+
+
+def passes_of_event(*, event: Event) -> QuerySet[Pass]:
+    return Pass.objects.filter(event_id=event.pk).order_by("id")
+
+
+def checkins_of_event(*, event: Event) -> QuerySet[Checkin]:
+    return Checkin.objects.filter(event_id=event.pk).select_related("pass_obj").order_by("seq")
+
+
+def pass_lists(*, pass_obj: Pass, lists: list[CheckinList], shifts_by_list: dict[int, set[int]]) -> list[int]:
+    out = []
+    for lst in lists:
+        if pass_obj.kind == Pass.Kind.VOLUNTEER:
+            if lst.include_volunteers and (
+                not shifts_by_list[lst.pk] or pass_obj.shift_id in shifts_by_list[lst.pk]
+            ):
+                out.append(lst.pk)
+        elif lst.include_attendees:
+            out.append(lst.pk)
+    return out
+
+
+def offline_bundle(*, event: Event) -> dict[str, Any]:
+    """What a scanner needs to decide without us: the public keys (JWKS) to check signatures,
+    the valid pass ids with their lists, the revoked ids, the lists' rules and the window.
+
+    Pass ids are the random token ids inside the secrets (hex), so the bundle holds no secret that
+    would admit anyone; names are masked as on the scanner's screen."""
+    from backend.core import keys
+
+    lists = list(CheckinList.objects.filter(event_id=event.pk).prefetch_related("shifts").order_by("id"))
+    shifts_by_list = {lst.pk: {s.pk for s in lst.shifts.all()} for lst in lists}
+    passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).order_by("id")
+    seq = EventSequence.objects.values_list("last_seq", flat=True).get(pk=event.pk)
+    return {
+        "event": {
+            "id": event.pk,
+            "title": event.title,
+            "starts_at": _iso(event.starts_at),
+            "ends_at": _iso(event.ends_at),
+            "checkin_opens_at": _iso(event.checkin_opens_at),
+            "checkin_closes_at": _iso(event.checkin_closes_at),
+        },
+        "generated_at": _iso(timezone.now()),
+        "seq": seq,
+        "keys": keys.public_jwks("pass"),
+        "token_domain": "linli/pass/v1",
+        "lists": [
+            {
+                "id": lst.pk,
+                "name": lst.name,
+                "include_volunteers": lst.include_volunteers,
+                "include_attendees": lst.include_attendees,
+                "shifts": sorted(shifts_by_list[lst.pk]),
+                "allow_multiple_entries": lst.allow_multiple_entries,
+                "allow_entry_after_exit": lst.allow_entry_after_exit,
+            }
+            for lst in lists
+        ],
+        "passes": [
+            {
+                "id": p.token_id,
+                "kind": p.kind,
+                "name": mask_name(p.holder_name),
+                "blocked": p.blocked,
+                "lists": pass_lists(pass_obj=p, lists=lists, shifts_by_list=shifts_by_list),
+                "entered": p.first_entry_at is not None,
+            }
+            for p in passes
+        ],
+        "revoked": list(
+            RevokedSecret.objects.filter(event_id=event.pk).order_by("id").values_list("token_id", flat=True)
+        ),
+    }
