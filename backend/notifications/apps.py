@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "backend.notifications"
     label = "notifications"
+    verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from backend.notifications import notifications, rules  # noqa: F401

@@ -1,0 +1,63 @@
+"""Reads of the notifications domain: the inbox, devices and preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.core.permissions import authorize
+from backend.notifications import conf, delivery
+from backend.notifications.errors import NotificationNotFound
+from backend.notifications.kinds import all_kinds
+from backend.notifications.models import Device, Notification, Preference
+
+
+def notification_list(
+    *, user: Any, before_id: int | None = None, limit: int = 20, unread_only: bool = False
+) -> tuple[list[Notification], int | None]:
+    """Newest first; ``before_id`` is the cursor. Returns the page and the next cursor (or None)."""
+    qs = Notification.objects.filter(user_id=user.pk).order_by("-id")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs[: limit + 1])
+    next_cursor = rows[limit - 1].pk if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def notification_unread_count(*, user: Any) -> int:
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+def notification_get(*, user: Any, notification_id: int) -> Notification:
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None:
+        raise NotificationNotFound()
+    authorize(user, "notification.own", notification)
+    return notification
+
+
+def device_list(*, user: Any) -> list[Device]:
+    return list(Device.objects.filter(user_id=user.pk).order_by("-last_seen_at", "-pk"))
+
+
+def preferences_get(*, user: Any) -> dict[str, Any]:
+    """Effective preferences with every registered kind, muted or not, and whether it may be muted."""
+    pref = Preference.objects.filter(user_id=user.pk).first()
+    muted = set(pref.muted_kinds or []) if pref is not None else set()
+    start, end = conf.quiet_hours()
+    return {
+        "quiet_hours": pref.quiet_hours if pref is not None else True,
+        "quiet_start": start.strftime("%H:%M"),
+        "quiet_end": end.strftime("%H:%M"),
+        "time_zone": str(conf.SERVER_ZONE),
+        "kinds": [
+            {
+                "kind": spec.name,
+                "category": spec.category,
+                "push": spec.name not in muted or spec.category in delivery.ALWAYS_ON,
+                "locked": spec.category in delivery.ALWAYS_ON,
+            }
+            for spec in all_kinds()
+        ],
+    }
