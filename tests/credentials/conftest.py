@@ -13,3 +13,14 @@ def _fresh_signing_keys(settings):
     keys.keys_invalidate(everywhere=False)
     yield
     keys.keys_invalidate(everywhere=False)
+
+
+@pytest.fixture(autouse=True)
+def _lookup_log_in_test_thread(settings):
+    """The lookup log is flushed by the tests (no background thread writing to the test DB)."""
+    from backend.credentials.lookup import lookup_log
+
+    settings.LINLI_LOOKUP_LOG_BACKGROUND = False
+    lookup_log.rows.clear()
+    yield
+    lookup_log.rows.clear()

@@ -1,0 +1,326 @@
+"""The public lookup: a scanned token (or certificate number + name) → what the resident sees.
+
+Order of work for a scanned token, cheapest first:
+1. parse and verify the Ed25519 signature with keys cached in the process (``backend.core.keys``):
+   a malformed, altered or forged token ends here, without a database query;
+2. one SELECT (credential ⋈ practitioner ⋈ association, plus an EXISTS for an open blacklist
+   entry) for the live status, so revocation, suspension and blacklisting show at once;
+3. the lookup is queued for the log (``LookupLogBuffer``), written in batches off the request.
+
+Statuses, most serious first: ``not_genuine``, ``revoked``, ``blacklisted``, ``suspended``,
+``expired``, ``not_yet_valid``, ``valid``. A genuine token whose id no credential carries any
+more (the badge was re-issued) reads ``revoked``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import ipaddress
+import logging
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import close_old_connections, connections
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from backend.core.context import client_ip
+from backend.core.keys import atoken_verify, token_verify
+from backend.core.masking import mask_name
+from backend.core.signed_tokens import TokenError
+from backend.credentials import conf
+from backend.credentials.models import BlacklistEntry, Credential, LookupLog, Practitioner
+
+log = logging.getLogger("linli.credentials.lookup")
+
+STATUS_TEXT = {
+    "valid": ("有效", "Valid"),
+    "expired": ("已过期", "Expired"),
+    "not_yet_valid": ("尚未生效", "Not yet valid"),
+    "suspended": ("已暂停", "Suspended"),
+    "revoked": ("已吊销", "Revoked"),
+    "blacklisted": ("已列入黑名单", "Blacklisted"),
+    "not_genuine": ("非本平台签发", "Not genuine"),
+}
+
+_FIELDS = (
+    "id",
+    "association_id",
+    "status",
+    "valid_from",
+    "valid_until",
+    "type",
+    "qualification",
+    "certificate_no",
+    "practitioner__name",
+    "practitioner__employer",
+    "practitioner__status",
+    "practitioner__photo_thumb",
+    "association__name",
+    "blacklisted",
+)
+
+
+@dataclass
+class LookupResult:
+    status: str
+    checked_at: datetime
+    token_id: str = ""
+    detail: str = ""  # why not genuine: malformed / bad_signature / unknown_key / revoked_key
+    credential: dict[str, Any] | None = None
+    credential_id: int | None = None
+    association_id: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def genuine(self) -> bool:
+        return self.status != "not_genuine"
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        zh, en = STATUS_TEXT[self.status]
+        return {
+            "status": self.status,
+            "status_text": en if lang == "en" else zh,
+            "genuine": self.genuine,
+            "checked_at": self.checked_at.isoformat(),
+            "credential": self.credential,
+        }
+
+
+def _query(token_id_hex: str | None = None, certificate_no: str | None = None) -> list[dict[str, Any]]:
+    open_entry = BlacklistEntry.objects.filter(
+        practitioner_id=OuterRef("practitioner_id"), lifted_at__isnull=True
+    )
+    qs = Credential.objects.annotate(blacklisted=Exists(open_entry))
+    qs = (
+        qs.filter(token_id=token_id_hex)
+        if token_id_hex is not None
+        else qs.filter(certificate_no=certificate_no)
+    )
+    return list(qs.values(*_FIELDS)[:5])
+
+
+def _photo_url(name: str) -> str | None:
+    return default_storage.url(name) if name else None
+
+
+def _status_of(row: dict[str, Any], today: date, token_expired: bool) -> str:
+    if (
+        row["status"] == Credential.Status.REVOKED
+        or row["practitioner__status"] != Practitioner.Status.ACTIVE
+    ):
+        return "revoked"
+    if row["blacklisted"]:
+        return "blacklisted"
+    if row["status"] == Credential.Status.SUSPENDED:
+        return "suspended"
+    if token_expired or row["valid_until"] < today:
+        return "expired"
+    if row["valid_from"] > today:
+        return "not_yet_valid"
+    return "valid"
+
+
+def _result(row: dict[str, Any] | None, *, now: datetime, token_id: str, token_expired: bool) -> LookupResult:
+    if row is None:  # genuine, but the badge was re-issued: this QR no longer counts
+        return LookupResult(status="revoked", checked_at=now, token_id=token_id, detail="superseded")
+    return LookupResult(
+        status=_status_of(row, timezone.localdate(now), token_expired),
+        checked_at=now,
+        token_id=token_id,
+        credential_id=row["id"],
+        association_id=row["association_id"],
+        credential={
+            "masked_name": mask_name(row["practitioner__name"]),
+            "employer": row["practitioner__employer"],
+            "association": row["association__name"],
+            "type": row["type"],
+            "qualification": row["qualification"],
+            "certificate_no": row["certificate_no"],
+            "valid_from": row["valid_from"].isoformat(),
+            "valid_until": row["valid_until"].isoformat(),
+            "photo_url": _photo_url(row["practitioner__photo_thumb"]),
+        },
+    )
+
+
+def _not_genuine(error: TokenError, now: datetime) -> LookupResult:
+    return LookupResult(status="not_genuine", checked_at=now, detail=error.code)
+
+
+def lookup_token(token: str) -> LookupResult:
+    """The live status behind a scanned token (sync callers)."""
+    now = timezone.now()
+    try:
+        payload = token_verify(purpose="credential", token=token, check_expiry=False)
+    except TokenError as exc:
+        return _not_genuine(exc, now)
+    expired = payload.is_expired(on=timezone.localdate(now))
+    rows = _query(token_id_hex=payload.token_id.hex())
+    return _result(rows[0] if rows else None, now=now, token_id=payload.token_id.hex(), token_expired=expired)
+
+
+async def alookup_token(token: str) -> LookupResult:
+    """``lookup_token`` for async views: a forged token never leaves the event loop."""
+    now = timezone.now()
+    try:
+        payload = await atoken_verify(purpose="credential", token=token, check_expiry=False)
+    except TokenError as exc:
+        return _not_genuine(exc, now)
+    expired = payload.is_expired(on=timezone.localdate(now))
+    rows = await sync_to_async(_query, thread_sensitive=True)(token_id_hex=payload.token_id.hex())
+    return _result(rows[0] if rows else None, now=now, token_id=payload.token_id.hex(), token_expired=expired)
+
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+    return bool(a) and norm(a) == norm(b)
+
+
+def lookup_manual(*, certificate_no: str, name: str) -> LookupResult | None:
+    """Certificate number **and** name; ``None`` both when nothing has the number and when the
+    name does not match, so the answer cannot be used to learn which numbers exist."""
+    now = timezone.now()
+    number = unicodedata.normalize("NFKC", certificate_no or "").strip().upper()
+    if not number or not (name or "").strip():
+        return None
+    for row in _query(certificate_no=number):
+        if _same_name(row["practitioner__name"], name):
+            return _result(row, now=now, token_id="", token_expired=False)
+    return None
+
+
+# --- the lookup log ----------------------------------------------------------------------------
+
+
+def coarse_client(meta: dict[str, Any]) -> tuple[str, str]:
+    """(network, kind): the client address cut to /24 (IPv4) or /48 (IPv6), and a client family."""
+    ip = client_ip(meta, settings.NINJA_NUM_PROXIES) or ""
+    net = ""
+    try:
+        address = ipaddress.ip_address(ip)
+        prefix = 24 if address.version == 4 else 48
+        net = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+    except ValueError:
+        pass
+    agent = meta.get("HTTP_USER_AGENT", "")
+    if "MicroMessenger" in agent or "miniProgram" in agent:
+        kind = "wechat"
+    elif "AlipayClient" in agent:
+        kind = "alipay"
+    elif "iPhone" in agent or "iPad" in agent:
+        kind = "ios"
+    elif "Android" in agent:
+        kind = "android"
+    elif "Mozilla" in agent:
+        kind = "desktop"
+    elif agent:
+        kind = "other"
+    else:
+        kind = ""
+    return net, kind
+
+
+class LookupLogBuffer:
+    """Lookup log rows wait in memory and are written in batches (one INSERT per batch).
+
+    A daemon thread writes every ``LINLI_LOOKUP_LOG_INTERVAL`` seconds (default 1) or as soon as
+    ``LINLI_LOOKUP_LOG_BATCH`` rows wait; the rest is written at process exit. A crash loses at
+    most one interval of rows. Tests turn the thread off (``LINLI_LOOKUP_LOG_BACKGROUND=False``)
+    and call ``flush()``."""
+
+    def __init__(self) -> None:
+        self.rows: collections.deque[LookupLog] = collections.deque()
+        self.wake = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def add(self, row: LookupLog) -> None:
+        self.rows.append(row)
+        if not conf.lookup_log_background():
+            return
+        if self.thread is None or not self.thread.is_alive():
+            self._start()
+        if len(self.rows) >= conf.lookup_log_batch():
+            self.wake.set()
+
+    def _start(self) -> None:
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive():
+                return
+            self.thread = threading.Thread(target=self._run, name="linli-lookup-log", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(conf.lookup_log_interval())
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:
+                log.exception("Writing the lookup log failed; will retry")
+            finally:
+                connections.close_all()  # this thread's connections only
+
+    def flush(self) -> int:
+        """Write every waiting row; returns how many were written."""
+        written = 0
+        with self.lock:
+            while self.rows:
+                batch: list[LookupLog] = []
+                while self.rows and len(batch) < conf.lookup_log_batch():
+                    batch.append(self.rows.popleft())
+                try:
+                    LookupLog.objects.bulk_create(batch)
+                except Exception:
+                    self.rows.extendleft(reversed(batch))  # keep them for the next attempt
+                    raise
+                written += len(batch)
+        return written
+
+    def pending(self) -> int:
+        return len(self.rows)
+
+
+lookup_log = LookupLogBuffer()
+
+
+def _flush_at_exit() -> None:
+    if lookup_log.pending():
+        try:
+            close_old_connections()
+            lookup_log.flush()
+        except Exception:  # pragma: no cover - best effort at shutdown
+            log.exception("Could not write %d lookup log rows at exit", lookup_log.pending())
+
+
+atexit.register(_flush_at_exit)
+
+
+def lookup_record(
+    *, result: LookupResult | None, channel: str, meta: dict[str, Any], status: str = ""
+) -> None:
+    """Queue one log row for a lookup (no database work here)."""
+    net, kind = coarse_client(meta)
+    lookup_log.add(
+        LookupLog(
+            at=result.checked_at if result else timezone.now(),
+            result=status or (result.status if result else LookupLog.Result.NOT_FOUND),
+            channel=channel,
+            token_id=result.token_id if result else "",
+            detail=(result.detail if result else "")[:20],
+            credential_id=result.credential_id if result else None,
+            association_id=result.association_id if result else None,
+            client_net=net,
+            client_kind=kind,
+        )
+    )

@@ -1,0 +1,140 @@
+"""Reads of the credentials domain: lists for association admins and scan statistics."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from backend.accounts.models import Grant, Role, ScopeType
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.credentials.models import (
+    Association,
+    BlacklistEntry,
+    Credential,
+    CreditRecord,
+    LookupLog,
+    Practitioner,
+)
+
+
+def association_list(*, user: Any) -> QuerySet[Association]:
+    """Associations the user administers (all of them for a platform admin)."""
+    if user_is_platform_admin(user):
+        return Association.objects.all()
+    ids = [int(i) for i in user_scope_ids(user, Role.ASSOCIATION_ADMIN, ScopeType.ASSOCIATION) if i.isdigit()]
+    return Association.objects.filter(pk__in=ids)
+
+
+def _open_blacklist() -> Exists:
+    return Exists(BlacklistEntry.objects.filter(practitioner_id=OuterRef("pk"), lifted_at__isnull=True))
+
+
+def practitioner_list(*, association: Association, q: str = "", status: str = "") -> QuerySet[Practitioner]:
+    qs = Practitioner.objects.filter(association=association).annotate(blacklisted=_open_blacklist())
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(employer__icontains=q))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")
+
+
+def practitioner_get(*, association: Association, practitioner_id: int) -> Practitioner | None:
+    return (
+        Practitioner.objects.filter(association=association, pk=practitioner_id)
+        .annotate(blacklisted=_open_blacklist())
+        .first()
+    )
+
+
+def credential_list(
+    *,
+    association: Association,
+    status: str = "",
+    practitioner_id: int | None = None,
+    expiring_within: int | None = None,
+) -> QuerySet[Credential]:
+    qs = Credential.objects.filter(association=association).select_related("practitioner", "association")
+    if status:
+        qs = qs.filter(status=status)
+    if practitioner_id is not None:
+        qs = qs.filter(practitioner_id=practitioner_id)
+    if expiring_within is not None:
+        today = timezone.localdate()
+        qs = qs.filter(valid_until__gte=today, valid_until__lte=today + timedelta(days=expiring_within))
+    return qs.order_by("-id")
+
+
+def credential_get(*, credential_id: int) -> Credential | None:
+    return Credential.objects.select_related("practitioner", "association").filter(pk=credential_id).first()
+
+
+def credit_record_list(*, practitioner: Practitioner) -> QuerySet[CreditRecord]:
+    return CreditRecord.objects.filter(practitioner=practitioner).order_by("-date", "-id")
+
+
+def blacklist_list(*, association: Association, include_lifted: bool = False) -> QuerySet[BlacklistEntry]:
+    qs = BlacklistEntry.objects.filter(practitioner__association=association).select_related("practitioner")
+    if not include_lifted:
+        qs = qs.filter(lifted_at__isnull=True)
+    return qs.order_by("-id")
+
+
+def scan_stats(*, association: Association, days: int = 30, today: date | None = None) -> dict[str, Any]:
+    """Lookups of the association's credentials in the last ``days`` days: totals by result, by
+    channel and client kind, per day, and the most-scanned credentials. Three aggregate queries."""
+    from backend.credentials.lookup import lookup_log
+
+    lookup_log.flush()  # this process's waiting rows (others write theirs within a second)
+    today = today or timezone.localdate()
+    since = timezone.make_aware(
+        timezone.datetime.combine(today - timedelta(days=days - 1), timezone.datetime.min.time())
+    )
+    base = LookupLog.objects.filter(association_id=association.pk, at__gte=since)
+    rows = list(base.values("result", "channel", "client_kind").annotate(n=Count("id")))
+    by_result: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
+    by_client: dict[str, int] = {}
+    for row in rows:
+        by_result[row["result"]] = by_result.get(row["result"], 0) + row["n"]
+        by_channel[row["channel"]] = by_channel.get(row["channel"], 0) + row["n"]
+        kind = row["client_kind"] or "unknown"
+        by_client[kind] = by_client.get(kind, 0) + row["n"]
+    per_day = [
+        {"date": row["day"].isoformat(), "lookups": row["n"]}
+        for row in base.annotate(day=TruncDate("at")).values("day").annotate(n=Count("id")).order_by("day")
+    ]
+    top = list(base.values("credential_id").annotate(n=Count("id")).order_by("-n", "credential_id")[:10])
+    numbers = dict(
+        Credential.objects.filter(pk__in=[t["credential_id"] for t in top]).values_list(
+            "pk", "certificate_no"
+        )
+    )
+    return {
+        "days": days,
+        "since": since.isoformat(),
+        "total": sum(by_result.values()),
+        "by_result": by_result,
+        "by_channel": by_channel,
+        "by_client": by_client,
+        "per_day": per_day,
+        "top_credentials": [
+            {
+                "credential_id": t["credential_id"],
+                "certificate_no": numbers.get(t["credential_id"], ""),
+                "lookups": t["n"],
+            }
+            for t in top
+        ],
+    }
+
+
+def association_admin_ids(*, association_id: int) -> list[int]:
+    return list(
+        Grant.objects.filter(
+            role=Role.ASSOCIATION_ADMIN, scope_type=ScopeType.ASSOCIATION, scope_id=str(association_id)
+        ).values_list("user_id", flat=True)
+    )
