@@ -10,9 +10,10 @@ Cleaning a track (:func:`clean_track`)
     3. drop points that would need an impossible speed (over ``max_speed_mps``) from the last
        kept point; a bad *first* point is recognised because it is the only one far from the
        points after it;
-    4. measure the distance with a small gate: the walker's position advances only once it has
-       moved ``min_step_m`` from the last counted position, so GPS jitter while standing still
-       or walking slowly does not add up to phantom kilometres.
+    4. measure the distance over a lightly smoothed line (centred moving average of
+       ``smooth_window`` fixes) with a small gate: the walker's position advances only once it
+       has moved ``min_step_m`` from the last counted position, so GPS jitter while standing
+       still or walking slowly does not add up to phantom kilometres.
 
 Simplification is Douglas–Peucker in a local metric projection (equirectangular around the
 track's mean latitude, accurate to well under a metre over a few kilometres).
@@ -20,6 +21,7 @@ track's mean latitude, accurate to well under a metre over a few kilometres).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,7 +48,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def line_length_m(coords: Sequence[Sequence[float]]) -> float:
     """Length of a GeoJSON coordinate list ([lon, lat] pairs)."""
-    return sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in zip(coords, coords[1:], strict=False))
+    return sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in itertools.pairwise(coords))
 
 
 # -- GCJ-02 ----------------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ def distance_to_line_m(lat: float, lon: float, coords: Sequence[Sequence[float]]
     xy = [proj.xy(c[1], c[0]) for c in coords]
     if len(xy) == 1:
         return math.hypot(*xy[0])
-    return min(_point_segment_distance(p, a, b) for a, b in zip(xy, xy[1:], strict=False))
+    return min(_point_segment_distance(p, a, b) for a, b in itertools.pairwise(xy))
 
 
 # -- Douglas–Peucker -------------------------------------------------------------------------------
@@ -210,6 +212,7 @@ class CleanRules:
     max_accuracy_m: float = 50.0
     max_speed_mps: float = 12.0
     min_step_m: float = 10.0
+    smooth_window: int = 5
 
 
 @dataclass
@@ -238,6 +241,33 @@ def _speed(a: TrackPoint, b: TrackPoint) -> float:
     return meters / seconds
 
 
+def _smoothed(points: Sequence[TrackPoint], window: int) -> list[tuple[float, float]]:
+    """Centred moving average of the positions (GPS noise averages out; bends barely move)."""
+    half = max(window, 1) // 2
+    out = []
+    for i in range(len(points)):
+        part = points[max(0, i - half) : i + half + 1]
+        out.append((sum(p.lat for p in part) / len(part), sum(p.lon for p in part) / len(part)))
+    if points:  # the walk starts and ends where it really does
+        out[0] = (points[0].lat, points[0].lon)
+        out[-1] = (points[-1].lat, points[-1].lon)
+    return out
+
+
+def _gated_length(latlons: Sequence[tuple[float, float]], min_step_m: float) -> float:
+    if not latlons:
+        return 0.0
+    distance = 0.0
+    anchor = latlons[0]
+    for p in latlons[1:]:
+        step = haversine_m(anchor[0], anchor[1], p[0], p[1])
+        if step >= min_step_m:
+            distance += step
+            anchor = p
+    # The last stretch counts even when it is shorter than the gate.
+    return distance + haversine_m(anchor[0], anchor[1], latlons[-1][0], latlons[-1][1])
+
+
 def clean_track(points: Iterable[TrackPoint], rules: CleanRules | None = None) -> CleanTrack:
     rules = rules or CleanRules()
     ordered = sorted(points, key=lambda p: p.at)
@@ -255,8 +285,10 @@ def clean_track(points: Iterable[TrackPoint], rules: CleanRules | None = None) -
     # A first point that is far from everything after it (a cold-start fix) is dropped, else it
     # would anchor the speed test and throw away the real track.
     dropped_speed = 0
-    while len(accurate) >= 3 and _speed(accurate[0], accurate[1]) > rules.max_speed_mps and (
-        _speed(accurate[1], accurate[2]) <= rules.max_speed_mps
+    while (
+        len(accurate) >= 3
+        and _speed(accurate[0], accurate[1]) > rules.max_speed_mps
+        and (_speed(accurate[1], accurate[2]) <= rules.max_speed_mps)
     ):
         accurate.pop(0)
         dropped_speed += 1
@@ -267,16 +299,7 @@ def clean_track(points: Iterable[TrackPoint], rules: CleanRules | None = None) -
             continue
         kept.append(p)
 
-    distance = 0.0
-    if kept:
-        anchor = kept[0]
-        for p in kept[1:]:
-            step = haversine_m(anchor.lat, anchor.lon, p.lat, p.lon)
-            if step >= rules.min_step_m:
-                distance += step
-                anchor = p
-        # The last stretch counts even when it is shorter than the gate.
-        distance += haversine_m(anchor.lat, anchor.lon, kept[-1].lat, kept[-1].lon)
+    distance = _gated_length(_smoothed(kept, rules.smooth_window), rules.min_step_m)
     duration = int((kept[-1].at - kept[0].at).total_seconds()) if len(kept) >= 2 else 0
     return CleanTrack(
         points=kept,

@@ -55,12 +55,16 @@ class PatrolPolicy(models.Model):
     division = models.OneToOneField(Division, on_delete=models.PROTECT, related_name="patrol_policy")
     min_duration_s = models.PositiveIntegerField()
     min_distance_m = models.PositiveIntegerField()
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(min_duration_s__lte=24 * 3600), name="patrol_policy_duration_bound"),
+            models.CheckConstraint(
+                condition=Q(min_duration_s__lte=24 * 3600), name="patrol_policy_duration_bound"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -70,9 +74,13 @@ class PatrolPolicy(models.Model):
 class StewardTeam(models.Model):
     """A 河小二 team of a volunteer organisation; its members patrol the segments it is assigned."""
 
-    organisation = models.ForeignKey("volunteers.Organisation", on_delete=models.PROTECT, related_name="river_teams")
+    organisation = models.ForeignKey(
+        "volunteers.Organisation", on_delete=models.PROTECT, related_name="river_teams"
+    )
     name = models.CharField(max_length=80)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="StewardTeamMember", related_name="river_teams")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="StewardTeamMember", related_name="river_teams"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,13 +95,18 @@ class StewardTeam(models.Model):
 
 class StewardTeamMember(models.Model):
     team = models.ForeignKey(StewardTeam, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="river_team_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="river_team_memberships"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="steward_team_member_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}:{self.user_id}"
 
 
 class StewardAssignment(models.Model):
@@ -108,13 +121,23 @@ class StewardAssignment(models.Model):
         TEAM = "team", "河小二队伍"
 
     segment = models.ForeignKey(RiverSegment, on_delete=models.PROTECT, related_name="assignments")
-    organisation = models.ForeignKey("volunteers.Organisation", on_delete=models.PROTECT, related_name="river_assignments")
+    organisation = models.ForeignKey(
+        "volunteers.Organisation", on_delete=models.PROTECT, related_name="river_assignments"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="river_assignments"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="river_assignments",
     )
-    team = models.ForeignKey(StewardTeam, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    team = models.ForeignKey(
+        StewardTeam, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -127,14 +150,19 @@ class StewardAssignment(models.Model):
                 name="steward_assignment_chief_or_team",
             ),
             models.UniqueConstraint(
-                fields=["segment", "user"], condition=Q(ended_at__isnull=True, user__isnull=False),
+                fields=["segment", "user"],
+                condition=Q(ended_at__isnull=True, user__isnull=False),
                 name="steward_assignment_one_live_chief",
             ),
             models.UniqueConstraint(
-                fields=["segment", "team"], condition=Q(ended_at__isnull=True, team__isnull=False),
+                fields=["segment", "team"],
+                condition=Q(ended_at__isnull=True, team__isnull=False),
                 name="steward_assignment_one_live_team",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.segment_id}"
 
 
 class Patrol(models.Model):
@@ -151,7 +179,9 @@ class Patrol(models.Model):
     segment = models.ForeignKey(RiverSegment, on_delete=models.PROTECT, related_name="patrols")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="river_patrols")
     assignment = models.ForeignKey(StewardAssignment, on_delete=models.PROTECT, related_name="patrols")
-    organisation = models.ForeignKey("volunteers.Organisation", on_delete=models.PROTECT, related_name="river_patrols")
+    organisation = models.ForeignKey(
+        "volunteers.Organisation", on_delete=models.PROTECT, related_name="river_patrols"
+    )
     client_id = models.CharField(max_length=64, null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.LIVE)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECORDING)
@@ -171,7 +201,11 @@ class Patrol(models.Model):
     track = models.JSONField(default=dict, blank=True)  # simplified GeoJSON LineString
     map_image = models.CharField(max_length=200, blank=True)  # storage name of the PNG
     service_record = models.OneToOneField(
-        "volunteers.ServiceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="river_patrol"
+        "volunteers.ServiceRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="river_patrol",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -214,6 +248,9 @@ class PatrolPoint(models.Model):
             models.UniqueConstraint(fields=["patrol", "recorded_at"], name="patrol_point_once_per_instant"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.patrol_id}@{self.recorded_at:%H:%M:%S}"
+
 
 class RiverIssue(models.Model):
     """A problem found on a river, from report to closure (or rejection)."""
@@ -240,26 +277,40 @@ class RiverIssue(models.Model):
     river = models.ForeignKey(River, on_delete=models.PROTECT, related_name="issues")
     segment = models.ForeignKey(RiverSegment, on_delete=models.PROTECT, related_name="issues")
     division = models.ForeignKey(Division, on_delete=models.PROTECT, related_name="river_issues")
-    patrol = models.ForeignKey(Patrol, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues")
+    patrol = models.ForeignKey(
+        Patrol, null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    )
     type = models.CharField(max_length=20, choices=Type.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REPORTED)
     lat = models.FloatField()  # WGS-84
     lon = models.FloatField()
     description = models.TextField()
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="river_issues")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="river_issues"
+    )
     reported_at = models.DateTimeField()
     due_at = models.DateTimeField()
     overdue_at = models.DateTimeField(null=True, blank=True)  # set by the overdue job
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_river_issues"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_river_issues",
     )
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     assigned_at = models.DateTimeField(null=True, blank=True)
     resolution = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     rejected_reason = models.TextField(blank=True)
@@ -299,7 +350,9 @@ class RiverPhoto(models.Model):
 
     role = models.CharField(max_length=12, choices=Role.choices)
     patrol = models.ForeignKey(Patrol, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
-    issue = models.ForeignKey(RiverIssue, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
+    issue = models.ForeignKey(
+        RiverIssue, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
     file = models.CharField(max_length=200)  # storage names
     thumbnail = models.CharField(max_length=200)
     content_type = models.CharField(max_length=20)
@@ -307,14 +360,20 @@ class RiverPhoto(models.Model):
     height = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     gps_sealed = models.TextField(blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(patrol__isnull=False, issue__isnull=True) | Q(patrol__isnull=True, issue__isnull=False),
+                condition=Q(patrol__isnull=False, issue__isnull=True)
+                | Q(patrol__isnull=True, issue__isnull=False),
                 name="river_photo_of_patrol_or_issue",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.role} photo {self.pk}"

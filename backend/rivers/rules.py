@@ -26,7 +26,9 @@ def _org_id(obj: Any) -> str:
 
 
 def user_coordinates(user: Any, organisation: Any) -> bool:
-    return user_has_role(user, Role.COORDINATOR, scope_type=ScopeType.ORGANISATION, scope_id=_org_id(organisation))
+    return user_has_role(
+        user, Role.COORDINATOR, scope_type=ScopeType.ORGANISATION, scope_id=_org_id(organisation)
+    )
 
 
 def user_coordinated_organisation_ids(user: Any) -> list[int]:

@@ -73,7 +73,9 @@ def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
 def river_list(*, division: str | None = None, cursor: str | None = None, limit: int = 50) -> Page:
     qs = River.objects.prefetch_related("divisions").annotate(segment_count=Count("segments"))
     if division:
-        qs = qs.filter(Q(divisions__code__startswith=division) | Q(segments__division__code__startswith=division))
+        qs = qs.filter(
+            Q(divisions__code__startswith=division) | Q(segments__division__code__startswith=division)
+        )
         qs = qs.distinct()
     return paginate(qs, cursor=cursor, limit=limit)
 
@@ -132,7 +134,9 @@ def clean_rules() -> CleanRules:
 def steward_assignment_for(*, user: Any, segment: RiverSegment) -> StewardAssignment | None:
     """The live assignment that lets ``user`` patrol ``segment``: as its river chief first, else
     as a member of an assigned team."""
-    live = StewardAssignment.objects.filter(segment=segment, ended_at__isnull=True).select_related("organisation")
+    live = StewardAssignment.objects.filter(segment=segment, ended_at__isnull=True).select_related(
+        "organisation"
+    )
     chief = live.filter(kind=StewardAssignment.Kind.RIVER_CHIEF, user=user).first()
     if chief is not None:
         return chief
@@ -153,7 +157,9 @@ def segment_river_chief_ids(*, segment_id: int) -> list[int]:
     )
 
 
-def assignment_list(*, segment: RiverSegment | None = None, organisation_ids: list[int] | None = None) -> list:
+def assignment_list(
+    *, segment: RiverSegment | None = None, organisation_ids: list[int] | None = None
+) -> list:
     qs = StewardAssignment.objects.filter(ended_at__isnull=True).select_related(
         "segment__river", "organisation", "user", "team"
     )
@@ -186,9 +192,9 @@ def segments_overdue(*, organisation_ids: list[int], now: datetime | None = None
     expected frequency (or that were never patrolled since being assigned)."""
     now = now or timezone.now()
     assignments = list(
-        StewardAssignment.objects.filter(organisation_id__in=organisation_ids, ended_at__isnull=True).values_list(
-            "segment_id", "organisation_id", "created_at"
-        )
+        StewardAssignment.objects.filter(
+            organisation_id__in=organisation_ids, ended_at__isnull=True
+        ).values_list("segment_id", "organisation_id", "created_at")
     )
     if not assignments:
         return []
@@ -219,7 +225,9 @@ def segments_overdue(*, organisation_ids: list[int], now: datetime | None = None
 
 def patrol_get(*, patrol_id: int) -> Patrol | None:
     return (
-        Patrol.objects.select_related("segment__river", "segment__division", "organisation", "service_record", "user")
+        Patrol.objects.select_related(
+            "segment__river", "segment__division", "organisation", "service_record", "user"
+        )
         .prefetch_related("photos")
         .filter(pk=patrol_id)
         .first()

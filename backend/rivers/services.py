@@ -8,6 +8,7 @@ the volunteers domain (a valid patrol, once, through ``service_record_create``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import secrets
@@ -86,7 +87,9 @@ def _division(code: str, field: str = "division_code") -> Division:
 def _clean_text(value: str, field: str, *, max_length: int, required: bool = True) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise ValidationFailed(errors=[field_error(field, "required", T("此项必填。", "This field is required."))])
+        raise ValidationFailed(
+            errors=[field_error(field, "required", T("此项必填。", "This field is required."))]
+        )
     if len(text) > max_length:
         raise ValidationFailed(errors=[field_error(field, "too_long", T("内容过长。", "Too long."))])
     return text
@@ -97,7 +100,10 @@ def _line_geometry(geometry: dict | None, datum: str) -> dict:
     bad = _invalid(
         "geometry",
         "invalid_geometry",
-        T("须为 GeoJSON LineString（至少两个 [经度, 纬度] 点）。", "Must be a GeoJSON LineString of [lon, lat] pairs."),
+        T(
+            "须为 GeoJSON LineString（至少两个 [经度, 纬度] 点）。",
+            "Must be a GeoJSON LineString of [lon, lat] pairs.",
+        ),
     )
     if not geometry:
         return {}
@@ -122,7 +128,9 @@ def _line_geometry(geometry: dict | None, datum: str) -> dict:
 
 def _check_datum(datum: str) -> str:
     if datum not in DATUMS:
-        raise _invalid("datum", "invalid_choice", T("坐标系须为 wgs84 或 gcj02。", "The datum is wgs84 or gcj02."))
+        raise _invalid(
+            "datum", "invalid_choice", T("坐标系须为 wgs84 或 gcj02。", "The datum is wgs84 or gcj02.")
+        )
     return datum
 
 
@@ -133,10 +141,8 @@ def _local(dt: datetime) -> str:
 def _delete_files(names: Iterable[str]) -> None:
     for name in names:
         if name:
-            try:
+            with contextlib.suppress(OSError):
                 default_storage.delete(name)
-            except OSError:
-                pass
 
 
 # -- rivers, segments, policies --------------------------------------------------------------------
@@ -147,14 +153,18 @@ def river_create(
 ) -> River:
     name = _clean_text(name, "name", max_length=80)
     if not division_codes:
-        raise ValidationFailed(errors=[field_error("division_codes", "required", T("此项必填。", "Required."))])
+        raise ValidationFailed(
+            errors=[field_error("division_codes", "required", T("此项必填。", "Required."))]
+        )
     divisions = [_division(c, "division_codes") for c in dict.fromkeys(division_codes)]
     with transaction.atomic():
         river = River.objects.create(
             name=name, code=_clean_text(code, "code", max_length=40, required=False), description=description
         )
         river.divisions.set(divisions)
-        audit_record(actor=actor, action="river.created", target=river, data={"divisions": [d.code for d in divisions]})
+        audit_record(
+            actor=actor, action="river.created", target=river, data={"divisions": [d.code for d in divisions]}
+        )
     return river
 
 
@@ -210,7 +220,9 @@ def segment_update(
         segment.length_m = changes["length_m"] = round(line_length_m(line["coordinates"])) if line else 0
     if patrol_every_days is not None:
         if not 1 <= patrol_every_days <= 366:
-            raise _invalid("patrol_every_days", "out_of_range", T("巡河周期须为 1 至 366 天。", "1 to 366 days."))
+            raise _invalid(
+                "patrol_every_days", "out_of_range", T("巡河周期须为 1 至 366 天。", "1 to 366 days.")
+            )
         segment.patrol_every_days = changes["patrol_every_days"] = patrol_every_days
     with transaction.atomic():
         segment.save()
@@ -218,25 +230,39 @@ def segment_update(
     return segment
 
 
-def patrol_policy_set(*, actor: Any, division_code: str, min_duration_s: int, min_distance_m: int) -> PatrolPolicy:
+def patrol_policy_set(
+    *, actor: Any, division_code: str, min_duration_s: int, min_distance_m: int
+) -> PatrolPolicy:
     division = _division(division_code)
     errors = []
     if not 0 <= min_duration_s <= 24 * 3600:
-        errors.append(field_error("min_duration_s", "out_of_range", T("须在 0 至 86400 秒之间。", "0 to 86400 s.")))
+        errors.append(
+            field_error("min_duration_s", "out_of_range", T("须在 0 至 86400 秒之间。", "0 to 86400 s."))
+        )
     if not 0 <= min_distance_m <= 100_000:
-        errors.append(field_error("min_distance_m", "out_of_range", T("须在 0 至 100000 米之间。", "0 to 100000 m.")))
+        errors.append(
+            field_error("min_distance_m", "out_of_range", T("须在 0 至 100000 米之间。", "0 to 100000 m."))
+        )
     if errors:
         raise ValidationFailed(errors=errors)
     with transaction.atomic():
         policy, _ = PatrolPolicy.objects.update_or_create(
             division=division,
-            defaults={"min_duration_s": min_duration_s, "min_distance_m": min_distance_m, "updated_by": actor},
+            defaults={
+                "min_duration_s": min_duration_s,
+                "min_distance_m": min_distance_m,
+                "updated_by": actor,
+            },
         )
         audit_record(
             actor=actor,
             action="patrol_policy.set",
             target=policy,
-            data={"division": division.code, "min_duration_s": min_duration_s, "min_distance_m": min_distance_m},
+            data={
+                "division": division.code,
+                "min_duration_s": min_duration_s,
+                "min_distance_m": min_distance_m,
+            },
         )
     return policy
 
@@ -255,9 +281,15 @@ def steward_team_create(*, actor: Any, organisation: Any, name: str) -> StewardT
     name = _clean_text(name, "name", max_length=80)
     with transaction.atomic():
         if StewardTeam.objects.filter(organisation=organisation, name=name).exists():
-            raise _invalid("name", "duplicate", T("该组织已有同名队伍。", "The organisation already has a team of that name."))
+            raise _invalid(
+                "name",
+                "duplicate",
+                T("该组织已有同名队伍。", "The organisation already has a team of that name."),
+            )
         team = StewardTeam.objects.create(organisation=organisation, name=name)
-        audit_record(actor=actor, action="river_team.created", target=team, data={"organisation": organisation.pk})
+        audit_record(
+            actor=actor, action="river_team.created", target=team, data={"organisation": organisation.pk}
+        )
     return team
 
 
@@ -295,14 +327,26 @@ def steward_assign(
         if team is None or user is not None:
             raise _invalid("team_id", "required", T("请指定河小二队伍。", "A team assignment needs a team."))
         if team.organisation_id != organisation.pk:
-            raise _invalid("team_id", "other_organisation", T("队伍不属于该组织。", "The team belongs to another organisation."))
+            raise _invalid(
+                "team_id",
+                "other_organisation",
+                T("队伍不属于该组织。", "The team belongs to another organisation."),
+            )
     else:
         raise _invalid("kind", "invalid_choice", T("不是允许的选项。", "Not an allowed choice."))
     with transaction.atomic():
         live = StewardAssignment.objects.filter(segment=segment, ended_at__isnull=True)
-        if (user is not None and live.filter(user=user).exists()) or (team is not None and live.filter(team=team).exists()):
+        if (user is not None and live.filter(user=user).exists()) or (
+            team is not None and live.filter(team=team).exists()
+        ):
             raise ValidationFailed(
-                errors=[field_error("kind", "already_assigned", T("已经是该河段的巡河人员。", "Already assigned to this segment."))]
+                errors=[
+                    field_error(
+                        "kind",
+                        "already_assigned",
+                        T("已经是该河段的巡河人员。", "Already assigned to this segment."),
+                    )
+                ]
             )
         assignment = StewardAssignment.objects.create(
             segment=segment, organisation=organisation, kind=kind, user=user, team=team, assigned_by=actor
@@ -311,14 +355,21 @@ def steward_assign(
             actor=actor,
             action="river_steward.assigned",
             target=assignment,
-            data={"segment": segment.pk, "kind": kind, "user": getattr(user, "pk", None), "team": getattr(team, "pk", None)},
+            data={
+                "segment": segment.pk,
+                "kind": kind,
+                "user": getattr(user, "pk", None),
+                "team": getattr(team, "pk", None),
+            },
         )
     return assignment
 
 
 def steward_assignment_end(*, actor: Any, assignment: StewardAssignment) -> StewardAssignment:
     with transaction.atomic():
-        updated = StewardAssignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+        updated = StewardAssignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
         if updated:
             audit_record(actor=actor, action="river_steward.ended", target=assignment)
     assignment.refresh_from_db()
@@ -419,7 +470,12 @@ def patrol_start(
 
 
 def patrol_points_add(
-    *, patrol: Patrol, actor: Any, points: Sequence[PointInput], datum: str = "wgs84", now: datetime | None = None
+    *,
+    patrol: Patrol,
+    actor: Any,
+    points: Sequence[PointInput],
+    datum: str = "wgs84",
+    now: datetime | None = None,
 ) -> PointsResult:
     """Append a batch of fixes to a recording patrol. Out-of-order and repeated points are fine:
     one point per instant is kept, the track is ordered by time when it is computed."""
@@ -441,8 +497,10 @@ def patrol_finish(*, patrol: Patrol, actor: Any, now: datetime | None = None) ->
     """Finish a live patrol: compute it and, if valid, credit its hours (once)."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Patrol.objects.select_for_update().select_related("segment__river", "organisation", "user").get(
-            pk=patrol.pk
+        locked = (
+            Patrol.objects.select_for_update()
+            .select_related("segment__river", "organisation", "user")
+            .get(pk=patrol.pk)
         )
         if locked.status != Patrol.Status.RECORDING:
             raise PatrolNotRecording()
@@ -495,7 +553,9 @@ def patrol_upload(
                 finished_at=finished_at,
             )
             audit_record(actor=user, action="patrol.uploaded", target=patrol, data={"segment": segment.pk})
-            rows = _point_rows(patrol, points, datum, earliest=started_at - skew, latest=min(finished_at + skew, now + skew))
+            rows = _point_rows(
+                patrol, points, datum, earliest=started_at - skew, latest=min(finished_at + skew, now + skew)
+            )
             result = _insert_points(patrol, rows, len(points))
             patrol.points_received = result.total
             patrol.last_point_at = now
@@ -533,7 +593,11 @@ def _patrol_complete(patrol: Patrol, *, actor: Any) -> None:
     if track.distance_m < policy.min_distance_m:
         reasons.append("too_little_distance")
     segment_coords = (segment.geometry or {}).get("coordinates") or []
-    if segment_coords and track.points and _on_segment_share(track, segment_coords) < conf.patrol_min_on_segment_share():
+    if (
+        segment_coords
+        and track.points
+        and _on_segment_share(track, segment_coords) < conf.patrol_min_on_segment_share()
+    ):
         reasons.append("off_segment")
 
     patrol.track_started_at = track.started_at
@@ -544,7 +608,9 @@ def _patrol_complete(patrol: Patrol, *, actor: Any) -> None:
     patrol.is_valid = not reasons
     patrol.invalid_reasons = reasons
     patrol.policy = policy.as_dict()
-    patrol.track = simplified_geojson(track.points, conf.patrol_simplify_tolerance_m()) if track.points else {}
+    patrol.track = (
+        simplified_geojson(track.points, conf.patrol_simplify_tolerance_m()) if track.points else {}
+    )
     png = render_track_png(patrol.track.get("coordinates", []), size=conf.map_size(), river=segment_coords)
     name = default_storage.save(f"rivers/maps/{secrets.token_urlsafe(18)}.png", ContentFile(png))
     try:
@@ -570,7 +636,9 @@ def _patrol_complete(patrol: Patrol, *, actor: Any) -> None:
         raise
 
 
-def _credit_and_notify(patrol: Patrol, *, track: CleanTrack, policy: selectors.EffectivePolicy, actor: Any) -> None:
+def _credit_and_notify(
+    patrol: Patrol, *, track: CleanTrack, policy: selectors.EffectivePolicy, actor: Any
+) -> None:
     segment = patrol.segment
     params = {
         "river": segment.river.name,
@@ -638,13 +706,17 @@ def _photo_store(
     try:
         image = process_image(data, max_bytes=conf.photo_max_bytes(), keep_gps=True)
     except MediaError as exc:
-        cls = {"file_too_large": PhotoTooLarge, "unsupported_media_type": PhotoUnsupported}.get(exc.code, PhotoRejected)
+        cls = {"file_too_large": PhotoTooLarge, "unsupported_media_type": PhotoUnsupported}.get(
+            exc.code, PhotoRejected
+        )
         raise cls(code=exc.code, **exc.details) from exc
     token = secrets.token_urlsafe(18)
     names = []
     try:
         names.append(default_storage.save(f"rivers/photos/{token}.{image.ext}", ContentFile(image.content)))
-        names.append(default_storage.save(f"rivers/photos/{token}.thumb.{image.ext}", ContentFile(image.thumbnail)))
+        names.append(
+            default_storage.save(f"rivers/photos/{token}.thumb.{image.ext}", ContentFile(image.thumbnail))
+        )
         with transaction.atomic():
             photo = RiverPhoto.objects.create(
                 role=role,
@@ -663,8 +735,12 @@ def _photo_store(
                 actor=actor,
                 action="river_photo.added",
                 target=photo,
-                data={"role": role, "patrol": getattr(patrol, "pk", None), "issue": getattr(issue, "pk", None),
-                      "has_gps": bool(image.gps)},
+                data={
+                    "role": role,
+                    "patrol": getattr(patrol, "pk", None),
+                    "issue": getattr(issue, "pk", None),
+                    "has_gps": bool(image.gps),
+                },
             )
     except BaseException:
         _delete_files(names)
@@ -683,7 +759,10 @@ def river_issue_photo_add(*, issue: RiverIssue, actor: Any, data: bytes) -> Rive
     resolution photos while it is assigned."""
     if issue.assignee_id == actor.pk and issue.status == RiverIssue.Status.ASSIGNED:
         role = RiverPhoto.Role.RESOLUTION
-    elif issue.reporter_id == actor.pk and issue.status in (RiverIssue.Status.REPORTED, RiverIssue.Status.ACCEPTED):
+    elif issue.reporter_id == actor.pk and issue.status in (
+        RiverIssue.Status.REPORTED,
+        RiverIssue.Status.ACCEPTED,
+    ):
         role = RiverPhoto.Role.REPORT
     else:
         from backend.core.errors import InvalidTransition
@@ -737,7 +816,11 @@ def river_issue_report(
     if segment is None:
         if river is None:
             raise ValidationFailed(
-                errors=[field_error("segment_id", "required", T("请指定河段或河流。", "Give a segment or a river."))]
+                errors=[
+                    field_error(
+                        "segment_id", "required", T("请指定河段或河流。", "Give a segment or a river.")
+                    )
+                ]
             )
         segment = selectors.nearest_segment(river=river, lat=wlat, lon=wlon)
         if segment is None:
@@ -769,8 +852,15 @@ def river_issue_report(
 
 
 def _transition(
-    issue: RiverIssue, *, to: str, allowed_from: Sequence[str], actor: Any, fields: dict[str, Any], action: str,
-    reason: str = "", data: dict[str, Any] | None = None,
+    issue: RiverIssue,
+    *,
+    to: str,
+    allowed_from: Sequence[str],
+    actor: Any,
+    fields: dict[str, Any],
+    action: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
 ) -> RiverIssue:
     """Move an issue with a conditional UPDATE (two handlers cannot both take one step)."""
     from backend.core.errors import InvalidTransition
@@ -788,8 +878,14 @@ def _transition(
 def river_issue_accept(*, issue: RiverIssue, actor: Any) -> RiverIssue:
     S = RiverIssue.Status
     with transaction.atomic():
-        _transition(issue, to=S.ACCEPTED, allowed_from=[S.REPORTED], actor=actor, action="river_issue.accepted",
-                    fields={"accepted_by": actor, "accepted_at": timezone.now()})
+        _transition(
+            issue,
+            to=S.ACCEPTED,
+            allowed_from=[S.REPORTED],
+            actor=actor,
+            action="river_issue.accepted",
+            fields={"accepted_by": actor, "accepted_at": timezone.now()},
+        )
         notify(user=issue.reporter_id, kind="river_issue.accepted", params=_issue_params(issue), target=issue)
     return issue
 
@@ -798,11 +894,21 @@ def river_issue_reject(*, issue: RiverIssue, actor: Any, reason: str) -> RiverIs
     S = RiverIssue.Status
     reason = _clean_text(reason, "reason", max_length=1000)
     with transaction.atomic():
-        _transition(issue, to=S.REJECTED, allowed_from=[S.REPORTED, S.ACCEPTED], actor=actor,
-                    action="river_issue.rejected", reason=reason,
-                    fields={"rejected_reason": reason, "rejected_at": timezone.now()})
-        notify(user=issue.reporter_id, kind="river_issue.rejected", params=_issue_params(issue, reason=reason),
-               target=issue)
+        _transition(
+            issue,
+            to=S.REJECTED,
+            allowed_from=[S.REPORTED, S.ACCEPTED],
+            actor=actor,
+            action="river_issue.rejected",
+            reason=reason,
+            fields={"rejected_reason": reason, "rejected_at": timezone.now()},
+        )
+        notify(
+            user=issue.reporter_id,
+            kind="river_issue.rejected",
+            params=_issue_params(issue, reason=reason),
+            target=issue,
+        )
     return issue
 
 
@@ -815,10 +921,18 @@ def river_issue_assign(*, issue: RiverIssue, actor: Any, assignee: Any) -> River
         raise NotAHandler(field="assignee_id")
     with transaction.atomic():
         previous = issue.assignee_id
-        _transition(issue, to=S.ASSIGNED, allowed_from=[S.ACCEPTED, S.ASSIGNED], actor=actor,
-                    action="river_issue.assigned", data={"assignee": assignee.pk, "previous": previous},
-                    fields={"assignee": assignee, "assigned_by": actor, "assigned_at": timezone.now()})
-        notify(user=assignee, kind="river_issue.assigned", params=_issue_params(issue), target=issue, urgent=True)
+        _transition(
+            issue,
+            to=S.ASSIGNED,
+            allowed_from=[S.ACCEPTED, S.ASSIGNED],
+            actor=actor,
+            action="river_issue.assigned",
+            data={"assignee": assignee.pk, "previous": previous},
+            fields={"assignee": assignee, "assigned_by": actor, "assigned_at": timezone.now()},
+        )
+        notify(
+            user=assignee, kind="river_issue.assigned", params=_issue_params(issue), target=issue, urgent=True
+        )
     return issue
 
 
@@ -829,12 +943,22 @@ def river_issue_resolve(*, issue: RiverIssue, actor: Any, resolution: str) -> Ri
     with transaction.atomic():
         if not issue.photos.filter(role=RiverPhoto.Role.RESOLUTION).exists():
             raise ResolutionNeedsPhoto()
-        _transition(issue, to=S.RESOLVED, allowed_from=[S.ASSIGNED], actor=actor, action="river_issue.resolved",
-                    fields={"resolution": resolution, "resolved_at": timezone.now()})
+        _transition(
+            issue,
+            to=S.RESOLVED,
+            allowed_from=[S.ASSIGNED],
+            actor=actor,
+            action="river_issue.resolved",
+            fields={"resolution": resolution, "resolved_at": timezone.now()},
+        )
         verifiers = {issue.reporter_id, *selectors.segment_river_chief_ids(segment_id=issue.segment_id)}
         for user_id in sorted(verifiers):
-            notify(user=user_id, kind="river_issue.resolved",
-                   params=_issue_params(issue, resolution=resolution[:100]), target=issue)
+            notify(
+                user=user_id,
+                kind="river_issue.resolved",
+                params=_issue_params(issue, resolution=resolution[:100]),
+                target=issue,
+            )
     return issue
 
 
@@ -844,25 +968,50 @@ def river_issue_verify(*, issue: RiverIssue, actor: Any, confirmed: bool, note: 
     note = _clean_text(note, "note", max_length=1000, required=not confirmed)
     with transaction.atomic():
         if confirmed:
-            _transition(issue, to=S.VERIFIED, allowed_from=[S.RESOLVED], actor=actor, action="river_issue.verified",
-                        reason=note, fields={"verified_by": actor, "verified_at": timezone.now()})
+            _transition(
+                issue,
+                to=S.VERIFIED,
+                allowed_from=[S.RESOLVED],
+                actor=actor,
+                action="river_issue.verified",
+                reason=note,
+                fields={"verified_by": actor, "verified_at": timezone.now()},
+            )
             recipients = {issue.assignee_id, *selectors.division_handler_ids(division_code=issue.division_id)}
             for user_id in sorted(u for u in recipients if u and u != actor.pk):
                 notify(user=user_id, kind="river_issue.verified", params=_issue_params(issue), target=issue)
         else:
-            _transition(issue, to=S.ASSIGNED, allowed_from=[S.RESOLVED], actor=actor, action="river_issue.reopened",
-                        reason=note, fields={"resolved_at": None})
+            _transition(
+                issue,
+                to=S.ASSIGNED,
+                allowed_from=[S.RESOLVED],
+                actor=actor,
+                action="river_issue.reopened",
+                reason=note,
+                fields={"resolved_at": None},
+            )
             if issue.assignee_id:
-                notify(user=issue.assignee_id, kind="river_issue.reopened",
-                       params=_issue_params(issue, note=note), target=issue, urgent=True)
+                notify(
+                    user=issue.assignee_id,
+                    kind="river_issue.reopened",
+                    params=_issue_params(issue, note=note),
+                    target=issue,
+                    urgent=True,
+                )
     return issue
 
 
 def river_issue_close(*, issue: RiverIssue, actor: Any) -> RiverIssue:
     S = RiverIssue.Status
     with transaction.atomic():
-        _transition(issue, to=S.CLOSED, allowed_from=[S.VERIFIED], actor=actor, action="river_issue.closed",
-                    fields={"closed_at": timezone.now()})
+        _transition(
+            issue,
+            to=S.CLOSED,
+            allowed_from=[S.VERIFIED],
+            actor=actor,
+            action="river_issue.closed",
+            fields={"closed_at": timezone.now()},
+        )
         notify(user=issue.reporter_id, kind="river_issue.closed", params=_issue_params(issue), target=issue)
     return issue
 
@@ -878,14 +1027,24 @@ def river_issues_flag_overdue(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             if not RiverIssue.objects.filter(pk=issue.pk, overdue_at__isnull=True).update(overdue_at=now):
                 continue
-            audit_record(actor=None, action="river_issue.overdue", target=issue, data={"due_at": issue.due_at.isoformat()})
+            audit_record(
+                actor=None,
+                action="river_issue.overdue",
+                target=issue,
+                data={"due_at": issue.due_at.isoformat()},
+            )
             recipients = (
                 [issue.assignee_id]
                 if issue.assignee_id
                 else selectors.division_handler_ids(division_code=issue.division_id)
             )
             for user_id in recipients:
-                notify(user=user_id, kind="river_issue.overdue", params=_issue_params(issue), target=issue,
-                       dedupe_key=f"river_issue.overdue:{issue.pk}")
+                notify(
+                    user=user_id,
+                    kind="river_issue.overdue",
+                    params=_issue_params(issue),
+                    target=issue,
+                    dedupe_key=f"river_issue.overdue:{issue.pk}",
+                )
             flagged += 1
     return flagged

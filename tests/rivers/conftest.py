@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.rivers import factories as f
+
+
+@pytest.fixture
+def segment(db):
+    return f.river_with_segment()
+
+
+@pytest.fixture
+def org(db):
+    return f.organisation()
+
+
+@pytest.fixture
+def chief(segment, org):
+    return f.river_chief(segment, org, name="王河长")
+
+
+@pytest.fixture
+def coordinator(org):
+    return f.coordinator_of(org)
+
+
+@pytest.fixture
+def handler(db):
+    f.divisions()
+    return f.handler_of(f.STREET, display_name="李处置")
