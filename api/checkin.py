@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from api.schemas import ERRORS
 from backend.checkin import selectors, services
@@ -267,7 +267,7 @@ def event_create(request: HttpRequest, payload: EventIn):
         checkin_closes_at=payload.checkin_closes_at,
         by=request.auth,
     )
-    return 201, _event_out(event)
+    return Status(201, _event_out(event))
 
 
 @router.get("/events", response={200: EventPage, **ERRORS}, summary="Events I coordinate or scan for")
@@ -300,7 +300,7 @@ def list_index(request: HttpRequest, event_id: int):
 def list_create(request: HttpRequest, event_id: int, payload: ListIn):
     event = _event(request, event_id, "checkin.event_manage")
     lst = services.checkin_list_create(event=event, by=request.auth, **payload.dict())
-    return 201, _list_out(lst)
+    return Status(201, _list_out(lst))
 
 
 @router.post(
@@ -336,7 +336,7 @@ def event_staff(request: HttpRequest, event_id: int, payload: StaffIn):
             errors=[field_error("user_id", "not_found", T("找不到该用户。", "No such user."))]
         )
     grant = services.event_staff_grant(event=event, user=user, role=payload.role, by=request.auth)
-    return 201, {"grant_id": grant.pk, "user_id": user.pk, "role": grant.role}
+    return Status(201, {"grant_id": grant.pk, "user_id": user.pk, "role": grant.role})
 
 
 # --- passes ----------------------------------------------------------------------------------------
@@ -360,7 +360,7 @@ def pass_create(request: HttpRequest, event_id: int, payload: AttendeeIn):
     pass_obj = services.pass_add_attendee(
         event=event, holder_name=payload.holder_name, holder=holder, by=request.auth
     )
-    return 201, _pass_out(pass_obj)
+    return Status(201, _pass_out(pass_obj))
 
 
 def _event_pass(request: HttpRequest, event_id: int, pass_id: int) -> Pass:
