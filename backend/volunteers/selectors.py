@@ -237,6 +237,8 @@ def service_hour_totals(*, user: User) -> HourTotals:
                 backfilled += total
         elif row["status"] in (ServiceRecord.Status.PENDING, ServiceRecord.Status.ESCALATED):
             pending += total
+    tenth = Decimal("0.1")
+    recorded, backfilled, pending = (v.quantize(tenth) for v in (recorded, backfilled, pending))
     approved = recorded + backfilled
     return HourTotals(
         recorded_hours=recorded,

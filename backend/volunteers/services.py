@@ -1370,8 +1370,8 @@ def certificate_issue(
         user=user, organisation=organisation, status=ServiceRecord.Status.VALID
     )
     sums = {row["kind"]: row["total"] for row in records.values("kind").annotate(total=Sum("hours"))}
-    recorded = sums.get(ServiceRecord.Kind.RECORDED) or Decimal("0")
-    backfilled = sums.get(ServiceRecord.Kind.BACKFILLED) or Decimal("0")
+    recorded = (sums.get(ServiceRecord.Kind.RECORDED) or Decimal("0")).quantize(Decimal("0.1"))
+    backfilled = (sums.get(ServiceRecord.Kind.BACKFILLED) or Decimal("0")).quantize(Decimal("0.1"))
     if recorded + backfilled <= 0:
         raise NothingToCertify()
     contents = list(records.values_list("content", flat=True).distinct()[:20])

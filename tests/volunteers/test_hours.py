@@ -1,0 +1,291 @@
+"""Service hours through the API: attendance, rounding, daily rules, approval, backfill, totals,
+certificates and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from backend.volunteers.hours import round_hours, stars_for
+from backend.volunteers.models import ServiceRecord, Shift, Signup
+from backend.volunteers.services import service_record_create
+from tests.factories import user_with_role
+from tests.helpers import assert_error
+from tests.volunteers import factories as f
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 3, 7)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "hours"),
+    [
+        (0, "0"),
+        (14, "0"),
+        (15, "0.5"),
+        (44, "0.5"),
+        (45, "1"),
+        (59, "1"),
+        (60, "1"),
+        (74, "1"),
+        (75, "1.5"),
+        (140, "2.5"),
+    ],
+)
+def test_rounding_rule(minutes, hours):
+    assert round_hours(minutes) == Decimal(hours)
+
+
+def test_rounding_rule_is_configurable(settings):
+    settings.LINLI_VOLUNTEER_ROUNDING = [(30, "0"), (60, "1")]
+    assert round_hours(29) == 0 and round_hours(30) == 1
+
+
+def test_stars_follow_approved_hours():
+    assert [stars_for(Decimal(h)) for h in (99, 100, 300, 600, 999, 1000, 1500, 9999)] == [
+        0,
+        1,
+        2,
+        3,
+        3,
+        4,
+        5,
+        5,
+    ]
+
+
+def started_shift(org, **kwargs):
+    shift = f.shift(f.activity(org), **kwargs)
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=4)
+    Shift.objects.filter(pk=shift.pk).update(starts_at=start, ends_at=start + timedelta(hours=3), taken=1)
+    shift.refresh_from_db()
+    return shift
+
+
+def test_coordinator_records_attendance_hours_inside_the_shift(api, org, coordinator, vol):
+    shift = started_shift(org)
+    signup = Signup.objects.create(shift=shift, user=vol, status="confirmed")
+    response = api.as_user(coordinator).post(
+        f"/signups/{signup.pk}/attendance",
+        {
+            "checked_in_at": (shift.starts_at - timedelta(minutes=30)).isoformat(),
+            "checked_out_at": (shift.starts_at + timedelta(hours=2, minutes=20)).isoformat(),
+        },
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["minutes"] == 140 and body["hours"] == "2.5" and body["kind"] == "recorded"
+    assert body["status"] == "valid" and body["recorder"] and body["place"]
+    assert Signup.objects.get(pk=signup.pk).status == "attended"
+    # the same check-in again is the same record
+    again = api.as_user(coordinator).post(
+        f"/signups/{signup.pk}/attendance",
+        {
+            "checked_in_at": (shift.starts_at - timedelta(minutes=30)).isoformat(),
+            "checked_out_at": (shift.starts_at + timedelta(hours=2, minutes=20)).isoformat(),
+        },
+    )
+    assert again.json()["id"] == body["id"] and ServiceRecord.objects.count() == 1
+    assert_error(
+        api.as_user(vol).post(
+            f"/signups/{signup.pk}/attendance",
+            {"checked_in_at": shift.starts_at.isoformat(), "checked_out_at": shift.ends_at.isoformat()},
+        ),
+        404,
+        "not_found",
+    )
+
+
+def test_attendance_for_a_waitlisted_signup_is_refused(api, org, coordinator, vol):
+    shift = started_shift(org)
+    signup = Signup.objects.create(shift=shift, user=vol, status="waitlisted")
+    response = api.as_user(coordinator).post(
+        f"/signups/{signup.pk}/attendance",
+        {"checked_in_at": shift.starts_at.isoformat(), "checked_out_at": shift.ends_at.isoformat()},
+    )
+    assert_error(response, 409, "invalid_transition")
+
+
+def rec(user, org, start, end, ref, source="checkin"):
+    return service_record_create(
+        user=user,
+        organisation=org,
+        source=source,
+        started_at=start,
+        ended_at=end,
+        place="U站",
+        content="引导服务",
+        external_ref=ref,
+    )
+
+
+def test_org_approves_a_day_over_8_hours_and_escalation_needs_an_admin(api, org, coordinator, vol):
+    rec(vol, org, f.at(DAY, 6), f.at(DAY, 13), "a")
+    pending = rec(vol, org, f.at(DAY, 13), f.at(DAY, 16), "b")
+    escalated = rec(vol, org, f.at(DAY, 16), f.at(DAY, 19), "c")
+    listed = api.as_user(coordinator).get(
+        f"/volunteer/organisations/{org.pk}/service-records", {"status": "pending"}
+    )
+    assert [r["id"] for r in listed.json()["items"]] == [pending.pk]
+    ok = api.as_user(coordinator).post(f"/service-records/{pending.pk}/approve", {"evaluation": "表现良好"})
+    assert ok.status_code == 200 and ok.json()["status"] == "valid" and ok.json()["evaluation"] == "表现良好"
+    assert_error(
+        api.as_user(coordinator).post(f"/service-records/{escalated.pk}/approve", {}),
+        403,
+        "permission_denied",
+    )
+    assert_error(
+        api.as_user(coordinator).post(f"/service-records/{pending.pk}/approve", {}), 409, "invalid_transition"
+    )
+    admin = user_with_role("platform_admin")
+    body = assert_error(
+        api.as_user(admin).post(f"/service-records/{escalated.pk}/reject", {}), 422, "validation_error"
+    )
+    assert body["details"]["errors"][0]["field"] == "reason"
+    assert (
+        api.as_user(admin)
+        .post(f"/service-records/{escalated.pk}/reject", {"reason": "超时"})
+        .json()["status"]
+        == "rejected"
+    )
+
+
+def test_backfill_request_is_kept_apart_until_approved(api, org, coordinator, vol):
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "checkin-1")
+    start = timezone.now() - timedelta(days=30)
+    response = api.as_user(vol).post(
+        "/me/backfill-requests",
+        {
+            "organisation_id": org.pk,
+            "started_at": start.isoformat(),
+            "ended_at": (start + timedelta(hours=2)).isoformat(),
+            "place": "民治公园",
+            "content": "清洁河岸",
+        },
+    )
+    assert response.status_code == 201, response.json()
+    backfill = response.json()
+    assert (backfill["kind"], backfill["status"], backfill["hours"]) == ("backfilled", "pending", "2.0")
+    totals = api.as_user(vol).get("/me/service-records").json()["totals"]
+    assert (totals["recorded_hours"], totals["backfilled_hours"], totals["pending_hours"]) == (
+        "3.0",
+        "0.0",
+        "2.0",
+    )
+    api.as_user(coordinator).post(f"/service-records/{backfill['id']}/approve", {})
+    totals = api.as_user(vol).get("/me/service-records").json()["totals"]
+    assert (totals["recorded_hours"], totals["backfilled_hours"], totals["approved_hours"]) == (
+        "3.0",
+        "2.0",
+        "5.0",
+    )
+    only_backfill = api.as_user(vol).get("/me/service-records", {"kind": "backfilled"}).json()["items"]
+    assert [r["id"] for r in only_backfill] == [backfill["id"]]
+
+
+def test_future_service_cannot_be_backfilled(api, org, vol):
+    start = timezone.now() + timedelta(days=1)
+    response = api.as_user(vol).post(
+        "/me/backfill-requests",
+        {
+            "organisation_id": org.pk,
+            "started_at": start.isoformat(),
+            "ended_at": (start + timedelta(hours=2)).isoformat(),
+            "place": "x",
+            "content": "y",
+        },
+    )
+    assert_error(response, 422, "validation_error")
+
+
+def test_stars_in_totals(api, org, vol, settings):
+    settings.LINLI_VOLUNTEER_STAR_HOURS = [2, 4, 6, 8, 10]
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 13, 10), "s1")
+    totals = api.as_user(vol).get("/me/service-records").json()["totals"]
+    assert totals["stars"] == 2 and totals["next_star_at"] == "6"
+
+
+def test_my_records_constant_queries(api, org, vol, django_assert_max_num_queries):
+    client = api.as_user(vol)
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 10), "q0")
+    with django_assert_max_num_queries(4):
+        assert len(client.get("/me/service-records").json()["items"]) == 1
+    for i in range(1, 50):
+        day = DAY + timedelta(days=i)
+        rec(vol, org, f.at(day, 9), f.at(day, 10), f"q{i}")
+    with django_assert_max_num_queries(4):
+        assert len(client.get("/me/service-records", {"limit": 50}).json()["items"]) == 50
+
+
+def test_certificate_pdf_from_the_recording_organisation(api, org, vol):
+    from backend.volunteers.documents import certificate_qr_png
+
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "c1")
+    response = api.as_user(vol).get("/me/certificate")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    number = response["X-Certificate-Number"]
+    from backend.volunteers.models import Certificate
+
+    cert = Certificate.objects.get(number=number)
+    assert cert.organisation == org and cert.hours == Decimal("3.0") and cert.handler == "李经办"
+    assert cert.verify_code.encode() in response.content  # the verification URL is in the document metadata
+    import zxingcpp
+    from PIL import Image
+
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(certificate_qr_png(cert))))
+    assert decoded and decoded[0].text.endswith(f"/api/v1/certificates/verify/{cert.verify_code}")
+    public = api.get(f"/certificates/verify/{cert.verify_code}")
+    assert public.status_code == 200
+    assert public.json()["holder_name_masked"] == "张*三" and public.json()["hours"] == "3.0"
+    assert_error(api.get("/certificates/verify/NOTACODE"), 404, "not_found")
+
+
+def test_certificate_falls_back_to_latin_without_a_cjk_font(api, org, vol, monkeypatch):
+    import media.badge
+
+    monkeypatch.setattr(media.badge, "find_cjk_font", lambda font_path=None: None)
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "c1")
+    response = api.as_user(vol).get("/me/certificate")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response["X-Certificate-Font"] == "latin-fallback"
+
+
+def test_certificate_only_from_an_organisation_that_recorded_service(api, org, vol):
+    other = f.organisation("另一组织")
+    assert_error(api.as_user(vol).get("/me/certificate"), 409, "nothing_to_certify")
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "c1")
+    rec(vol, other, f.at(DAY + timedelta(days=1), 9), f.at(DAY + timedelta(days=1), 10), "c2")
+    assert_error(api.as_user(vol).get("/me/certificate"), 422, "validation_error")
+    third = f.organisation("没记录过")
+    assert_error(
+        api.as_user(vol).get("/me/certificate", {"organisation_id": third.pk}), 409, "nothing_to_certify"
+    )
+    assert api.as_user(vol).get("/me/certificate", {"organisation_id": other.pk}).status_code == 200
+
+
+def test_export_csv_and_xlsx_masked_for_coordinators(api, org, coordinator, vol):
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "e1")
+    rec(vol, org, f.at(DAY, 13), f.at(DAY, 14), "e2")
+    response = api.as_user(coordinator).get(
+        f"/volunteer/organisations/{org.pk}/service-records/export", {"format": "csv"}
+    )
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "编号" and len(rows) == 3
+    assert rows[1][2] == "张*三" and rows[1][3] == "138****8000" and rows[1][11] == "3.0"
+    xlsx = api.as_user(coordinator).get(f"/volunteer/organisations/{org.pk}/service-records/export")
+    assert xlsx.status_code == 200
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 3 and values[1][11] == 3.0
+    assert_error(
+        api.as_user(vol).get(f"/volunteer/organisations/{org.pk}/service-records/export"), 404, "not_found"
+    )
