@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.throttling import SimpleRateThrottle
 from pydantic import Field
@@ -402,7 +402,7 @@ def association_create(request, payload: AssociationIn):
     """Platform admins register an association; they then grant ``association_admin`` roles."""
     authorize(request.auth, "association.create", hide=False)
     association = services.association_create(actor=request.auth, **payload.dict())
-    return 201, association_out(association)
+    return Status(201, association_out(association))
 
 
 @router.get("/associations/{association_id}", response={200: AssociationOut, **ERRORS})
@@ -441,7 +441,7 @@ def practitioner_list(
 def practitioner_create(request, association_id: int, payload: PractitionerIn):
     association = _association(request, association_id)
     practitioner = services.practitioner_create(actor=request.auth, association=association, **payload.dict())
-    return 201, practitioner_out(practitioner)
+    return Status(201, practitioner_out(practitioner))
 
 
 @router.get(
@@ -510,7 +510,7 @@ def credit_record_list(
 def credit_record_add(request, association_id: int, practitioner_id: int, payload: CreditRecordIn):
     practitioner = _practitioner(request, association_id, practitioner_id)
     record = services.credit_record_add(actor=request.auth, practitioner=practitioner, **payload.dict())
-    return 201, credit_out(record)
+    return Status(201, credit_out(record))
 
 
 @router.post(
@@ -521,7 +521,7 @@ def practitioner_blacklist(request, association_id: int, practitioner_id: int, p
     """Blacklist a practitioner: all their badges read ``blacklisted`` from the next scan on."""
     practitioner = _practitioner(request, association_id, practitioner_id)
     entry = services.practitioner_blacklist(actor=request.auth, practitioner=practitioner, **payload.dict())
-    return 201, blacklist_out(entry)
+    return Status(201, blacklist_out(entry))
 
 
 @router.get("/associations/{association_id}/blacklist", response={200: BlacklistPage, **ERRORS})
@@ -588,7 +588,7 @@ def credential_issue(request, association_id: int, payload: CredentialIn):
             ]
         )
     credential = services.credential_issue(actor=request.auth, practitioner=practitioner, **data)
-    return 201, credential_out(selectors.credential_get(credential_id=credential.pk))
+    return Status(201, credential_out(selectors.credential_get(credential_id=credential.pk)))
 
 
 @router.post("/associations/{association_id}/import", response={200: ImportOut, **ERRORS})

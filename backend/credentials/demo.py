@@ -32,7 +32,7 @@ def _fix(number: str) -> str:
 
 
 def seed(stdout) -> None:
-    association = Association.objects.filter(name=DEMO_ASSOCIATION).first()
+    association = Association.objects.filter(name=services.clean_text(DEMO_ASSOCIATION)).first()
     if association is None:
         association = services.association_create(
             actor=None, name=DEMO_ASSOCIATION, short_name="燃气协会", contact_phone="0755-12345678"
