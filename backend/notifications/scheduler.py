@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -183,7 +183,6 @@ def run_due_jobs(
     """One scheduler tick: run every due job this process can claim, one after another."""
     outcomes = []
     for job in jobs if jobs is not None else discover_jobs().values():
-        close_old_connections()
         if job_claim_due(job=job, owner=owner, now=now):
             outcomes.append(_run_claimed(job, owner))
     return outcomes

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from backend.notifications import scheduler
 
@@ -39,6 +40,8 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, stop)
         beat = Path(heartbeat_file) if heartbeat_file else None
         while True:
+            if not once:
+                close_old_connections()  # as Django does between requests: drop dead connections
             for outcome in scheduler.run_due_jobs(owner=owner, jobs=jobs):
                 status = "ok" if outcome.ok else f"FAILED {outcome.error}"
                 self.stdout.write(f"{outcome.name}: {status} {outcome.result if outcome.ok else ''}".rstrip())
