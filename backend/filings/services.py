@@ -1036,3 +1036,17 @@ def filing_due_notify(*, filing: Filing, reviewers: list[User], today: date | No
             )
             sent += note is not None
     return sent
+
+
+def registered_organisation_save(*, organisation, actor: User | None):
+    """Staff keep the registered organisations that name checks compare against."""
+    with transaction.atomic():
+        organisation.name_key = name_key(organisation.name)
+        organisation.save()
+        audit_record(
+            actor=actor,
+            action="registered_organisation.saved",
+            target=organisation,
+            data={"name": organisation.name, "status": organisation.status},
+        )
+    return organisation

@@ -1,0 +1,371 @@
+"""Django admin for reviewers and staff: the same decisions as the API, through the same services.
+
+Reviewers (staff users with reviewer grants) see the filings, groups and listings of their own
+jurisdiction; superusers and platform admins see all. Nothing can be deleted here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from backend.accounts.selectors import user_is_platform_admin
+from backend.core.errors import DomainError
+from backend.core.i18n import ZH
+from backend.core.permissions import can
+from backend.core.validators import InvalidUscc, parse_uscc
+from backend.filings import selectors, services
+from backend.filings.models import (
+    AnnualReport,
+    AttachmentKind,
+    CreditListing,
+    Filing,
+    FilingAttachment,
+    FilingEvent,
+    FilingPolicy,
+    Group,
+    RegisteredOrganisation,
+    WorkCalendarDay,
+)
+
+
+class FilingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = FilingPolicy
+        fields = (
+            "division",
+            "min_founders",
+            "min_members",
+            "required_attachments",
+            "review_days",
+            "review_working_days",
+            "validity_years",
+            "renewal_window_days",
+            "reviewing_level",
+            "annual_report_due_month",
+            "annual_report_due_day",
+        )
+
+    def clean_required_attachments(self):
+        value = self.cleaned_data.get("required_attachments")
+        if value is not None and (
+            not isinstance(value, list) or any(k not in AttachmentKind.values for k in value)
+        ):
+            raise ValidationError(f"材料类型须为以下之一：{', '.join(AttachmentKind.values)}")
+        return value
+
+
+class RegisteredOrganisationForm(forms.ModelForm):
+    class Meta:
+        model = RegisteredOrganisation
+        fields = ("name", "uscc", "division_code", "status", "status_changed_on")
+
+    def clean_uscc(self):
+        try:
+            return parse_uscc(self.cleaned_data["uscc"]).code
+        except InvalidUscc as exc:
+            raise ValidationError("统一社会信用代码无效") from exc
+
+
+def _sees_all(request: HttpRequest) -> bool:
+    return request.user.is_superuser or user_is_platform_admin(request.user)
+
+
+def _error_text(exc: DomainError) -> str:
+    body = exc.body(ZH)
+    errors = body["details"].get("errors") if isinstance(body["details"], dict) else None
+    if errors:
+        return (
+            body["message"]
+            + " "
+            + "；".join(f"{e.get('field')}: {e.get('message', e.get('code'))}" for e in errors)
+        )
+    return body["message"]
+
+
+def _run(modeladmin, request, queryset, rule: str, call, done: str) -> None:
+    ok = 0
+    for obj in queryset:
+        if not can(request.user, rule, obj):
+            modeladmin.message_user(request, f"{obj}：无权处理", messages.ERROR)
+            continue
+        try:
+            call(obj)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{obj}：{_error_text(exc)}", messages.ERROR)
+            continue
+        ok += 1
+    if ok:
+        modeladmin.message_user(request, f"{done} {ok} 项", messages.SUCCESS)
+
+
+def _with_reason(modeladmin, request, queryset, *, action: str, title: str, with_field: bool, run) -> Any:
+    """Actions that need written reasons show a form first, then call the service."""
+    if request.POST.get("apply"):
+        reason = request.POST.get("reason", "").strip()
+        field = request.POST.get("field", "").strip()
+        run(queryset, reason, field)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/filings/reasons.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "intro": "请写明理由，将告知申请人并记入审计日志。",
+            "queryset": queryset,
+            "action": action,
+            "with_field": with_field,
+            "submit_label": title,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WorkCalendarDay)
+class WorkCalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "is_workday", "name", "source")
+    list_filter = ("is_workday",)
+    date_hierarchy = "day"
+    search_fields = ("name",)
+
+
+@admin.register(FilingPolicy)
+class FilingPolicyAdmin(admin.ModelAdmin):
+    list_display = ("division", "min_founders", "min_members", "review_days", "reviewing_level", "updated_at")
+    raw_id_fields = ("division",)
+    search_fields = ("division__code", "division__name")
+    form = FilingPolicyForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.filing_policy_save(policy=obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class FilingEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = FilingEvent
+    fields = ("at", "actor", "action", "from_status", "to_status", "reasons", "note")
+    readonly_fields = fields
+    extra = 0
+
+
+class FilingAttachmentInline(ReadOnlyMixin, admin.TabularInline):
+    model = FilingAttachment
+    fields = ("kind", "content_type", "size", "width", "height", "created_at", "superseded_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Filing)
+class FilingAdmin(admin.ModelAdmin):
+    list_display = ("id", "name", "kind", "status", "community", "due_date", "is_overdue", "submitted_at")
+    list_filter = ("status", "kind")
+    search_fields = ("name", "=id")
+    list_select_related = ("community",)
+    inlines = (FilingAttachmentInline, FilingEventInline)
+    actions = ("accept", "approve", "request_correction", "reject")
+    exclude = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Filing._meta.fields]
+
+    def get_queryset(self, request) -> QuerySet[Filing]:
+        qs = super().get_queryset(request)
+        if _sees_all(request):
+            return qs
+        return selectors.filing_review_queryset(user=request.user)
+
+    @admin.display(boolean=True, description="超期")
+    def is_overdue(self, obj: Filing) -> bool:
+        return selectors.filing_is_overdue(obj)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="受理所选申请")
+    def accept(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            "filing.review",
+            lambda f: services.filing_accept(filing=f, actor=request.user),
+            "已受理",
+        )
+
+    @admin.action(description="通过所选申请（发放备案编号）")
+    def approve(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            "filing.review",
+            lambda f: services.filing_approve(filing=f, actor=request.user),
+            "已通过",
+        )
+
+    @admin.action(description="要求补正（填写理由）")
+    def request_correction(self, request, queryset):
+        def run(qs, reason, field):
+            _run(
+                self,
+                request,
+                qs,
+                "filing.review",
+                lambda f: services.filing_request_correction(
+                    filing=f, actor=request.user, reasons=[{"field": field or "other", "reason": reason}]
+                ),
+                "已要求补正",
+            )
+
+        return _with_reason(
+            self, request, queryset, action="request_correction", title="要求补正", with_field=True, run=run
+        )
+
+    @admin.action(description="不予备案（填写理由）")
+    def reject(self, request, queryset):
+        def run(qs, reason, field):
+            _run(
+                self,
+                request,
+                qs,
+                "filing.review",
+                lambda f: services.filing_reject(
+                    filing=f, actor=request.user, reasons=[{"field": field, "reason": reason}]
+                ),
+                "已不予备案",
+            )
+
+        return _with_reason(
+            self, request, queryset, action="reject", title="不予备案", with_field=False, run=run
+        )
+
+
+class CreditListingInline(ReadOnlyMixin, admin.TabularInline):
+    model = CreditListing
+    fk_name = "group"
+    fields = ("list_kind", "reason", "listed_on", "fixed_on", "removal_due", "removed_on", "removal_reason")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ("filing_number", "name", "category", "community", "status", "valid_until")
+    list_filter = ("status", "category")
+    search_fields = ("name", "filing_number")
+    list_select_related = ("community",)
+    inlines = (CreditListingInline,)
+    actions = ("revoke",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Group._meta.fields]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if _sees_all(request):
+            return qs
+        return qs.filter(selectors.reviewer_scope_q(request.user, "issuing_division_code"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="撤销备案（填写理由）")
+    def revoke(self, request, queryset):
+        def run(qs, reason, field):
+            _run(
+                self,
+                request,
+                qs,
+                "org.review",
+                lambda g: services.group_revoke(group=g, actor=request.user, reasons=[{"reason": reason}]),
+                "已撤销",
+            )
+
+        return _with_reason(
+            self, request, queryset, action="revoke", title="撤销备案", with_field=False, run=run
+        )
+
+
+@admin.register(CreditListing)
+class CreditListingAdmin(admin.ModelAdmin):
+    list_display = ("group", "list_kind", "reason_code", "listed_on", "fixed_on", "removal_due", "removed_on")
+    list_filter = ("list_kind", "reason_code")
+    list_select_related = ("group",)
+    actions = ("remove",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in CreditListing._meta.fields]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if _sees_all(request):
+            return qs
+        return qs.filter(selectors.reviewer_scope_q(request.user, "group__issuing_division_code"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="移出名录（填写理由）")
+    def remove(self, request, queryset):
+        def run(qs, reason, field):
+            _run(
+                self,
+                request,
+                qs,
+                "listing.review",
+                lambda x: services.credit_listing_remove(listing=x, actor=request.user, reason=reason),
+                "已移出",
+            )
+
+        return _with_reason(
+            self, request, queryset, action="remove", title="移出名录", with_field=False, run=run
+        )
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("group", "year", "member_count", "activities_held", "submitted_at")
+    list_filter = ("year",)
+
+
+@admin.register(RegisteredOrganisation)
+class RegisteredOrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "uscc", "division_code", "status", "status_changed_on")
+    list_filter = ("status",)
+    search_fields = ("name", "uscc")
+    form = RegisteredOrganisationForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.registered_organisation_save(organisation=obj, actor=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
