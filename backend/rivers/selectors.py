@@ -284,7 +284,7 @@ def river_issue_list(
             codes = user_scope_ids(user, Role.REVIEWER, ScopeType.DIVISION)
             match = Q(pk__in=[])
             for code in codes:
-                match |= Q(division_id__startswith=code)
+                match |= Q(division__code__startswith=code)
             qs = qs.filter(match)
     else:
         qs = qs.filter(reporter=user)
