@@ -48,7 +48,10 @@ def test_dead_tokens_are_deleted(fcm_standin, noted, error):
     assert not Device.objects.filter(token="dead-token-0001").exists()
     assert Device.objects.filter(token="live-token-0001").exists()
     outcomes = dict(DeliveryAttempt.objects.values_list("device__token", "outcome"))
-    assert outcomes == {None: "unregistered" if error == "unregistered" else "invalid", "live-token-0001": "sent"}
+    assert outcomes == {
+        None: "unregistered" if error == "unregistered" else "invalid",
+        "live-token-0001": "sent",
+    }
     assert notification.push_state == "done"
 
 
@@ -114,9 +117,15 @@ def test_transient_failures_give_up_at_the_cap(fcm_standin, noted, settings):
         with time_machine.travel(notification.push_after + timedelta(seconds=1), tick=False):
             delivery.deliver(notification_ids=[notification.pk])
         notification.refresh_from_db()
-    assert (notification.push_state, notification.push_note, notification.push_attempts) == ("failed", "gave_up", 3)
+    assert (notification.push_state, notification.push_note, notification.push_attempts) == (
+        "failed",
+        "gave_up",
+        3,
+    )
     assert DeliveryAttempt.objects.filter(outcome="transient").count() == 3
-    assert Device.objects.filter(token="down-token-0001").exists()  # a transient error is no reason to drop it
+    assert Device.objects.filter(
+        token="down-token-0001"
+    ).exists()  # a transient error is no reason to drop it
 
 
 @pytest.mark.django_db
@@ -146,12 +155,13 @@ def test_an_attempt_cut_short_is_never_repeated(fcm_standin, user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_workers_send_each_token_once(fcm_standin):
+def test_parallel_workers_send_each_token_once(fcm_standin, monkeypatch):
     user = UserFactory()
     for i in range(3):
         fcm_standin.register_device(user, token=f"parallel-token-{i}")
-    with fcm_standin_disabled_enqueue():
-        notification = _notify(user)
+    # No after-commit task: the four workers below are the only senders.
+    monkeypatch.setattr(delivery, "enqueue", lambda **kw: False)
+    notification = _notify(user)
     barrier = threading.Barrier(4)
 
     def work():
@@ -168,17 +178,6 @@ def test_parallel_workers_send_each_token_once(fcm_standin):
         t.join(timeout=30)
     assert sorted(r["address"] for r in fcm_standin.requests) == [f"parallel-token-{i}" for i in range(3)]
     assert DeliveryAttempt.objects.filter(outcome="sent").count() == 3
-
-
-class fcm_standin_disabled_enqueue:  # noqa: N801
-    """Keep the after-commit task from sending, so the test's workers are the only senders."""
-
-    def __enter__(self):
-        self._orig = delivery.enqueue
-        delivery.enqueue = lambda **kw: False
-
-    def __exit__(self, *exc):
-        delivery.enqueue = self._orig
 
 
 @pytest.mark.django_db

@@ -35,7 +35,9 @@ def test_deliver_due_skips_notifications_leased_by_a_worker(fcm_standin, user):
     fcm_standin.register_device(user)
     notification = notify(user=user, kind="test.decision", params={"name": "X"})
     later = timezone.now() + timedelta(minutes=5)
-    Notification.objects.filter(pk=notification.pk).update(push_run="busy", push_lease_until=later + timedelta(1))
+    Notification.objects.filter(pk=notification.pk).update(
+        push_run="busy", push_lease_until=later + timedelta(1)
+    )
     with time_machine.travel(later, tick=False):
         assert jobs.deliver_due()["claimed"] == 0
     assert fcm_standin.requests == []
@@ -55,7 +57,9 @@ def test_prune_forgets_old_attempts_and_task_results(fcm_standin, user, run_on_c
 
     stale = DBTaskResult.objects.get(pk=send_notification.enqueue(old.pk).id)
     fresh = DBTaskResult.objects.get(pk=send_notification.enqueue(new.pk).id)
-    DBTaskResult.objects.filter(pk__in=[stale.pk, fresh.pk]).update(status="SUCCESSFUL", finished_at=timezone.now())
+    DBTaskResult.objects.filter(pk__in=[stale.pk, fresh.pk]).update(
+        status="SUCCESSFUL", finished_at=timezone.now()
+    )
     DBTaskResult.objects.filter(pk=stale.pk).update(finished_at=timezone.now() - timedelta(days=30))
 
     assert jobs.prune() == {"attempts": 1, "task_results": 1}

@@ -34,7 +34,10 @@ def test_committed_notification_is_pushed_after_commit(fcm_standin):
         notification = notify(user=user, kind="test.decision", params={"name": "老年协会"}, target=user)
         assert fcm_standin.requests_to(token) == []  # nothing leaves before the commit
     [message] = fcm_standin.delivered_to(token)
-    assert message["notification"] == {"title": "备案已通过：老年协会", "body": "你提交的“老年协会”已通过审核。"}
+    assert message["notification"] == {
+        "title": "备案已通过：老年协会",
+        "body": "你提交的“老年协会”已通过审核。",
+    }
     assert message["data"] == {
         "kind": "test.decision",
         "object_type": "accounts.user",

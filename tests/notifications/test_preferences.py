@@ -15,7 +15,12 @@ def test_defaults_list_every_kind_and_lock_decisions(api, user):
     body = api.as_user(user).get("/me/notification-preferences").json()
     kinds = {k["kind"]: k for k in body["kinds"]}
     assert body["quiet_hours"] is True and body["quiet_start"] == "22:00" and body["quiet_end"] == "07:00"
-    assert kinds["test.decision"] == {"kind": "test.decision", "category": "decision", "push": True, "locked": True}
+    assert kinds["test.decision"] == {
+        "kind": "test.decision",
+        "category": "decision",
+        "push": True,
+        "locked": True,
+    }
     assert kinds["test.reminder"]["locked"] is False
 
 
@@ -32,8 +37,10 @@ def test_muting_a_reminder_kind(api, user):
     assert {k["kind"]: k for k in response.json()["kinds"]}["test.reminder"]["push"] is True
 
 
-@pytest.mark.parametrize(("kind", "code"), [("test.decision", "always_on"), ("test.assignment", "always_on"),
-                                            ("nope.unknown", "unknown_kind")])
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [("test.decision", "always_on"), ("test.assignment", "always_on"), ("nope.unknown", "unknown_kind")],
+)
 def test_refused_changes_change_nothing(api, user, kind, code):
     response = api.as_user(user).put(
         "/me/notification-preferences", {"kinds": {"test.reminder": False, kind: False}}

@@ -64,8 +64,9 @@ def test_reminder_at_night_waits_for_the_morning(fcm_standin, phone, user, run_o
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("kind", "urgent"), [("test.reminder", True), ("test.decision", False),
-                                              ("test.assignment", False)])
+@pytest.mark.parametrize(
+    ("kind", "urgent"), [("test.reminder", True), ("test.decision", False), ("test.assignment", False)]
+)
 def test_urgent_reminders_decisions_and_assignments_go_out_at_night(
     fcm_standin, phone, user, run_on_commit, kind, urgent
 ):

@@ -40,7 +40,9 @@ def test_tuples_become_jobs():
     assert scheduler.as_job(("a.b", timedelta(hours=1), record)).every == timedelta(hours=1)
 
 
-@pytest.mark.parametrize("spec", [("", 60, record), ("a.b", 0, record), ("a.b", 60, "not callable"), ("a.b", 60)])
+@pytest.mark.parametrize(
+    "spec", [("", 60, record), ("a.b", 0, record), ("a.b", 60, "not callable"), ("a.b", 60)]
+)
 def test_bad_job_specs_are_refused(spec):
     with pytest.raises(ValueError):
         scheduler.as_job(spec)
@@ -126,8 +128,14 @@ def test_run_job_by_hand_ignores_the_schedule():
 
 @pytest.mark.django_db
 def test_run_job_command(monkeypatch, capsys):
-    monkeypatch.setattr(scheduler, "discover_jobs", lambda: {JOB.name: JOB, "test.explode": Job(
-        name="test.explode", every=timedelta(minutes=1), func=explode)})
+    monkeypatch.setattr(
+        scheduler,
+        "discover_jobs",
+        lambda: {
+            JOB.name: JOB,
+            "test.explode": Job(name="test.explode", every=timedelta(minutes=1), func=explode),
+        },
+    )
     call_command("run_job", "test.record")
     assert calls == ["ran"] and "test.record: 1" in capsys.readouterr().out
     with pytest.raises(CommandError, match="Unknown job"):
