@@ -1,0 +1,117 @@
+"""Attachments through the media pipeline: type from bytes, limits, EXIF stripped, private files."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from backend.filings.models import FilingAttachment
+from tests.factories import UserFactory
+from tests.filings.conftest import PDF, filing_payload, jpeg
+from tests.helpers import assert_error
+
+GPS_IFD = 0x8825
+
+
+def png_with_gps() -> bytes:
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1], gps[3] = "N", "E"
+    gps[2] = (IFDRational(22, 1), IFDRational(30, 1), IFDRational(36, 1))
+    gps[4] = (IFDRational(113, 1), IFDRational(56, 1), IFDRational(24, 1))
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (10, 120, 200)).save(out, "PNG", exif=exif)
+    data = out.getvalue()
+    original = Image.open(io.BytesIO(data))
+    original.load()  # a PNG's eXIf chunk may come after the pixels
+    assert original.getexif().get_ifd(GPS_IFD)  # the upload really carries GPS
+    assert b"eXIf" in data
+    return data
+
+
+def draft(api, rep) -> int:
+    return api.as_user(rep).post("/filings", filing_payload()).json()["id"]
+
+
+def upload(api, user, fid, content, name="photo.jpg", ctype="image/jpeg", kind="charter"):
+    return api.as_user(user).upload(
+        f"/filings/{fid}/attachments", {"file": (name, content, ctype)}, {"kind": kind}
+    )
+
+
+def test_png_with_gps_exif_is_stored_without_it(api, rep):
+    fid = draft(api, rep)
+    r = upload(api, rep, fid, png_with_gps(), name="venue.png", ctype="image/png", kind="venue_proof")
+    assert r.status_code == 201, r.json()
+    row = FilingAttachment.objects.get(pk=r.json()["id"])
+    with default_storage.open(row.file, "rb") as handle:
+        stored = handle.read()
+    image = Image.open(io.BytesIO(stored))
+    image.load()
+    assert not image.getexif() and "exif" not in image.info
+    assert b"Exif" not in stored
+    # The file endpoint serves the cleaned copy, privately.
+    served = api.as_user(rep).get(r.json()["url"])
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content) == stored
+    assert served["Cache-Control"] == "private, no-store"
+    thumb = api.as_user(rep).get(r.json()["thumbnail_url"])
+    assert max(Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size) <= 320
+
+
+def test_fake_image_is_refused_by_its_bytes(api, rep):
+    fid = draft(api, rep)
+    assert_error(upload(api, rep, fid, b"<html>not an image</html>" * 10), 415, "unsupported_media_type")
+    assert not FilingAttachment.objects.exists()
+
+
+def test_oversized_file_is_refused(api, rep, settings):
+    settings.LINLI_FILING_ATTACHMENT_MAX_BYTES = 2000
+    fid = draft(api, rep)
+    big = jpeg(size=(400, 400))
+    assert len(big) > 2000
+    body = assert_error(upload(api, rep, fid, big), 413, "file_too_large")
+    assert body["details"]["limit"] == 2000
+
+
+def test_too_many_pixels_is_refused(api, rep, settings):
+    settings.LINLI_FILING_ATTACHMENT_MAX_PIXELS = 1000
+    fid = draft(api, rep)
+    assert_error(upload(api, rep, fid, jpeg(size=(64, 48))), 413, "image_too_large")
+
+
+def test_pdf_is_accepted_as_is(api, rep):
+    fid = draft(api, rep)
+    r = upload(api, rep, fid, PDF, name="charter.pdf", ctype="application/pdf")
+    assert r.status_code == 201, r.json()
+    assert r.json()["content_type"] == "application/pdf" and r.json()["thumbnail_url"] is None
+
+
+def test_unknown_kind_is_a_validation_error(api, rep):
+    fid = draft(api, rep)
+    assert_error(upload(api, rep, fid, jpeg(), kind="selfie"), 422, "validation_error")
+
+
+def test_others_cannot_upload_or_download(api, rep):
+    fid = draft(api, rep)
+    r = upload(api, rep, fid, jpeg())
+    stranger = UserFactory()
+    assert_error(upload(api, stranger, fid, jpeg()), 404, "not_found")
+    assert_error(api.as_user(stranger).get(r.json()["url"]), 404, "not_found")
+
+
+def test_removed_attachment_is_superseded_not_deleted(api, rep):
+    fid = draft(api, rep)
+    aid = upload(api, rep, fid, jpeg()).json()["id"]
+    assert api.as_user(rep).delete(f"/filings/{fid}/attachments/{aid}").status_code == 200
+    assert FilingAttachment.objects.get(pk=aid).superseded_at is not None
+    assert api.as_user(rep).get(f"/filings/{fid}").json()["attachments"] == []
+
+
+def test_no_uploads_after_submission(api, rep, submitted_filing):
+    assert_error(upload(api, rep, submitted_filing, jpeg()), 409, "invalid_transition")
