@@ -350,7 +350,7 @@ def _river_out(river) -> dict:
         "code": river.code,
         "description": river.description,
         "division_codes": sorted(d.code for d in river.divisions.all()),
-        "segment_count": getattr(river, "segment_count", None) or river.segments.count(),
+        "segment_count": river.segment_count if hasattr(river, "segment_count") else river.segments.count(),
     }
 
 

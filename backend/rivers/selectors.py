@@ -71,7 +71,7 @@ def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
 
 
 def river_list(*, division: str | None = None, cursor: str | None = None, limit: int = 50) -> Page:
-    qs = River.objects.prefetch_related("divisions").annotate(segment_count=Count("segments"))
+    qs = River.objects.prefetch_related("divisions").annotate(segment_count=Count("segments", distinct=True))
     if division:
         qs = qs.filter(
             Q(divisions__code__startswith=division) | Q(segments__division__code__startswith=division)

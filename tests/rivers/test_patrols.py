@@ -388,3 +388,27 @@ def test_overdue_segments_are_listed_for_coordinators(api, segment, chief, coord
     # Volunteers without a coordinator grant may not look.
     assert_error(api.as_user(chief).get("/rivers/segments/overdue"), 403, "permission_denied")
     assert Role.COORDINATOR and ScopeType.ORGANISATION  # roles reused, none added
+
+
+def test_rivers_are_public_and_managed_by_division_staff(api, segment):
+    staff = api.as_user(f.handler_of(f.STREET))
+    r = staff.post("/rivers", {"name": "大浪河", "division_codes": [f.STREET]})
+    assert r.status_code == 201 and r.json()["segment_count"] == 0
+    river_id = r.json()["id"]
+    line = {"type": "LineString", "coordinates": f.river_line()}
+    r = staff.post(
+        f"/rivers/{river_id}/segments", {"name": "上游段", "division_code": f.STREET, "geometry": line}
+    )
+    assert r.status_code == 201 and 1550 < r.json()["length_m"] < 1700
+    bad = {"name": "x", "division_code": f.STREET, "geometry": {"type": "Point", "coordinates": [114, 22]}}
+    assert_error(staff.post(f"/rivers/{river_id}/segments", bad), 422, "validation_error")
+    outsider = api.as_user(f.handler_of(f.OTHER_DISTRICT))
+    assert_error(
+        outsider.post("/rivers", {"name": "x", "division_codes": [f.STREET]}), 403, "permission_denied"
+    )
+    listed = api.get("/rivers", {"division": f.DISTRICT}).json()["items"]
+    assert {r["id"]: r["segment_count"] for r in listed} == {river_id: 1, segment.river_id: 1}
+    detail = api.get(f"/rivers/{river_id}").json()
+    assert [s["name"] for s in detail["segments"]] == ["上游段"]
+    r = staff.patch(f"/rivers/segments/{detail['segments'][0]['id']}", {"patrol_every_days": 14})
+    assert r.json()["patrol_every_days"] == 14
