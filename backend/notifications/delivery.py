@@ -218,7 +218,7 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     ]
     DeliveryAttempt.objects.bulk_create(wanted, ignore_conflicts=True)
     reserved = list(
-        DeliveryAttempt.objects.filter(run=run, outcome=DeliveryAttempt.Outcome.SENDING)
+        DeliveryAttempt.objects.filter(run=run, outcome=DeliveryAttempt.Outcome.SENDING, device__isnull=False)
         .select_related("device")
         .order_by("pk")
     )
@@ -228,7 +228,7 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     size = conf.batch_size()
     for start in range(0, len(reserved), size):
         chunk = reserved[start : start + size]
-        messages = [fcm.build_message(by_id[a.notification_id], a.device) for a in chunk]
+        messages = [fcm.build_message(by_id[a.notification_id], a.device) for a in chunk]  # type: ignore[arg-type]
         results = fcm.send_batch(messages)
         finished_at = timezone.now()
         for attempt, result in zip(chunk, results, strict=True):
@@ -241,7 +241,7 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
             elif result.outcome == DeliveryAttempt.Outcome.TRANSIENT:
                 report.transient += 1
                 transient[attempt.notification_id].append(result.retry_after)
-            else:
+            elif attempt.device_id is not None:
                 dead_devices.add(attempt.device_id)
         DeliveryAttempt.objects.bulk_update(chunk, ["outcome", "message_id", "error_code", "finished_at"])
     if dead_devices:

@@ -202,7 +202,7 @@ def preferences_update(
     """Change push preferences. Decision and assignment kinds cannot be muted; unknown kinds are
     refused. The inbox keeps every notification whatever the preferences."""
     errors = []
-    for name in kinds or {}:
+    for name, on in (kinds or {}).items():
         try:
             spec = get_kind(name)
         except KeyError:
@@ -212,7 +212,7 @@ def preferences_update(
                 )
             )
             continue
-        if spec.category in delivery.ALWAYS_ON and not kinds[name]:
+        if spec.category in delivery.ALWAYS_ON and not on:
             errors.append(
                 field_error(
                     f"kinds.{name}",

@@ -9,7 +9,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", nargs="?", help='e.g. "notifications.deliver_due"')
-        parser.add_argument("--list", action="store_true", dest="list_jobs", help="List the registered jobs and exit.")
+        parser.add_argument(
+            "--list", action="store_true", dest="list_jobs", help="List the registered jobs and exit."
+        )
 
     def handle(self, *args, name=None, list_jobs=False, **options):
         jobs = scheduler.discover_jobs()
