@@ -103,3 +103,13 @@ def test_user_without_devices_is_skipped(fcm_standin, run_on_commit, user):
     notification.refresh_from_db()
     assert (notification.push_state, notification.push_note) == ("skipped", "no_devices")
     assert fcm_standin.requests == []
+
+
+@pytest.mark.django_db
+def test_flush_pushes_what_a_db_test_left_pending(fcm_standin, user):
+    """For other domains' ``db`` tests, where after-commit callbacks never run."""
+    token = fcm_standin.register_device(user)
+    notify(user=user, kind="test.decision", params={"name": "X"})
+    assert fcm_standin.requests == []
+    assert fcm_standin.flush()["sent"] == 1
+    assert len(fcm_standin.delivered_to(token)) == 1
