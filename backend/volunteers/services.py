@@ -772,6 +772,7 @@ def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = Non
     a double sign-up. The volunteer's profile row is locked first so the overlap check holds.
     """
     now = _now(now)
+    _refuse_if_plainly_full(shift_id=shift_id, user=user)
 
     def attempt() -> Signup:
         try:
@@ -785,6 +786,27 @@ def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = Non
             raise exc
 
     return _retrying(attempt)
+
+
+def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
+    """Answer a sign-up for a shift that is full, waitlist included, without a write transaction.
+
+    In a burst most requests meet a full shift; reading the committed counters (no lock) and
+    refusing at once keeps them from queueing for the write lock. "Full" read here is a true
+    answer at the moment of the read; anything else goes through the locked path, which decides.
+    """
+    row = (
+        Shift.objects.filter(pk=shift_id)
+        .values("taken", "capacity", "waitlisted", "waitlist_size", "activity__status")
+        .first()
+    )
+    if row is None or row["activity__status"] != Activity.Status.PUBLISHED:
+        return
+    if row["taken"] < row["capacity"] or row["waitlisted"] < row["waitlist_size"]:
+        return
+    if Signup.objects.filter(shift_id=shift_id, user=user, status__in=Signup.ACTIVE_STATUSES).exists():
+        raise AlreadySignedUp()
+    raise ShiftFull()
 
 
 def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
