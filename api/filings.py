@@ -19,7 +19,7 @@ from backend.core.i18n import T, localize, request_lang
 from backend.core.masking import mask_name, mask_phone
 from backend.core.permissions import authorize, can
 from backend.filings import conf, selectors, services
-from backend.filings.models import AttachmentKind, Category, CreditListing, Filing, Group
+from backend.filings.models import Category, CreditListing, Filing, Group
 
 router = Router(tags=["filings"])
 
@@ -552,7 +552,7 @@ def filing_create(request, payload: FilingIn):
     """Start a draft filing of a new community group."""
     data = payload.model_dump()
     filing = services.filing_create(actor=request.auth, data=data)
-    return Status(201, _rep_detail(selectors.filing_get(filing_id=filing.pk)))
+    return Status(201, _rep_detail(_filing_or_404(filing.pk)))
 
 
 @router.get("/filings", response={200: FilingPage, **ERRORS})
@@ -795,6 +795,8 @@ def listing_create(request, group_id: int, payload: ListingIn):
     group = _group_or_404(group_id)
     authorize(request.auth, "org.review", group, hide=False)
     listing = services.credit_listing_create(group=group, actor=request.auth, **payload.model_dump())
+    if listing is None:  # only a dedupe key or an inactive group without an actor gives None
+        raise NotFound()
     return Status(201, _listing(listing))
 
 
@@ -807,6 +809,3 @@ def listing_remove(request, listing_id: int, payload: ListingRemoveIn):
     authorize(request.auth, "listing.review", listing, hide=False)
     listing = services.credit_listing_remove(listing=listing, actor=request.auth, **payload.model_dump())
     return _listing(listing)
-
-
-__all__ = ["AttachmentKind", "router"]

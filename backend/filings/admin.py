@@ -74,7 +74,8 @@ class RegisteredOrganisationForm(forms.ModelForm):
 
 
 def _sees_all(request: HttpRequest) -> bool:
-    return request.user.is_superuser or user_is_platform_admin(request.user)
+    user: Any = request.user
+    return user.is_superuser or user_is_platform_admin(user)
 
 
 def _error_text(exc: DomainError) -> str:

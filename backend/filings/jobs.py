@@ -183,7 +183,7 @@ def filing_due_warnings(*, today: date | None = None) -> dict[str, int]:
         if code not in reviewers:
             reviewers[code] = reviewers_for(code)
         sent = services.filing_due_notify(filing=filing, reviewers=reviewers[code], today=today)
-        result["overdue" if filing.due_date < today else "due_soon"] += sent
+        result["overdue" if filing.due_date and filing.due_date < today else "due_soon"] += sent
     return result
 
 

@@ -528,12 +528,13 @@ def filing_approve(
             if problems:
                 raise NameNotAcceptable(reasons=[p.as_dict() for p in problems])
         policy = filing_policy_effective(division_code=filing.community_id)
-        apply = {
+        appliers: dict[str, Any] = {
             Filing.Kind.INITIAL: _approve_initial,
             Filing.Kind.CHANGE: _approve_change,
             Filing.Kind.RENEWAL: _approve_renewal,
             Filing.Kind.DEREGISTRATION: _approve_deregistration,
-        }[filing.kind]
+        }
+        apply = appliers[filing.kind]
         group = apply(filing=filing, actor=actor, today=today, validity_years=policy.validity_years)
         audit_record(
             actor=actor,
@@ -567,6 +568,7 @@ def _next_filing_number(*, division_code: str, year: int) -> str:
 
 
 def _locked_group(filing: Filing, *statuses: str) -> Group:
+    assert filing.group_id is not None
     group = Group.objects.select_for_update().get(pk=filing.group_id)
     if group.status not in statuses:
         raise OrgNotActive(status=group.status)
@@ -868,8 +870,10 @@ def credit_listing_create(
         raise ValidationFailed(
             errors=[field_error("reason", "required", T("请写明列入事由。", "Give the reason."))]
         )
-    if group.status in (Group.Status.DEREGISTERED, Group.Status.REVOKED) and actor is None:
-        return None
+    if group.status in (Group.Status.DEREGISTERED, Group.Status.REVOKED):
+        if actor is None:
+            return None
+        raise OrgNotActive(status=group.status)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -70,3 +70,18 @@ def test_filing_numbers_are_unique_and_sequential_per_issuing_division(
     assert first.filing_number == f"440309002-{year}-00001"
     assert second.filing_number == f"440309002-{year}-00002"
     assert other.filing_number == f"440309003-{year}-00001"
+
+
+def test_second_approval_of_the_same_name_is_refused_and_rolled_back(api, divisions, rep, reviewer):
+    first = submitted(rep, start=1)
+    second = submitted(rep, start=100)  # same name, submitted before the first was approved
+    for filing in (first, second):
+        services.filing_accept(filing=filing, actor=reviewer)
+    services.filing_approve(filing=first, actor=reviewer)
+    body = assert_error(
+        api.as_user(reviewer).post(f"/review/filings/{second.pk}/approve"), 409, "name_not_acceptable"
+    )
+    assert body["details"]["reasons"][0]["code"] == "duplicate_name"
+    second.refresh_from_db()
+    assert second.status == "accepted" and second.group_id is None
+    assert not FilingEvent.objects.filter(filing=second, action="approve").exists()
