@@ -17,17 +17,48 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import close_old_connections
 
 from backend.checkin import selectors, services
 from backend.checkin.errors import InvalidRedeem
 from backend.checkin.models import Checkin
 from backend.core.permissions import can
 from realtime.consumers import CLOSE_BAD_FRAME, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_TOO_BIG, LinliConsumer
+
+log = logging.getLogger("linli.checkin")
+
+
+def _scan_call(func: Any) -> Any:
+    """``database_sync_to_async`` for the scanner's hot path, minus the connection churn.
+
+    ``database_sync_to_async`` closes the connection after every call when ``CONN_MAX_AGE`` is 0
+    (a new PostgreSQL connection per scan; on SQLite the last close also checkpoints the WAL).
+    A scanner socket is long-lived, so the connection is kept between its scans and the stale-
+    connection cleanup runs only when a call failed. HTTP requests in the same thread still
+    close it at their end.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            close_old_connections()
+            raise
+
+    return sync_to_async(call, thread_sensitive=True)
+
+
+_redeem = _scan_call(services.checkin_redeem)
 
 
 class _EventConsumer(LinliConsumer):
@@ -85,7 +116,7 @@ class ScanConsumer(_EventConsumer):
             )
             return
         device = content.get("device")
-        result = await database_sync_to_async(services.checkin_redeem)(
+        result = await _redeem(
             event_id=self.event.pk,
             redeem=redeem,
             scanner=self.user,
@@ -98,15 +129,79 @@ class ScanConsumer(_EventConsumer):
         await self.send_json({"type": "pong"})
 
 
+class _Hub:
+    """One channel-layer subscription per process and event, fanned out locally to its dashboards.
+
+    A scan then costs the channel layer one message per server process instead of one per
+    dashboard (with Redis: one push and one pop, not a hundred). Each dashboard keeps its own
+    position (seq); the hub never waits on a slow one: a dashboard busy catching up from the
+    database is skipped and catches up to whatever it missed.
+    """
+
+    hubs: dict[tuple[int, int], _Hub] = {}
+
+    def __init__(self, event_id: int) -> None:
+        self.event_id = event_id
+        self.members: set[LiveConsumer] = set()
+        self.ready = asyncio.Event()
+        self.channel = ""
+        self.task: asyncio.Task | None = None
+
+    @classmethod
+    async def join(cls, consumer: LiveConsumer, event_id: int) -> None:
+        key = (id(asyncio.get_running_loop()), event_id)
+        hub = cls.hubs.get(key)
+        if hub is None:
+            hub = cls.hubs[key] = cls(event_id)
+            hub.task = asyncio.create_task(hub.run())
+        hub.members.add(consumer)
+        await hub.ready.wait()
+
+    @classmethod
+    async def leave(cls, consumer: LiveConsumer, event_id: int) -> None:
+        key = (id(asyncio.get_running_loop()), event_id)
+        hub = cls.hubs.get(key)
+        if hub is None:
+            return
+        hub.members.discard(consumer)
+        if not hub.members and hub.task is not None:
+            del cls.hubs[key]
+            hub.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await hub.task
+
+    async def run(self) -> None:
+        layer = get_channel_layer()
+        group = selectors.group_name(self.event_id)
+        self.channel = await layer.new_channel("checkin-hub.")
+        await layer.group_add(group, self.channel)
+        self.ready.set()
+        try:
+            while True:
+                message = await layer.receive(self.channel)
+                if message.get("type") != "checkin.recorded":
+                    continue
+                for member in list(self.members):
+                    try:
+                        await member.checkin_recorded(message)
+                    except Exception:  # one broken socket must not silence the others
+                        log.debug("dashboard delivery failed", exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, self.channel)
+
+
 class LiveConsumer(_EventConsumer):
     action = "checkin.live"
     max_message_chars = 512
 
     async def opened(self) -> None:
-        self.group = selectors.group_name(self.event.pk)
         self.last_seq = -1
-        # Join first, then read: anything committed after the read arrives through the group.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.pending = -1  # highest seq heard of while busy catching up
+        self.busy = True
+        self.joined = True
+        # Subscribe first, then read: anything committed after the read arrives through the hub.
+        await _Hub.join(self, self.event.pk)
         since = None
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if query.get("since"):
@@ -114,14 +209,40 @@ class LiveConsumer(_EventConsumer):
                 since = int(query["since"][0])
             except ValueError:
                 since = None
-        await self.resume(since)
+        await self._catch_up(since)
 
     async def disconnect(self, code: int) -> None:
-        group = getattr(self, "group", None)
-        if group is not None:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "joined", False):
+            self.joined = False
+            await _Hub.leave(self, self.event.pk)
 
-    async def resume(self, since: int | None) -> None:
+    async def _catch_up(self, since: int | None) -> None:
+        """Replay after ``since`` (or send a snapshot), then anything heard of meanwhile."""
+        self.busy = True
+        try:
+            await self._resume(since)
+            await self._fill()
+        finally:
+            self.busy = False
+
+    async def _fill_gap(self) -> None:
+        try:
+            await self._fill()
+        finally:
+            self.busy = False
+
+    async def _fill(self) -> None:
+        while self.pending > self.last_seq:
+            missed = await database_sync_to_async(selectors.checkin_replay)(
+                event_id=self.event.pk, after=self.last_seq, upto=self.pending
+            )
+            if missed is None:
+                await self._resume(None)
+                continue
+            for message in missed:
+                await self._deliver_message(message)
+
+    async def _resume(self, since: int | None) -> None:
         if since is not None:
             missed = await database_sync_to_async(selectors.checkin_replay)(
                 event_id=self.event.pk, after=since
@@ -143,25 +264,25 @@ class LiveConsumer(_EventConsumer):
 
     async def on_resume(self, content: dict[str, Any]) -> None:
         since = content.get("since")
-        await self.resume(since if isinstance(since, int) and not isinstance(since, bool) else None)
+        await self._catch_up(since if isinstance(since, int) and not isinstance(since, bool) else None)
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong", "seq": self.last_seq})
 
     async def checkin_recorded(self, message: dict[str, Any]) -> None:
+        """One recorded scan, from the hub. In order: sent as encoded once by the service."""
         seq = message["seq"]
+        if self.busy:
+            self.pending = max(self.pending, seq)
+            return
         if seq <= self.last_seq:
             return  # already sent (replayed, or in the snapshot)
         if seq == self.last_seq + 1:
             self.last_seq = seq
             await self.send(text_data=message["text"])
             return
-        # A gap: messages were dropped (full channel) or overtaken. Fill it from the database.
-        missed = await database_sync_to_async(selectors.checkin_replay)(
-            event_id=self.event.pk, after=self.last_seq, upto=seq
-        )
-        if missed is None:
-            await self.resume(None)
-            return
-        for item in missed:
-            await self._deliver_message(item)
+        # A gap: messages were dropped (full channel) or overtaken. Fill it from the database,
+        # in this dashboard's own task, so the hub goes on serving the others.
+        self.pending = max(self.pending, seq)
+        self.busy = True
+        self._filler = asyncio.ensure_future(self._fill_gap())

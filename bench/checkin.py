@@ -1,0 +1,385 @@
+"""Live check-in: N scanners redeem distinct passes through daphne while 100 dashboards listen.
+
+``python -m bench checkin [--scanners 10] [--dashboards 100] [--layer memory|redis|both]``
+
+For each channel layer (in-memory; channels-redis when ``REDIS_URL`` is set) it starts Linli's
+real ASGI app under daphne on a fresh SQLite database (``--database-url`` for PostgreSQL), seeds
+one event with enough attendee passes, connects the dashboards to ``/ws/v1/events/{id}/live``,
+then lets the scanners redeem (each its own passes, one redeem in flight per scanner) on
+``/ws/v1/events/{id}/scan`` for ``--duration`` seconds. Reported per layer:
+
+- ``scans_per_s``, ``ack_p50_ms`` / ``ack_p99_ms`` (redeem sent → result received);
+- ``fanout_p50_ms`` / ``fanout_p99_ms`` (redeem sent → the last dashboard has the ``checkin``);
+- ``lost`` / ``duplicated`` dashboard messages (every dashboard must see every seq once);
+- ``echo_msg_per_s``: the Channels echo consumer (``/ws/v1/echo``, same server, same run, 50
+  clients) and ``ratio`` = scans/s ÷ echo msg/s; ``frames_ratio`` counts every frame the server
+  sent (acks + dashboard messages) against the echo's frames.
+
+Targets (issue 6): ratio ≥ 0.25, ack p99 ≤ 100 ms, fan-out p99 ≤ 250 ms, lost = duplicated = 0.
+``seed`` and ``connect`` are reused by the end-to-end tests (tests/checkin/test_e2e_daphne.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Server, cpu_plan, percentiles, pinned, result, rss_kib
+
+log = logging.getLogger("bench.checkin")
+
+SEED_FILE = "checkin-seed.json"
+
+
+# --- seeding (runs inside a prepare command, in the server's environment) --------------------------
+
+
+def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str, Any]:
+    """Create an event with ``passes`` attendee passes, ``scanners`` scanner accounts and a
+    coordinator, and write their tokens and the pass secrets to ``out`` (JSON). Django must be set up."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from backend.accounts.models import AuthSession, Grant, Role, ScopeType, User
+    from backend.accounts.tokens import access_token_issue
+    from backend.checkin import services
+    from backend.checkin.models import Pass
+    from backend.core import keys
+    from backend.core.signed_tokens import new_token_id
+    from backend.divisions.models import Division
+    from backend.volunteers.models import Organisation
+
+    parent = None
+    for code, name, level in (
+        ("44", "广东省", 1),
+        ("4403", "深圳市", 2),
+        ("440309", "龙华区", 3),
+        ("440309002", "民治街道", 4),
+    ):
+        parent, _ = Division.objects.get_or_create(
+            code=code, defaults={"name": name, "level": level, "parent": parent}
+        )
+    org = Organisation.objects.create(name="基准测试志愿队", division=parent)
+    now = timezone.now()
+    event = services.event_create(
+        organisation=org,
+        title="基准测试活动",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=6),
+        checkin_opens_at=now - timedelta(hours=1),
+    )
+
+    def user_token(phone: str, role: str) -> str:
+        user = User.objects.create_user(phone)
+        Grant.objects.create(user=user, role=role, scope_type=ScopeType.EVENT, scope_id=str(event.pk))
+        session = AuthSession.objects.create(user=user, method="bench")
+        return access_token_issue(user_id=user.pk, session_id=session.pk)[0]
+
+    coordinator = user_token("13700000000", Role.COORDINATOR)
+    scanner_tokens = [user_token(f"1370000{i + 1:04d}", Role.SCANNER) for i in range(scanners)]
+    outsider = User.objects.create_user("13799999999")
+    outsider_session = AuthSession.objects.create(user=outsider, method="bench")
+    outsider_token = access_token_issue(user_id=outsider.pk, session_id=outsider_session.pk)[0]
+    today = timezone.localdate()
+    expires = timezone.localdate(event.ends_at) + timedelta(days=1)
+    rows, secrets = [], []
+    for i in range(passes):
+        token_id = new_token_id()
+        secret = keys.token_sign(purpose="pass", token_id=token_id, issued=today, expires=expires)
+        secrets.append(secret)
+        rows.append(
+            Pass(
+                event=event,
+                kind=Pass.Kind.ATTENDEE,
+                holder_name=f"参加者{i}",
+                token_id=token_id.hex(),
+                secret=secret,
+            )
+        )
+    Pass.objects.bulk_create(rows, batch_size=500)
+    data = {
+        "event_id": event.pk,
+        "list_id": event.lists.get().pk,
+        "coordinator": coordinator,
+        "scanners": scanner_tokens,
+        "outsider": outsider_token,
+        "secrets": secrets,
+    }
+    if out:
+        Path(out).write_text(json.dumps(data))
+    return data
+
+
+def seed_command(*, passes: int, scanners: int) -> list[str]:
+    """A ``Server(prepare=...)`` command that seeds into ``$BENCH_TMP/checkin-seed.json``."""
+    code = (
+        "import os, django; django.setup(); from bench.checkin import seed; "
+        f"seed(passes={passes}, scanners={scanners}, out=os.path.join(os.environ['BENCH_TMP'], {SEED_FILE!r}))"
+    )
+    return [sys.executable, "-c", code]
+
+
+def load_seed(server: Server) -> dict[str, Any]:
+    return json.loads((server.tmp / SEED_FILE).read_text())
+
+
+async def connect(url: str, token: str | None = None, *, subprotocol: bool = False, **kwargs: Any) -> Any:
+    """A websocket to ``url`` with the token in the Authorization header or as a subprotocol."""
+    from websockets.asyncio.client import connect as ws_connect
+
+    headers = None
+    subprotocols = None
+    if token and subprotocol:
+        subprotocols = ["linli.v1", f"bearer.{token}"]
+    elif token:
+        headers = {"Authorization": f"Bearer {token}"}
+    kwargs.setdefault("open_timeout", 20)
+    return await ws_connect(
+        url,
+        additional_headers=headers,
+        subprotocols=subprotocols,  # type: ignore[arg-type]
+        compression=None,
+        ping_interval=None,
+        close_timeout=2,
+        max_queue=None,
+        **kwargs,
+    )
+
+
+# --- the measurement --------------------------------------------------------------------------------
+
+
+def _ms(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    p50, p99 = percentiles(values, (50, 99))
+    return round(p50, 2), round(p99, 2)
+
+
+async def _open_many(url: str, token: str, count: int, concurrency: int = 50) -> list[Any]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> Any:
+        async with gate:
+            return await connect(url, token, subprotocol=True)
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def measure_checkin(
+    server: Server,
+    seed_data: dict[str, Any],
+    *,
+    scanners: int,
+    dashboards: int,
+    duration: float,
+    settle: float = 10.0,
+) -> dict[str, Any]:
+    event_id = seed_data["event_id"]
+    base = server.ws_url
+    live_url = f"{base}/ws/v1/events/{event_id}/live"
+    scan_url = f"{base}/ws/v1/events/{event_id}/scan"
+    boards = await _open_many(live_url, seed_data["coordinator"], dashboards)
+    start_seq = 0
+    for ws in boards:
+        snapshot = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert snapshot["type"] == "snapshot", snapshot
+        start_seq = max(start_seq, snapshot["seq"])
+    received: list[dict[int, float]] = [{} for _ in boards]
+    duplicates = 0
+    final_seq: int | None = None
+    all_in = asyncio.Event()
+
+    async def listen(index: int, ws: Any) -> None:
+        nonlocal duplicates
+        seen = received[index]
+        with contextlib.suppress(Exception):
+            async for frame in ws:
+                now = time.perf_counter()
+                message = json.loads(frame)
+                if message.get("type") != "checkin":
+                    continue
+                if message["seq"] in seen:
+                    duplicates += 1
+                else:
+                    seen[message["seq"]] = now
+                if final_seq is not None and all(len(r) >= final_seq - start_seq for r in received):
+                    all_in.set()
+
+    listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(boards)]
+    scanner_socks = [
+        await connect(scan_url, seed_data["scanners"][i % len(seed_data["scanners"])])
+        for i in range(scanners)
+    ]
+    secrets = seed_data["secrets"]
+    per_scanner = len(secrets) // scanners
+    sent_at: dict[int, float] = {}
+    acks: list[float] = []
+    statuses: dict[str, int] = {}
+    deadline = time.perf_counter() + duration
+    nonce_counter = itertools.count()
+
+    async def scan(index: int, ws: Any) -> None:
+        mine = secrets[index * per_scanner : (index + 1) * per_scanner]
+        for secret in mine:
+            if time.perf_counter() >= deadline:
+                return
+            nonce = f"bench-{next(nonce_counter):010d}"
+            started = time.perf_counter()
+            await ws.send(
+                json.dumps(
+                    {"type": "redeem", "secret": secret, "nonce": nonce, "kind": "entry"},
+                    separators=(",", ":"),
+                )
+            )
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            done = time.perf_counter()
+            acks.append((done - started) * 1000)
+            key = reply.get("status") if reply.get("type") == "result" else reply.get("code", "?")
+            statuses[key] = statuses.get(key, 0) + 1
+            if "seq" in reply:
+                sent_at[reply["seq"]] = started
+        log.warning("scanner %d ran out of passes", index)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(scan(i, ws) for i, ws in enumerate(scanner_socks)))
+    elapsed = time.perf_counter() - began
+    final_seq = max(sent_at) if sent_at else start_seq
+    if all(len(r) >= final_seq - start_seq for r in received):
+        all_in.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_in.wait(), settle)
+    expected = set(range(start_seq + 1, final_seq + 1))
+    lost = sum(len(expected - set(r)) for r in received)
+    fanout = []
+    for seq, started in sent_at.items():
+        times = [r.get(seq) for r in received]
+        if times and all(t is not None for t in times):
+            fanout.append((max(times) - started) * 1000)  # type: ignore[type-var]
+    for ws in [*scanner_socks, *boards]:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    for task in listeners:
+        task.cancel()
+    await asyncio.gather(*listeners, return_exceptions=True)
+    scans = len(acks)
+    ack_p50, ack_p99 = _ms(acks)
+    fan_p50, fan_p99 = _ms(fanout)
+    return {
+        "scans": scans,
+        "scans_per_s": round(scans / elapsed, 1) if elapsed else 0.0,
+        "statuses": statuses,
+        "ack_p50_ms": ack_p50,
+        "ack_p99_ms": ack_p99,
+        "fanout_p50_ms": fan_p50,
+        "fanout_p99_ms": fan_p99,
+        "dashboards": len(boards),
+        "scanners": scanners,
+        "dashboard_messages": sum(len(r) for r in received),
+        "lost": lost,
+        "duplicated": duplicates,
+        "frames_per_s": round((scans + sum(len(r) for r in received)) / elapsed, 1) if elapsed else 0.0,
+    }
+
+
+async def measure_echo(server: Server, token: str, *, duration: float, clients: int = 50) -> dict[str, Any]:
+    from bench.loadgen import ws_echo_load
+
+    load = await ws_echo_load(
+        f"{server.ws_url}/ws/v1/echo",
+        clients=clients,
+        duration=duration,
+        message='{"type":"ping"}',
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return load.as_dict()
+
+
+def run_layer(args: argparse.Namespace, layer: str, pin: bool) -> dict[str, Any]:
+    server_cpus, loadgen_cpus = cpu_plan() if pin else (None, None)
+    passes = args.passes
+    env = {"LINLI_REDIS_PREFIX": f"linli-bench-checkin-{os.getpid()}"}
+    if layer == "redis":
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    else:
+        env["REDIS_URL"] = ""
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    prepare = [
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        seed_command(passes=passes, scanners=args.scanners),
+    ]
+    with Server.linli(cpus=server_cpus, env=env, prepare=prepare, prepare_timeout=600) as server:
+        data = load_seed(server)
+        with pinned(loadgen_cpus):
+            echo = asyncio.run(measure_echo(server, data["coordinator"], duration=min(args.duration, 5)))
+            figures = asyncio.run(
+                measure_checkin(
+                    server, data, scanners=args.scanners, dashboards=args.dashboards, duration=args.duration
+                )
+            )
+        figures["server_rss_kib"] = rss_kib(server.pid)
+    echo_rate = echo["msg_per_s"] or 0.0
+    figures.update(
+        layer=layer,
+        echo_msg_per_s=echo_rate,
+        echo_p99_ms=echo["p99_ms"],
+        ratio=round(figures["scans_per_s"] / echo_rate, 3) if echo_rate else None,
+        frames_ratio=round(figures["frames_per_s"] / (2 * echo_rate), 3) if echo_rate else None,
+    )
+    figures["targets_met"] = bool(
+        figures["ratio"] is not None
+        and figures["ratio"] >= 0.25
+        and (figures["ack_p99_ms"] or 1e9) <= 100
+        and (figures["fanout_p99_ms"] or 1e9) <= 250
+        and figures["lost"] == 0
+        and figures["duplicated"] == 0
+    )
+    return figures
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scanners", type=int, default=10, help="concurrent scanner sockets (default 10)")
+    parser.add_argument("--dashboards", type=int, default=100, help="listening dashboards (default 100)")
+    parser.add_argument(
+        "--passes", type=int, default=6000, help="passes to seed (each redeemed at most once)"
+    )
+    parser.add_argument(
+        "--layer",
+        choices=["memory", "redis", "both"],
+        default="both",
+        help="channel layer (redis needs REDIS_URL)",
+    )
+    parser.add_argument(
+        "--database-url", default="", help="run the server on this database instead of SQLite"
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    layers = ["memory", "redis"] if args.layer == "both" else [args.layer]
+    if "redis" in layers and not os.environ.get("REDIS_URL"):
+        if args.layer == "redis":
+            raise SystemExit("--layer redis needs REDIS_URL")
+        layers.remove("redis")
+    out = {layer: run_layer(args, layer, pin=not args.no_pin) for layer in layers}
+    first = out[layers[0]]
+    return result(
+        "checkin",
+        scans_per_s=first["scans_per_s"],
+        ratio=first["ratio"],
+        ack_p99_ms=first["ack_p99_ms"],
+        fanout_p99_ms=first["fanout_p99_ms"],
+        lost=sum(v["lost"] for v in out.values()),
+        duplicated=sum(v["duplicated"] for v in out.values()),
+        layers=out,
+    )
