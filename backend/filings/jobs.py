@@ -7,7 +7,7 @@ scheduler (``JOBS``).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from backend.filings import calendar, conf, services
 from backend.filings.models import AnnualReport, CreditListing, Filing, Group
@@ -20,6 +20,7 @@ from backend.filings.selectors import (
     reviewers_for,
     today_local,
 )
+from backend.notifications.scheduler import Job
 
 L = CreditListing.ListKind
 AUTO_REMOVAL_BASIS = conf.CREDIT_BASIS
@@ -187,8 +188,17 @@ def filing_due_warnings(*, today: date | None = None) -> dict[str, int]:
     return result
 
 
-# (name, every seconds, function): the scheduler runs each under a lock.
 JOBS = [
-    ("filings.credit_list_sweep", 6 * 3600, credit_list_sweep),
-    ("filings.due_warnings", 3600, filing_due_warnings),
+    Job(
+        name="filings.credit_list_sweep",
+        every=timedelta(hours=6),
+        func=credit_list_sweep,
+        description="信用名单：未报年报列入异常名录、满2年转严重失信、到期移出；备案过期与延续提醒",
+    ),
+    Job(
+        name="filings.due_warnings",
+        every=timedelta(hours=1),
+        func=filing_due_warnings,
+        description="备案办理期限临近与超期提醒（审核员）",
+    ),
 ]

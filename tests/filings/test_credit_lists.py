@@ -167,3 +167,13 @@ def test_management_command_runs_the_sweep_for_a_date(rep, reviewer, capsys):
     assert "abnormal_listed=1" in capsys.readouterr().out
     call_command("sweep_credit_lists", "--date", "2027-06-01")
     assert "abnormal_listed=0" in capsys.readouterr().out
+
+
+def test_scheduler_runs_the_sweep_by_name(rep, reviewer, capsys):
+    group_filed_on(rep, reviewer, date(2026, 3, 2))
+    call_command("run_job", "--list")
+    listed = capsys.readouterr().out
+    assert "filings.credit_list_sweep" in listed and "filings.due_warnings" in listed
+    with travel(2027, 6, 1):
+        call_command("run_job", "filings.credit_list_sweep")
+    assert CreditListing.objects.filter(reason_code="annual_report_missing", related_year=2026).count() == 1
