@@ -272,6 +272,54 @@ class StatsOut(Schema):
     top_credentials: list[dict[str, Any]]
 
 
+# --- public lookup (registered first: the hot path resolves its URL soonest) -----------------------------------------------------------------------------
+
+
+@router.get("/verify/keys", response={200: JwksOut}, auth=None)
+def verify_keys(request):
+    """The public Ed25519 keys (RFC 8037 JWK Set) that may still verify a badge or pass token,
+    so an app can check a token offline. Retired keys stay listed while their tokens may be valid."""
+    response = JsonResponse(public_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@router.post("/verify/manual", response={200: LookupOut, **ERRORS}, auth=None)
+def verify_manual(request, payload: ManualLookupIn):
+    """For people without a camera: certificate number **and** name. "Not found" and "name does
+    not match" give the same 404 answer. Stricter rate limit than the QR lookup."""
+    if not manual_throttle.allow_request(request):
+        lookup_record(result=None, channel="manual", meta=request.META, status="rate_limited")
+        return throttled_response(request, manual_throttle)
+    result = lookup_manual(certificate_no=payload.certificate_no, name=payload.name)
+    lookup_record(result=result, channel="manual", meta=request.META)
+    if result is None:
+        error = CredentialNotFound()
+        response = JsonResponse(
+            error.body(request_lang(request)), status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    else:
+        response = JsonResponse(
+            result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False}
+        )
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+@router.get("/verify/{token}", response={200: LookupOut, 429: ERRORS[429]}, auth=None)
+async def verify_token(request, token: str):
+    """The live status behind a badge token (the mini-program's scan). The signature is checked
+    before any database access; a forged or altered token reads ``not_genuine`` and costs no query."""
+    if not lookup_throttle.allow_request(request):
+        lookup_record(result=None, channel="api", meta=request.META, status="rate_limited")
+        return throttled_response(request, lookup_throttle)
+    result = await alookup_token(token)
+    lookup_record(result=result, channel="api", meta=request.META)
+    response = JsonResponse(result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 
@@ -687,51 +735,3 @@ def credential_badge(request, credential_id: int):
     return _image(
         badges.credential_badge_png(credential), "image/png", f"badge-{credential.certificate_no}.png"
     )
-
-
-# --- public lookup -----------------------------------------------------------------------------
-
-
-@router.get("/verify/keys", response={200: JwksOut}, auth=None)
-def verify_keys(request):
-    """The public Ed25519 keys (RFC 8037 JWK Set) that may still verify a badge or pass token,
-    so an app can check a token offline. Retired keys stay listed while their tokens may be valid."""
-    response = JsonResponse(public_jwks())
-    response["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@router.post("/verify/manual", response={200: LookupOut, **ERRORS}, auth=None)
-def verify_manual(request, payload: ManualLookupIn):
-    """For people without a camera: certificate number **and** name. "Not found" and "name does
-    not match" give the same 404 answer. Stricter rate limit than the QR lookup."""
-    if not manual_throttle.allow_request(request):
-        lookup_record(result=None, channel="manual", meta=request.META, status="rate_limited")
-        return throttled_response(request, manual_throttle)
-    result = lookup_manual(certificate_no=payload.certificate_no, name=payload.name)
-    lookup_record(result=result, channel="manual", meta=request.META)
-    if result is None:
-        error = CredentialNotFound()
-        response = JsonResponse(
-            error.body(request_lang(request)), status=404, json_dumps_params={"ensure_ascii": False}
-        )
-    else:
-        response = JsonResponse(
-            result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False}
-        )
-    response["Cache-Control"] = NO_STORE
-    return response
-
-
-@router.get("/verify/{token}", response={200: LookupOut, 429: ERRORS[429]}, auth=None)
-async def verify_token(request, token: str):
-    """The live status behind a badge token (the mini-program's scan). The signature is checked
-    before any database access; a forged or altered token reads ``not_genuine`` and costs no query."""
-    if not lookup_throttle.allow_request(request):
-        lookup_record(result=None, channel="api", meta=request.META, status="rate_limited")
-        return throttled_response(request, lookup_throttle)
-    result = await alookup_token(token)
-    lookup_record(result=result, channel="api", meta=request.META)
-    response = JsonResponse(result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = NO_STORE
-    return response

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
+
+
+def _setting(name: str, default: str) -> str:
+    """A Django setting, else the environment variable of the same name, else the default."""
+    value = getattr(settings, name, None)
+    if value is None or value == "":
+        value = os.environ.get(name) or default
+    return str(value)
 
 
 def lookup_rate() -> str:
     """Public QR lookups (page and API) per client address."""
-    return getattr(settings, "LINLI_LOOKUP_RATE", "60/m")
+    return _setting("LINLI_LOOKUP_RATE", "60/m")
 
 
 def manual_lookup_rate() -> str:
     """Manual lookups (certificate number + name) per client address: stricter, it can be guessed at."""
-    return getattr(settings, "LINLI_MANUAL_LOOKUP_RATE", "10/m")
+    return _setting("LINLI_MANUAL_LOOKUP_RATE", "10/m")
 
 
 def lookup_log_batch() -> int:
@@ -55,3 +65,13 @@ def verify_url_prefix() -> str:
     """``https://<LINLI_PUBLIC_HOST>/v/``: the QR holds this plus the token."""
     scheme = getattr(settings, "LINLI_PUBLIC_SCHEME", "https")
     return f"{scheme}://{settings.LINLI_PUBLIC_HOST}/v/"
+
+
+def lookup_db_threads() -> int:
+    """Threads with persistent connections for the lookup query (0: the request's own thread)."""
+    return int(_setting("LINLI_LOOKUP_DB_THREADS", "2"))
+
+
+def lookup_db_conn_age() -> float:
+    """Seconds a lookup thread keeps its database connection before opening a new one."""
+    return float(_setting("LINLI_LOOKUP_DB_CONN_AGE", "300"))

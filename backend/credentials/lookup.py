@@ -19,7 +19,9 @@ import collections
 import ipaddress
 import logging
 import threading
+import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -27,7 +29,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -94,17 +96,111 @@ class LookupResult:
         }
 
 
-def _query(token_id_hex: str | None = None, certificate_no: str | None = None) -> list[dict[str, Any]]:
+def _queryset():
     open_entry = BlacklistEntry.objects.filter(
         practitioner_id=OuterRef("practitioner_id"), lifted_at__isnull=True
     )
-    qs = Credential.objects.annotate(blacklisted=Exists(open_entry))
+    return Credential.objects.annotate(blacklisted=Exists(open_entry)).order_by()
+
+
+def _query(token_id_hex: str | None = None, certificate_no: str | None = None) -> list[dict[str, Any]]:
+    """The credential rows for a token id or a certificate number (ORM; one query)."""
+    qs = _queryset()
     qs = (
         qs.filter(token_id=token_id_hex)
         if token_id_hex is not None
         else qs.filter(certificate_no=certificate_no)
     )
     return list(qs.values(*_FIELDS)[:5])
+
+
+# The hot path runs the same statement every time: compile it once per database (the ORM spends
+# far longer compiling this join than the database spends answering it) and execute it raw.
+_MARKER = "linli-token-id-marker"
+_compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
+
+
+def _token_sql(connection, token_id_hex: str) -> tuple[str, list[Any]]:
+    compiled = _compiled.get(connection.alias)
+    if compiled is None:
+        qs = _queryset().filter(token_id=_MARKER).values(*_FIELDS)[:1]
+        sql, params = qs.query.get_compiler(using=connection.alias).as_sql()
+        if list(params).count(_MARKER) != 1:  # pragma: no cover - guards a change of the query
+            raise RuntimeError("the token lookup must take the token id exactly once")
+        compiled = _compiled[connection.alias] = (sql, tuple(params))
+    sql, params = compiled
+    return sql, [token_id_hex if p == _MARKER else p for p in params]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def query_token_row(token_id_hex: str) -> dict[str, Any] | None:
+    """``_query`` for one token id through the precompiled statement; same row shape."""
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute(*_token_sql(connection, token_id_hex))
+        names = [col[0] for col in cursor.description]
+        raw = cursor.fetchone()
+    if raw is None:
+        return None
+    row = dict(zip(names, raw, strict=True))
+    row["valid_from"] = _as_date(row["valid_from"])
+    row["valid_until"] = _as_date(row["valid_until"])
+    row["blacklisted"] = bool(row["blacklisted"])
+    return row
+
+
+class _LookupExecutor:
+    """Threads that keep their database connection between lookups.
+
+    Django closes a request thread's connection when the request ends (``CONN_MAX_AGE=0``), and
+    opening one (SQLite registers its functions, PostgreSQL authenticates) costs more than the
+    lookup itself. These threads are not request threads: their connections stay open, are
+    replaced after ``LINLI_LOOKUP_DB_CONN_AGE`` seconds, and are reopened once on a connection
+    error (a restarted database). Tests run the query in the test's own thread instead
+    (``LINLI_LOOKUP_DB_THREADS=0``), so it sees the test transaction."""
+
+    def __init__(self) -> None:
+        self.pool: ThreadPoolExecutor | None = None
+        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    def get(self) -> ThreadPoolExecutor | None:
+        threads = conf.lookup_db_threads()
+        if threads <= 0:
+            return None
+        if self.pool is None:
+            with self.lock:
+                if self.pool is None:
+                    self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="linli-lookup-db")
+        return self.pool
+
+    def run(self, token_id_hex: str) -> dict[str, Any] | None:
+        opened = getattr(self.local, "opened", None)
+        now = time.monotonic()
+        if opened is not None and now - opened > conf.lookup_db_conn_age():
+            connections["default"].close()
+            opened = None
+        if opened is None:
+            self.local.opened = now
+        try:
+            return query_token_row(token_id_hex)
+        except (InterfaceError, OperationalError):
+            connections["default"].close()
+            self.local.opened = time.monotonic()
+            return query_token_row(token_id_hex)
+
+
+_executor = _LookupExecutor()
+
+
+async def aquery_token_row(token_id_hex: str) -> dict[str, Any] | None:
+    pool = _executor.get()
+    if pool is None:
+        return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)
+    return await sync_to_async(_executor.run, thread_sensitive=False, executor=pool)(token_id_hex)
 
 
 def _photo_url(name: str) -> str | None:
@@ -163,8 +259,8 @@ def lookup_token(token: str) -> LookupResult:
     except TokenError as exc:
         return _not_genuine(exc, now)
     expired = payload.is_expired(on=timezone.localdate(now))
-    rows = _query(token_id_hex=payload.token_id.hex())
-    return _result(rows[0] if rows else None, now=now, token_id=payload.token_id.hex(), token_expired=expired)
+    row = query_token_row(payload.token_id.hex())
+    return _result(row, now=now, token_id=payload.token_id.hex(), token_expired=expired)
 
 
 async def alookup_token(token: str) -> LookupResult:
@@ -175,8 +271,8 @@ async def alookup_token(token: str) -> LookupResult:
     except TokenError as exc:
         return _not_genuine(exc, now)
     expired = payload.is_expired(on=timezone.localdate(now))
-    rows = await sync_to_async(_query, thread_sensitive=True)(token_id_hex=payload.token_id.hex())
-    return _result(rows[0] if rows else None, now=now, token_id=payload.token_id.hex(), token_expired=expired)
+    row = await aquery_token_row(payload.token_id.hex())
+    return _result(row, now=now, token_id=payload.token_id.hex(), token_expired=expired)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -239,12 +335,12 @@ class LookupLogBuffer:
     and call ``flush()``."""
 
     def __init__(self) -> None:
-        self.rows: collections.deque[LookupLog] = collections.deque()
+        self.rows: collections.deque[tuple] = collections.deque()  # LookupLog field values
         self.wake = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
-    def add(self, row: LookupLog) -> None:
+    def add(self, row: tuple) -> None:
         self.rows.append(row)
         if not conf.lookup_log_background():
             return
@@ -276,11 +372,13 @@ class LookupLogBuffer:
         written = 0
         with self.lock:
             while self.rows:
-                batch: list[LookupLog] = []
+                batch: list[tuple] = []
                 while self.rows and len(batch) < conf.lookup_log_batch():
                     batch.append(self.rows.popleft())
                 try:
-                    LookupLog.objects.bulk_create(batch)
+                    LookupLog.objects.bulk_create(
+                        [LookupLog(**dict(zip(_LOG_FIELDS, row, strict=True))) for row in batch]
+                    )
                 except Exception:
                     self.rows.extendleft(reversed(batch))  # keep them for the next attempt
                     raise
@@ -306,21 +404,36 @@ def _flush_at_exit() -> None:
 atexit.register(_flush_at_exit)
 
 
+_LOG_FIELDS = (
+    "at",
+    "result",
+    "channel",
+    "token_id",
+    "detail",
+    "credential_id",
+    "association_id",
+    "client_net",
+    "client_kind",
+)
+
+
 def lookup_record(
     *, result: LookupResult | None, channel: str, meta: dict[str, Any], status: str = ""
 ) -> None:
-    """Queue one log row for a lookup (no database work here)."""
+    """Queue one log row for a lookup (a tuple in memory: no database or model work here)."""
     net, kind = coarse_client(meta)
-    lookup_log.add(
-        LookupLog(
-            at=result.checked_at if result else timezone.now(),
-            result=status or (result.status if result else LookupLog.Result.NOT_FOUND),
-            channel=channel,
-            token_id=result.token_id if result else "",
-            detail=(result.detail if result else "")[:20],
-            credential_id=result.credential_id if result else None,
-            association_id=result.association_id if result else None,
-            client_net=net,
-            client_kind=kind,
+    if result is None:
+        row = (timezone.now(), status or LookupLog.Result.NOT_FOUND, channel, "", "", None, None, net, kind)
+    else:
+        row = (
+            result.checked_at,
+            status or result.status,
+            channel,
+            result.token_id,
+            result.detail[:20],
+            result.credential_id,
+            result.association_id,
+            net,
+            kind,
         )
-    )
+    lookup_log.add(row)
