@@ -854,6 +854,15 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup
     return signup
 
 
+def _lock_shift_of(*, signup_id: int) -> None:
+    """Lock the sign-up's shift row first (PostgreSQL), so every path that frees or moves places
+    takes its locks in the same order (shift, then sign-ups) and two of them cannot deadlock.
+    SQLite's BEGIN IMMEDIATE already serialises writers."""
+    shift_id = Signup.objects.filter(pk=signup_id).values_list("shift_id", flat=True).first()
+    if shift_id is not None:
+        list(Shift.objects.select_for_update().filter(pk=shift_id).values_list("pk", flat=True))
+
+
 def signup_cancel(*, signup: Signup, by: User, now: datetime | None = None) -> Signup:
     """Cancel before the shift starts (after the deadline it counts as ``cancelled_late``); a held
     place goes to the first waitlisted volunteer in the same transaction."""
@@ -861,6 +870,7 @@ def signup_cancel(*, signup: Signup, by: User, now: datetime | None = None) -> S
 
     def cancel() -> Signup:
         with transaction.atomic():
+            _lock_shift_of(signup_id=signup.pk)
             current = Signup.objects.select_related("shift", "shift__activity").get(pk=signup.pk)
             shift = current.shift
             if (
@@ -981,6 +991,7 @@ def signup_promotions_expire(*, now: datetime | None = None) -> int:
 
         def expire(pk: int = pk) -> bool:
             with transaction.atomic():
+                _lock_shift_of(signup_id=pk)
                 current = Signup.objects.select_related("shift", "shift__activity").get(pk=pk)
                 if not Signup.objects.filter(pk=pk, status=Signup.Status.PROMOTED, confirm_by__lt=now).update(
                     status=Signup.Status.EXPIRED
@@ -1008,6 +1019,7 @@ def signup_mark_no_show(*, signup: Signup, by: User, now: datetime | None = None
     within the window ban the volunteer from signing up for a while."""
     now = _now(now)
     with transaction.atomic():
+        _lock_shift_of(signup_id=signup.pk)
         current = Signup.objects.select_related("shift", "shift__activity").get(pk=signup.pk)
         if current.status != Signup.Status.CONFIRMED or now < current.shift.starts_at:
             raise InvalidTransition(status=current.status)

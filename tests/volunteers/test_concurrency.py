@@ -93,3 +93,29 @@ def test_database_constraint_refuses_overbooking_as_a_backstop():
     shift = f.shift(capacity=1)
     with pytest.raises(IntegrityError):
         Shift.objects.filter(pk=shift.pk).update(taken=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mixed_cancels_and_signups_keep_the_counters_true():
+    shift = f.shift(capacity=3, waitlist_size=3)
+    holders = [f.volunteer() for _ in range(3)]
+    waiting = [f.volunteer() for _ in range(3)]
+    newcomers = [f.volunteer() for _ in range(6)]
+    held = [ApiClient(u).post(f"/shifts/{shift.pk}/signups").json()["id"] for u in holders]
+    queued = [ApiClient(u).post(f"/shifts/{shift.pk}/signups").json()["id"] for u in waiting]
+    calls = [
+        lambda u=u, s=s: ApiClient(u).delete(f"/signups/{s}") for u, s in zip(holders, held, strict=True)
+    ]
+    calls += [
+        lambda u=u, s=s: ApiClient(u).delete(f"/signups/{s}")
+        for u, s in zip(waiting[:2], queued[:2], strict=True)
+    ]
+    calls += [lambda u=u: ApiClient(u).post(f"/shifts/{shift.pk}/signups") for u in newcomers]
+    responses = burst(calls)
+    assert not [r for r in responses if isinstance(r, Exception)], responses
+    assert all(r.status_code < 500 for r in responses), [r.content for r in responses]
+    shift.refresh_from_db()
+    statuses = Counter(Signup.objects.filter(shift=shift).values_list("status", flat=True))
+    held_now = statuses["confirmed"] + statuses["promoted"]
+    assert shift.taken == held_now <= 3
+    assert shift.waitlisted == statuses["waitlisted"] <= 3
