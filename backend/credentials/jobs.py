@@ -11,6 +11,7 @@ from backend.core.masking import mask_name
 from backend.credentials import conf
 from backend.credentials.models import Credential
 from backend.credentials.selectors import association_admin_ids
+from backend.notifications.scheduler import Job
 from backend.notifications.services import notify
 
 
@@ -62,5 +63,10 @@ def lookup_log_flush() -> int:
 
 
 JOBS = [
-    ("credential.expiring", 6 * 3600, credentials_expiring_notify),
+    Job(
+        name="credentials.expiring_notices",
+        every=timedelta(hours=6),
+        func=credentials_expiring_notify,
+        description="Notify association admins of credentials ending within 30 days (kind credential.expiring).",
+    ),
 ]

@@ -159,3 +159,10 @@ def test_demo_seed_is_idempotent_and_shows_every_status(api):
     assert sorted(statuses.values()) == sorted(["valid", "suspended", "revoked", "expired", "blacklisted"])
     admin = api.as_user(demo_user("association_admin"))
     assert len(admin.get("/associations").json()) == 1
+
+
+def test_expiry_job_is_discovered_by_the_scheduler():
+    from backend.notifications.scheduler import discover_jobs
+
+    job = discover_jobs()["credentials.expiring_notices"]
+    assert job.func is credentials_expiring_notify and job.every == timedelta(hours=6)
