@@ -173,7 +173,9 @@ class _Hub:
     async def run(self) -> None:
         layer = get_channel_layer()
         group = selectors.group_name(self.event_id)
-        self.channel = await layer.new_channel("checkin-hub.")
+        # The default prefix, as consumers use: channels-redis reads all of a process's channels
+        # with one blocking pop per prefix, so another prefix would wait behind theirs.
+        self.channel = await layer.new_channel()
         await layer.group_add(group, self.channel)
         self.ready.set()
         try:
