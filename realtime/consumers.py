@@ -56,7 +56,9 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.opened()
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         if text_data is None:
             await self.close(code=CLOSE_BAD_FRAME)
             return
@@ -85,7 +87,12 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_error(self, code: str, message: T, **details: Any) -> None:
         await self.send_json(
-            {"type": "error", "code": code, "message": message.get(self.lang), "details": localize(details, self.lang)}
+            {
+                "type": "error",
+                "code": code,
+                "message": message.get(self.lang),
+                "details": localize(details, self.lang),
+            }
         )
 
     @classmethod

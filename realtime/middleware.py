@@ -69,7 +69,9 @@ def origin_allowed(origin: bytes | None) -> bool:
     if text in settings.LINLI_WS_ALLOWED_ORIGINS:
         return True
     host = urlparse(text).netloc
-    return bool(host) and validate_host(host.rsplit(":", 1)[0] if host.count(":") == 1 else host, settings.ALLOWED_HOSTS)
+    return bool(host) and validate_host(
+        host.rsplit(":", 1)[0] if host.count(":") == 1 else host, settings.ALLOWED_HOSTS
+    )
 
 
 class OriginCheckMiddleware:

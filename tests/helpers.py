@@ -41,11 +41,15 @@ class ApiClient:
         return out
 
     def _url(self, path: str) -> str:
-        return path if path.startswith("/api/") or not path.startswith("/") or path.startswith("/v/") else (
-            self.prefix + path
+        return (
+            path
+            if path.startswith("/api/") or not path.startswith("/") or path.startswith("/v/")
+            else (self.prefix + path)
         )
 
-    def request(self, method: str, path: str, data: Any = None, headers: dict[str, str] | None = None, **extra: Any):
+    def request(
+        self, method: str, path: str, data: Any = None, headers: dict[str, str] | None = None, **extra: Any
+    ):
         kwargs: dict[str, Any] = {"headers": self._headers(headers), **extra}
         if data is not None and method in {"post", "put", "patch", "delete"} and "content_type" not in extra:
             kwargs["data"] = json.dumps(data)
@@ -69,14 +73,18 @@ class ApiClient:
     def delete(self, path: str, data: Any = None, **kw: Any):
         return self.request("delete", path, data, **kw)
 
-    def upload(self, path: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None, **kw):
+    def upload(
+        self, path: str, files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None, **kw
+    ):
         """Multipart POST: ``files={"file": ("a.jpg", b"...", "image/jpeg")}``."""
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         data: dict[str, Any] = dict(fields or {})
         for name, (filename, content, content_type) in files.items():
             data[name] = SimpleUploadedFile(filename, content, content_type=content_type)
-        return self.client.post(self._url(path), data=data, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.post(
+            self._url(path), data=data, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:

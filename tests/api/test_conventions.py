@@ -74,7 +74,9 @@ def test_permission_denied_is_403_error_body(street):
 def test_reviewer_of_another_street_may_not_add_communities(street):
     Division.objects.create(code="440309003", name="龙华街道", level=4, parent_id="440309")
     other = user_with_role("reviewer", "division", "440309003")
-    response = ApiClient(other).post("/divisions/440309002/communities", {"code": "440309002001", "name": "x"})
+    response = ApiClient(other).post(
+        "/divisions/440309002/communities", {"code": "440309002001", "name": "x"}
+    )
     assert_error(response, 403, "permission_denied")
 
 
@@ -83,7 +85,12 @@ def test_reviewer_adds_a_community_and_it_is_audited(reviewer):
         "/divisions/440309002/communities", {"code": "440309002001", "name": "民乐社区"}
     )
     assert response.status_code == 201, response.json()
-    assert response.json() == {"code": "440309002001", "name": "民乐社区", "level": 5, "parent_code": "440309002"}
+    assert response.json() == {
+        "code": "440309002001",
+        "name": "民乐社区",
+        "level": 5,
+        "parent_code": "440309002",
+    }
     entry = AuditLog.objects.get(action="division.community_created")
     assert entry.actor_id == reviewer.pk and entry.object_id == "440309002001"
 
@@ -120,9 +127,15 @@ def test_retried_sign_in_replays_the_same_tokens():
 
 def test_idempotency_key_reused_with_another_body_is_422(reviewer):
     client = ApiClient(reviewer)
-    client.post("/divisions/440309002/communities", {"code": "440309002001", "name": "a"}, headers={"Idempotency-Key": "k"})
+    client.post(
+        "/divisions/440309002/communities",
+        {"code": "440309002001", "name": "a"},
+        headers={"Idempotency-Key": "k"},
+    )
     response = client.post(
-        "/divisions/440309002/communities", {"code": "440309002002", "name": "b"}, headers={"Idempotency-Key": "k"}
+        "/divisions/440309002/communities",
+        {"code": "440309002002", "name": "b"},
+        headers={"Idempotency-Key": "k"},
     )
     assert_error(response, 422, "idempotency_key_reused")
     assert not Division.objects.filter(code="440309002002").exists()
@@ -146,10 +159,14 @@ def test_idempotency_key_while_first_still_running_is_409(reviewer):
 def test_idempotency_keys_are_per_user(reviewer, street):
     other = user_with_role("reviewer", "division", "440309002")
     ApiClient(reviewer).post(
-        "/divisions/440309002/communities", {"code": "440309002001", "name": "a"}, headers={"Idempotency-Key": "same"}
+        "/divisions/440309002/communities",
+        {"code": "440309002001", "name": "a"},
+        headers={"Idempotency-Key": "same"},
     )
     response = ApiClient(other).post(
-        "/divisions/440309002/communities", {"code": "440309002002", "name": "b"}, headers={"Idempotency-Key": "same"}
+        "/divisions/440309002/communities",
+        {"code": "440309002002", "name": "b"},
+        headers={"Idempotency-Key": "same"},
     )
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
@@ -157,16 +174,22 @@ def test_idempotency_keys_are_per_user(reviewer, street):
 
 def test_failed_request_is_not_stored_for_replay(reviewer):
     client = ApiClient(reviewer)
-    bad = client.post("/divisions/440309002/communities", {"code": "1", "name": "a"}, headers={"Idempotency-Key": "x"})
+    bad = client.post(
+        "/divisions/440309002/communities", {"code": "1", "name": "a"}, headers={"Idempotency-Key": "x"}
+    )
     assert bad.status_code == 422
     # A client error is a final answer too: replayed, not re-run.
-    again = client.post("/divisions/440309002/communities", {"code": "1", "name": "a"}, headers={"Idempotency-Key": "x"})
+    again = client.post(
+        "/divisions/440309002/communities", {"code": "1", "name": "a"}, headers={"Idempotency-Key": "x"}
+    )
     assert again.status_code == 422 and again["Idempotent-Replayed"] == "true"
 
 
 def test_overlong_idempotency_key_is_rejected(reviewer):
     response = ApiClient(reviewer).post(
-        "/divisions/440309002/communities", {"code": "440309002001", "name": "a"}, headers={"Idempotency-Key": "k" * 300}
+        "/divisions/440309002/communities",
+        {"code": "440309002001", "name": "a"},
+        headers={"Idempotency-Key": "k" * 300},
     )
     assert_error(response, 422, "validation_error")
     assert not Division.objects.filter(code="440309002001").exists()

@@ -39,7 +39,9 @@ def test_check_deploy_reports_nothing(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_INDEX_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "LINLI_DATA_KEY", "LINLI_INDEX_KEY"]
+)
 def test_missing_secret_fails_at_start_with_a_clear_message(tmp_path, missing):
     env = prod_env(tmp_path)
     env.pop(missing)
