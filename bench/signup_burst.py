@@ -240,7 +240,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
         checked = json.loads((server.tmp / CHECK_FILE).read_text())
-        locked_in_log = "database is locked" in server.log_path.read_text(errors="replace")
+        server_log = server.log_path.read_text(errors="replace")
+        locked_in_log = "database is locked" in server_log
+        if figures["status_5xx"] or figures["errors"]:
+            log.warning(
+                "server log (errors):\n%s",
+                "\n".join(line for line in server_log.splitlines() if " - - [" not in line)[-6000:],
+            )
     hello_rps = hello["rps"]
     expected_held = args.bursts * min(args.capacity, args.burst_size)
     return result(

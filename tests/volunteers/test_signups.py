@@ -215,3 +215,12 @@ def test_raising_capacity_promotes_waitlisted(api, org, coordinator):
         api.as_user(coordinator).patch(f"/shifts/{shift.pk}", {"capacity": 1}), 422, "validation_error"
     )
     assert body["details"]["errors"][0]["code"] == "below_taken"
+
+
+def test_signup_with_a_logged_out_token_is_refused(api, vol):
+    from backend.accounts.models import AuthSession
+
+    client = api.as_user(vol)
+    AuthSession.objects.filter(user=vol).update(revoked_at=timezone.now())
+    assert_error(client.post(f"/shifts/{f.shift().pk}/signups"), 401, "invalid_token")
+    assert_error(api.post(f"/shifts/{f.shift().pk}/signups"), 401, "not_authenticated")
