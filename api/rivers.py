@@ -374,7 +374,7 @@ def _assignment_out(a: StewardAssignment) -> dict:
         "kind": a.kind,
         "organisation": {"id": a.organisation_id, "name": a.organisation.name},
         "user": _person(a.user, full=True),
-        "team": {"id": a.team_id, "name": a.team.name} if a.team_id else None,
+        "team": {"id": a.team.pk, "name": a.team.name} if a.team is not None else None,
         "created_at": a.created_at,
         "ended_at": a.ended_at,
     }
@@ -559,18 +559,28 @@ def _user(user_id: int) -> User:
     return user
 
 
-def _patrol(request, patrol_id: int, action: str = "patrol.view") -> Patrol:
+def _patrol_or_404(patrol_id: int) -> Patrol:
     patrol = selectors.patrol_get(patrol_id=patrol_id)
     if patrol is None:
         raise NotFound()
+    return patrol
+
+
+def _patrol(request, patrol_id: int, action: str = "patrol.view") -> Patrol:
+    patrol = _patrol_or_404(patrol_id)
     authorize(request.auth, action, patrol)
     return patrol
 
 
-def _issue(request, issue_id: int, action: str, *, hide: bool = False) -> RiverIssue:
+def _issue_or_404(issue_id: int) -> RiverIssue:
     issue = selectors.river_issue_get(issue_id=issue_id)
     if issue is None:
         raise NotFound()
+    return issue
+
+
+def _issue(request, issue_id: int, action: str, *, hide: bool = False) -> RiverIssue:
+    issue = _issue_or_404(issue_id)
     authorize(request.auth, "river_issue.view", issue)
     if action != "river_issue.view":
         authorize(request.auth, action, issue, hide=hide)
@@ -831,7 +841,7 @@ def patrol_start(request, payload: PatrolStartIn):
     with the same patrol."""
     segment = _segment(payload.segment_id)
     patrol, created = services.patrol_start(user=request.auth, segment=segment, client_id=payload.client_id)
-    return Status(201 if created else 200, _patrol_detail_out(selectors.patrol_get(patrol_id=patrol.pk)))
+    return Status(201 if created else 200, _patrol_detail_out(_patrol_or_404(patrol.pk)))
 
 
 @router.post("/patrols:upload", response={200: PatrolDetailOut, 201: PatrolDetailOut, **ERRORS})
@@ -848,7 +858,7 @@ def patrol_upload(request, payload: PatrolUploadIn):
         points=_points(payload.points),
         datum=payload.datum,
     )
-    return Status(201 if created else 200, _patrol_detail_out(selectors.patrol_get(patrol_id=patrol.pk)))
+    return Status(201 if created else 200, _patrol_detail_out(_patrol_or_404(patrol.pk)))
 
 
 @router.get("/patrols", response={200: PatrolPageOut, **ERRORS})
@@ -893,7 +903,7 @@ def patrol_points(request, patrol_id: int, payload: PointsIn):
 def patrol_finish(request, patrol_id: int):
     patrol = _patrol(request, patrol_id, "patrol.record")
     services.patrol_finish(patrol=patrol, actor=request.auth)
-    return _patrol_detail_out(selectors.patrol_get(patrol_id=patrol.pk))
+    return _patrol_detail_out(_patrol_or_404(patrol.pk))
 
 
 @router.post("/patrols/{int:patrol_id}/photos", response={201: PhotoOut, **ERRORS})
@@ -934,7 +944,7 @@ def issue_report(request, payload: IssueIn):
         river=river,
         patrol=patrol,
     )
-    return Status(201, _issue_detail_out(selectors.river_issue_get(issue_id=issue.pk), request.auth))
+    return Status(201, _issue_detail_out(_issue_or_404(issue.pk), request.auth))
 
 
 @router.get("/river-issues", response={200: IssuePageOut, **ERRORS})
@@ -971,7 +981,7 @@ def issue_photo(request, issue_id: int, photo: UploadedFile = File(...)):
 def _issue_action(request, issue_id: int, action: str, call) -> dict:
     issue = _issue(request, issue_id, action)
     call(issue)
-    return _issue_detail_out(selectors.river_issue_get(issue_id=issue.pk), request.auth)
+    return _issue_detail_out(_issue_or_404(issue.pk), request.auth)
 
 
 @router.post("/river-issues/{int:issue_id}/accept", response={200: IssueDetailOut, **ERRORS})

@@ -64,9 +64,9 @@ def render_track_png(
     track_px = [pixel(p) for p in track_xy]
     if len(track_px) >= 2:
         draw.line(track_px, fill=TRACK, width=3, joint="curve")
-    for (x, y), colour in ((track_px[0], START), (track_px[-1], END)):
+    for (cx, cy), colour in ((track_px[0], START), (track_px[-1], END)):
         r = 6
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=colour, outline=OUTLINE, width=2)
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour, outline=OUTLINE, width=2)
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()

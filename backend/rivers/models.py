@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from backend.divisions.models import Division
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
 
 
 class River(models.Model):
@@ -78,7 +83,7 @@ class StewardTeam(models.Model):
         "volunteers.Organisation", on_delete=models.PROTECT, related_name="river_teams"
     )
     name = models.CharField(max_length=80)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[User, StewardTeamMember] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="StewardTeamMember", related_name="river_teams"
     )
     created_at = models.DateTimeField(auto_now_add=True)

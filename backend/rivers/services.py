@@ -649,12 +649,15 @@ def _credit_and_notify(
     if patrol.is_valid:
         from backend.volunteers.services import service_record_create
 
+        started, ended = track.started_at, track.ended_at
+        assert started is not None and ended is not None  # a valid track has at least two points
+
         record = service_record_create(
             user=patrol.user,
             organisation=patrol.organisation,
             source="patrol",
-            started_at=track.started_at,
-            ended_at=track.ended_at,
+            started_at=started,
+            ended_at=ended,
             place=f"{segment.river.name} · {segment.name}"[:200],
             content=f"河道巡护（巡河 {params['distance_km']} 公里）",
             external_ref=f"patrol:{patrol.pk}",
