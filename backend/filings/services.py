@@ -598,7 +598,9 @@ def _approve_initial(*, filing: Filing, actor: User, today: date, validity_years
     return group
 
 
-def _approve_change(*, filing: Filing, actor: User, today: date, validity_years: int) -> Group:
+def _apply_to_group(*, filing: Filing, today: date) -> Group:
+    """Copy an approved change or renewal filing onto its group. Both may rename the group (a
+    renewal's draft is editable like a change's), so both block the name given up for a year."""
     group = _locked_group(filing, Group.Status.ACTIVE)
     if name_key(filing.name) != group.name_key:
         FormerName.objects.create(
@@ -614,18 +616,18 @@ def _approve_change(*, filing: Filing, actor: User, today: date, validity_years:
     group.community_id = filing.community_id
     group.current_filing = filing
     group.version += 1
+    return group
+
+
+def _approve_change(*, filing: Filing, actor: User, today: date, validity_years: int) -> Group:
+    group = _apply_to_group(filing=filing, today=today)
     group.save()
     return group
 
 
 def _approve_renewal(*, filing: Filing, actor: User, today: date, validity_years: int) -> Group:
-    group = _locked_group(filing, Group.Status.ACTIVE)
-    for name in GROUP_FIELDS:
-        setattr(group, name, getattr(filing, name))
-    group.name_key = name_key(filing.name)
+    group = _apply_to_group(filing=filing, today=today)
     group.valid_until = add_years(group.valid_until, validity_years)
-    group.current_filing = filing
-    group.version += 1
     group.save()
     return group
 

@@ -74,6 +74,22 @@ def test_renewal_opens_in_the_window_before_expiry_and_extends_validity(api, rep
     assert Notification.objects.filter(user=rep, kind="org.renewal_due").count() == 1
 
 
+def test_renewal_that_renames_the_group_blocks_the_old_name(api, rep, reviewer):
+    with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=TZ), tick=False):
+        group = approved_group(rep, reviewer)
+    with time_machine.travel(datetime(2029, 2, 20, 9, tzinfo=TZ), tick=False):
+        client = api.as_user(rep)
+        fid = client.post(f"/orgs/{group.pk}/filings", {"kind": "renewal"}).json()["id"]
+        assert client.patch(f"/filings/{fid}", {"name": "民治社区金色年华合唱团"}).status_code == 200
+        assert client.post(f"/filings/{fid}/submit").status_code == 200
+        review_through(api, reviewer, fid)
+        assert api.get(f"/orgs/{group.pk}").json()["name"] == "民治社区金色年华合唱团"
+        reasons = api.get(
+            "/filings/name-check", {"name": "民治社区夕阳红合唱团", "division": group.community_id}
+        ).json()
+    assert "name_recently_changed" in {x["code"] for x in reasons["reasons"]}
+
+
 def test_a_group_past_its_validity_expires_in_the_sweep(api, rep, reviewer):
     with time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=TZ), tick=False):
         group = approved_group(rep, reviewer)
