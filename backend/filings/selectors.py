@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -124,6 +125,44 @@ def _jurisdiction_q(prefix: str, column: str) -> Q:
     return Q(**{f"{column}__startswith": prefix})
 
 
+def _status_problems(
+    rows: Iterable[tuple[str, date | None]],
+    *,
+    in_force: tuple[str, ...],
+    deregistered: str,
+    revoked: str,
+    duplicate: NameProblem,
+    who: str,
+    today: date,
+) -> list[NameProblem]:
+    """Why same-named groups or organisations block a name: one in force, one deregistered less
+    than a year ago, or one revoked less than three years ago (69号令)."""
+    blocked = {
+        deregistered: (
+            conf.name_change_block_days(),
+            "name_recently_deregistered",
+            T("该名称的组织注销未满 1 年。", f"{who} with this name was deregistered less than a year ago."),
+        ),
+        revoked: (
+            conf.name_revoked_block_days(),
+            "name_recently_revoked",
+            T(
+                "该名称的组织被撤销未满 3 年。",
+                f"{who} with this name was revoked less than three years ago.",
+            ),
+        ),
+    }
+    problems = []
+    for status, changed_on in rows:
+        if status in in_force:
+            problems.append(duplicate)
+        elif status in blocked and changed_on:
+            days, code, message = blocked[status]
+            if changed_on > today - timedelta(days=days):
+                problems.append(NameProblem(code, message))
+    return problems
+
+
 def name_check(
     *, name: str, division_code: str, exclude_group_id: int | None = None, today: date | None = None
 ) -> list[NameProblem]:
@@ -171,42 +210,17 @@ def name_check(
     groups = Group.objects.filter(name_key=key).filter(_jurisdiction_q(jurisdiction, "community__code"))
     if exclude_group_id is not None:
         groups = groups.exclude(pk=exclude_group_id)
-    for status, changed_on in groups.values_list("status", "status_changed_on"):
-        if status in (Group.Status.ACTIVE, Group.Status.EXPIRED):
-            problems.append(
-                NameProblem(
-                    "duplicate_name",
-                    T("本辖区已有同名的备案组织。", "A filed group in this area has this name."),
-                )
-            )
-        elif (
-            status == Group.Status.DEREGISTERED
-            and changed_on
-            and changed_on > today - timedelta(days=conf.name_change_block_days())
-        ):
-            problems.append(
-                NameProblem(
-                    "name_recently_deregistered",
-                    T(
-                        "该名称的组织注销未满 1 年。",
-                        "A group with this name was deregistered less than a year ago.",
-                    ),
-                )
-            )
-        elif (
-            status == Group.Status.REVOKED
-            and changed_on
-            and changed_on > today - timedelta(days=conf.name_revoked_block_days())
-        ):
-            problems.append(
-                NameProblem(
-                    "name_recently_revoked",
-                    T(
-                        "该名称的组织被撤销未满 3 年。",
-                        "A group with this name was revoked less than three years ago.",
-                    ),
-                )
-            )
+    problems += _status_problems(
+        groups.values_list("status", "status_changed_on"),
+        in_force=(Group.Status.ACTIVE, Group.Status.EXPIRED),
+        deregistered=Group.Status.DEREGISTERED,
+        revoked=Group.Status.REVOKED,
+        duplicate=NameProblem(
+            "duplicate_name", T("本辖区已有同名的备案组织。", "A filed group in this area has this name.")
+        ),
+        who="A group",
+        today=today,
+    )
     former = FormerName.objects.filter(
         name_key=key, released_on__gt=today - timedelta(days=conf.name_change_block_days())
     ).filter(_jurisdiction_q(jurisdiction, "community_code"))
@@ -225,42 +239,18 @@ def name_check(
     registered = RegisteredOrganisation.objects.filter(name_key=key).filter(
         Q(division_code__startswith=jurisdiction) | Q(division_code__in=division_ancestor_codes(jurisdiction))
     )
-    for status, changed_on in registered.values_list("status", "status_changed_on"):
-        if status == RegisteredOrganisation.Status.REGISTERED:
-            problems.append(
-                NameProblem(
-                    "duplicate_registered_name",
-                    T("已有同名的登记社会组织。", "A registered social organisation has this name."),
-                )
-            )
-        elif (
-            status == RegisteredOrganisation.Status.DEREGISTERED
-            and changed_on
-            and changed_on > today - timedelta(days=conf.name_change_block_days())
-        ):
-            problems.append(
-                NameProblem(
-                    "name_recently_deregistered",
-                    T(
-                        "该名称的组织注销未满 1 年。",
-                        "An organisation with this name was deregistered less than a year ago.",
-                    ),
-                )
-            )
-        elif (
-            status == RegisteredOrganisation.Status.REVOKED
-            and changed_on
-            and changed_on > today - timedelta(days=conf.name_revoked_block_days())
-        ):
-            problems.append(
-                NameProblem(
-                    "name_recently_revoked",
-                    T(
-                        "该名称的组织被撤销未满 3 年。",
-                        "An organisation with this name was revoked less than three years ago.",
-                    ),
-                )
-            )
+    problems += _status_problems(
+        registered.values_list("status", "status_changed_on"),
+        in_force=(RegisteredOrganisation.Status.REGISTERED,),
+        deregistered=RegisteredOrganisation.Status.DEREGISTERED,
+        revoked=RegisteredOrganisation.Status.REVOKED,
+        duplicate=NameProblem(
+            "duplicate_registered_name",
+            T("已有同名的登记社会组织。", "A registered social organisation has this name."),
+        ),
+        who="An organisation",
+        today=today,
+    )
     return problems
 
 
