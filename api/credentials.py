@@ -12,63 +12,28 @@ import base64
 from datetime import date
 from typing import Any, Literal
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.throttling import SimpleRateThrottle
 from pydantic import Field
 
 from api.schemas import ERRORS
-from api.throttles import ClientIpThrottle
 from backend.core.crypto import unseal
-from backend.core.errors import NotFound, Throttled, ValidationFailed, field_error
-from backend.core.i18n import T, request_lang
+from backend.core.errors import NotFound, ValidationFailed, field_error
+from backend.core.i18n import T
 from backend.core.keys import public_jwks
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.permissions import authorize
 from backend.credentials import badges, conf, selectors, services
 from backend.credentials.errors import CredentialNotFound
 from backend.credentials.imports import credentials_import
-from backend.credentials.lookup import alookup_token, lookup_manual, lookup_record
 from backend.credentials.models import Association, BlacklistEntry, Credential, Practitioner
+from backend.credentials.ratelimit import lookup_limit
+from backend.credentials.responses import error_json, manual_check, result_json, throttled_json, token_answer
 
 router = Router(tags=["credentials"])
-NO_STORE = "no-store"
-
-
-# --- throttling --------------------------------------------------------------------------------
-
-
-class LookupThrottle(ClientIpThrottle):
-    """Per client address (``LINLI_NUM_PROXIES`` trusted proxies honoured); the rate is read from
-    ``backend.credentials.conf`` on every request, so it can change without a restart."""
-
-    def __init__(self, *, rate, scope: str) -> None:  # rate: a callable returning "N/period"
-        self.rate_of = rate
-        self.scope_name = scope
-        SimpleRateThrottle.__init__(self, rate())
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = self.rate_of()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return SimpleRateThrottle.allow_request(self, request)
-
-
-lookup_throttle = LookupThrottle(rate=conf.lookup_rate, scope="credential-lookup")
-manual_throttle = LookupThrottle(rate=conf.manual_lookup_rate, scope="credential-manual")
-
-
-def throttled_response(request: HttpRequest, throttle: LookupThrottle) -> JsonResponse:
-    wait = max(1, int(throttle.wait() or 1))
-    response = JsonResponse(
-        Throttled(retry_after=wait).body(request_lang(request)),
-        status=429,
-        json_dumps_params={"ensure_ascii": False},
-    )
-    response["Retry-After"] = str(wait)
-    response["Cache-Control"] = NO_STORE
-    return response
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -288,36 +253,21 @@ def verify_keys(request):
 def verify_manual(request, payload: ManualLookupIn):
     """For people without a camera: certificate number **and** name. "Not found" and "name does
     not match" give the same 404 answer. Stricter rate limit than the QR lookup."""
-    if not manual_throttle.allow_request(request):
-        lookup_record(result=None, channel="manual", meta=request.META, status="rate_limited")
-        return throttled_response(request, manual_throttle)
-    result = lookup_manual(certificate_no=payload.certificate_no, name=payload.name)
-    lookup_record(result=result, channel="manual", meta=request.META)
+    limit, result = manual_check(request, certificate_no=payload.certificate_no, name=payload.name)
+    if not limit.allowed:
+        return throttled_json(request, limit)
     if result is None:
-        error = CredentialNotFound()
-        response = JsonResponse(
-            error.body(request_lang(request)), status=404, json_dumps_params={"ensure_ascii": False}
-        )
-    else:
-        response = JsonResponse(
-            result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False}
-        )
-    response["Cache-Control"] = NO_STORE
-    return response
+        return error_json(request, CredentialNotFound())
+    return result_json(request, result)
 
 
 @router.get("/verify/{token}", response={200: LookupOut, 429: ERRORS[429]}, auth=None)
 async def verify_token(request, token: str):
     """The live status behind a badge token (the mini-program's scan). The signature is checked
-    before any database access; a forged or altered token reads ``not_genuine`` and costs no query."""
-    if not lookup_throttle.allow_request(request):
-        lookup_record(result=None, channel="api", meta=request.META, status="rate_limited")
-        return throttled_response(request, lookup_throttle)
-    result = await alookup_token(token)
-    lookup_record(result=result, channel="api", meta=request.META)
-    response = JsonResponse(result.as_json(request_lang(request)), json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = NO_STORE
-    return response
+    before any database access; a forged or altered token reads ``not_genuine`` and costs no query.
+    Under daphne the ASGI fast path (``backend.credentials.fastpath``) gives this same answer."""
+    limit = await sync_to_async(lookup_limit.hit)(request.META)
+    return await token_answer(request, token, channel="api", limit=limit)
 
 
 # --- helpers -----------------------------------------------------------------------------------

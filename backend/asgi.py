@@ -1,8 +1,9 @@
 """ASGI entry point.
 
-HTTP: the JSON API and public lookup pages go to a lean Django handler (no cookie middleware),
-everything else (admin, staff pages, static) to the full one. Websocket: ``realtime`` routing
-behind the origin check and token auth.
+HTTP: a scanned badge (``GET /api/v1/verify/<TOKEN>``, ``GET /v/<TOKEN>``) to the credential
+lookup's raw ASGI fast path; the rest of the JSON API and public pages to a lean Django handler
+(no cookie middleware); everything else (admin, staff pages, static) to the full one.
+Websocket: ``realtime`` routing behind the origin check and token auth.
 """
 
 import os
@@ -17,15 +18,20 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from backend.core.handlers import LeanASGIHandler, http_router  # noqa: E402
+from backend.credentials import conf as credentials_conf  # noqa: E402
+from backend.credentials.fastpath import LookupFastPath  # noqa: E402
 from realtime.middleware import websocket_stack  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 django_asgi_app = ASGIHandler()
 api_asgi_app = LeanASGIHandler()
+lookup_fast_path = LookupFastPath(fallback=api_asgi_app) if credentials_conf.lookup_fast_path() else None
 
 application = ProtocolTypeRouter(
     {
-        "http": http_router(django_asgi_app, api_asgi_app),
+        "http": http_router(
+            django_asgi_app, api_asgi_app, fast_app=lookup_fast_path, fast_prefixes=LookupFastPath.prefixes
+        ),
         "websocket": websocket_stack(websocket_urlpatterns),
     }
 )

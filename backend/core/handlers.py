@@ -5,6 +5,9 @@ server-rendered staff pages. The API authenticates by bearer token and never rea
 under ASGI each of those ``MiddlewareMixin`` middlewares hops to a worker thread and back on
 every request. API paths are therefore served by a second Django handler built from
 ``LINLI_API_MIDDLEWARE``: same URLs, same views, without the cookie machinery.
+
+The hottest public path, the credential lookup, skips Django's handler altogether: a raw ASGI app
+(``backend.credentials.fastpath``) that gives the same answers as its Django view.
 """
 
 from __future__ import annotations
@@ -40,10 +43,23 @@ class InlineSecurityMiddleware(SecurityMiddleware):
         return self.process_response(request, response)
 
 
-def http_router(full_app: Any, lean_app: Any) -> Any:
+def http_router(
+    full_app: Any, lean_app: Any, *, fast_app: Any = None, fast_prefixes: tuple[str, ...] = ()
+) -> Any:
+    """HTTP by path: ``fast_prefixes`` to ``fast_app`` (a raw ASGI app for a hot public path, which
+    hands what it does not serve to ``lean_app``), ``LEAN_PREFIXES`` to ``lean_app``, the rest to
+    ``full_app``."""
+    if fast_app is None:
+        fast_prefixes = ()
+
     async def app(scope: dict, receive: Any, send: Any) -> Any:
         path = scope.get("path", "")
-        target = lean_app if path.startswith(LEAN_PREFIXES) else full_app
+        if path.startswith(fast_prefixes):
+            target = fast_app
+        elif path.startswith(LEAN_PREFIXES):
+            target = lean_app
+        else:
+            target = full_app
         return await target(scope, receive, send)
 
     return app

@@ -75,3 +75,9 @@ def lookup_db_threads() -> int:
 def lookup_db_conn_age() -> float:
     """Seconds a lookup thread keeps its database connection before opening a new one."""
     return float(_setting("LINLI_LOOKUP_DB_CONN_AGE", "300"))
+
+
+def lookup_fast_path() -> bool:
+    """Serve ``GET /api/v1/verify/<TOKEN>`` and ``GET /v/<TOKEN>`` from the ASGI fast path (read at
+    start-up); off, Django's handler serves them with the same answers."""
+    return _setting("LINLI_LOOKUP_FAST_PATH", "1").strip().lower() not in {"0", "false", "no", "off"}

@@ -25,3 +25,13 @@ def _lookup_log_in_test_thread(settings):
     lookup_log.rows.clear()
     yield
     lookup_log.rows.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counts outlive a test (in this process, or under this process's Redis prefix)."""
+    from backend.credentials import ratelimit
+
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
