@@ -6,6 +6,7 @@ jurisdiction; superusers and platform admins see all. Nothing can be deleted her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -90,45 +91,6 @@ def _error_text(exc: DomainError) -> str:
     return body["message"]
 
 
-def _run(modeladmin, request, queryset, rule: str, call, done: str) -> None:
-    ok = 0
-    for obj in queryset:
-        if not can(request.user, rule, obj):
-            modeladmin.message_user(request, f"{obj}：无权处理", messages.ERROR)
-            continue
-        try:
-            call(obj)
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{obj}：{_error_text(exc)}", messages.ERROR)
-            continue
-        ok += 1
-    if ok:
-        modeladmin.message_user(request, f"{done} {ok} 项", messages.SUCCESS)
-
-
-def _with_reason(modeladmin, request, queryset, *, action: str, title: str, with_field: bool, run) -> Any:
-    """Actions that need written reasons show a form first, then call the service."""
-    if request.POST.get("apply"):
-        reason = request.POST.get("reason", "").strip()
-        field = request.POST.get("field", "").strip()
-        run(queryset, reason, field)
-        return None
-    return TemplateResponse(
-        request,
-        "admin/filings/reasons.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": title,
-            "intro": "请写明理由，将告知申请人并记入审计日志。",
-            "queryset": queryset,
-            "action": action,
-            "with_field": with_field,
-            "submit_label": title,
-            "opts": modeladmin.model._meta,
-        },
-    )
-
-
 class ReadOnlyMixin:
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -138,6 +100,80 @@ class ReadOnlyMixin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReviewerAdmin(admin.ModelAdmin):
+    """Decisions of reviewers: rows of their own jurisdiction (``scope_column`` names the
+    reviewing division's column), every field read-only, nothing added or deleted here, and
+    actions that call the services after checking the API's permission rule on each row."""
+
+    scope_column = ""
+    rule = ""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if _sees_all(request) else self.scoped(qs, request.user)
+
+    def scoped(self, qs: QuerySet, user: Any) -> QuerySet:
+        return qs.filter(selectors.reviewer_scope_q(user, self.scope_column))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def run_service(self, request, queryset, call: Callable[[Any], Any], done: str) -> None:
+        """Call the service on each selected row the user may decide; report each refusal."""
+        ok = 0
+        for obj in queryset:
+            if not can(request.user, self.rule, obj):
+                self.message_user(request, f"{obj}：无权处理", messages.ERROR)
+                continue
+            try:
+                call(obj)
+            except DomainError as exc:
+                self.message_user(request, f"{obj}：{_error_text(exc)}", messages.ERROR)
+                continue
+            ok += 1
+        if ok:
+            self.message_user(request, f"{done} {ok} 项", messages.SUCCESS)
+
+    def run_with_reason(
+        self,
+        request,
+        queryset,
+        *,
+        action: str,
+        title: str,
+        call: Callable[[Any, str, str], Any],
+        done: str,
+        with_field: bool = False,
+    ) -> TemplateResponse | None:
+        """Actions that need written reasons show a form first, then call the service with the
+        reason (and the field to correct, ``with_field``)."""
+        if request.POST.get("apply"):
+            reason = request.POST.get("reason", "").strip()
+            field = request.POST.get("field", "").strip()
+            self.run_service(request, queryset, lambda obj: call(obj, reason, field), done)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/filings/reasons.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "intro": "请写明理由，将告知申请人并记入审计日志。",
+                "queryset": queryset,
+                "action": action,
+                "with_field": with_field,
+                "submit_label": title,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(WorkCalendarDay)
@@ -177,90 +213,59 @@ class FilingAttachmentInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Filing)
-class FilingAdmin(admin.ModelAdmin):
+class FilingAdmin(ReviewerAdmin):
     list_display = ("id", "name", "kind", "status", "community", "due_date", "is_overdue", "submitted_at")
     list_filter = ("status", "kind")
     search_fields = ("name", "=id")
     list_select_related = ("community",)
     inlines = (FilingAttachmentInline, FilingEventInline)
     actions = ("accept", "approve", "request_correction", "reject")
-    exclude = ()
+    rule = "filing.review"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Filing._meta.fields]
-
-    def get_queryset(self, request) -> QuerySet[Filing]:
-        qs = super().get_queryset(request)
-        if _sees_all(request):
-            return qs
-        return selectors.filing_review_queryset(user=request.user)
+    def scoped(self, qs: QuerySet, user: Any) -> QuerySet:
+        return qs & selectors.filing_review_queryset(user=user)
 
     @admin.display(boolean=True, description="超期")
     def is_overdue(self, obj: Filing) -> bool:
         return selectors.filing_is_overdue(obj)
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     @admin.action(description="受理所选申请")
     def accept(self, request, queryset):
-        _run(
-            self,
-            request,
-            queryset,
-            "filing.review",
-            lambda f: services.filing_accept(filing=f, actor=request.user),
-            "已受理",
+        self.run_service(
+            request, queryset, lambda f: services.filing_accept(filing=f, actor=request.user), "已受理"
         )
 
     @admin.action(description="通过所选申请（发放备案编号）")
     def approve(self, request, queryset):
-        _run(
-            self,
-            request,
-            queryset,
-            "filing.review",
-            lambda f: services.filing_approve(filing=f, actor=request.user),
-            "已通过",
+        self.run_service(
+            request, queryset, lambda f: services.filing_approve(filing=f, actor=request.user), "已通过"
         )
 
     @admin.action(description="要求补正（填写理由）")
     def request_correction(self, request, queryset):
-        def run(qs, reason, field):
-            _run(
-                self,
-                request,
-                qs,
-                "filing.review",
-                lambda f: services.filing_request_correction(
-                    filing=f, actor=request.user, reasons=[{"field": field or "other", "reason": reason}]
-                ),
-                "已要求补正",
-            )
-
-        return _with_reason(
-            self, request, queryset, action="request_correction", title="要求补正", with_field=True, run=run
+        return self.run_with_reason(
+            request,
+            queryset,
+            action="request_correction",
+            title="要求补正",
+            with_field=True,
+            done="已要求补正",
+            call=lambda f, reason, field: services.filing_request_correction(
+                filing=f, actor=request.user, reasons=[{"field": field or "other", "reason": reason}]
+            ),
         )
 
     @admin.action(description="不予备案（填写理由）")
     def reject(self, request, queryset):
-        def run(qs, reason, field):
-            _run(
-                self,
-                request,
-                qs,
-                "filing.review",
-                lambda f: services.filing_reject(
-                    filing=f, actor=request.user, reasons=[{"field": field, "reason": reason}]
-                ),
-                "已不予备案",
-            )
-
-        return _with_reason(
-            self, request, queryset, action="reject", title="不予备案", with_field=False, run=run
+        return self.run_with_reason(
+            request,
+            queryset,
+            action="reject",
+            title="不予备案",
+            done="已不予备案",
+            call=lambda f, reason, field: services.filing_reject(
+                filing=f, actor=request.user, reasons=[{"field": field, "reason": reason}]
+            ),
         )
 
 
@@ -273,82 +278,50 @@ class CreditListingInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(ReviewerAdmin):
     list_display = ("filing_number", "name", "category", "community", "status", "valid_until")
     list_filter = ("status", "category")
     search_fields = ("name", "filing_number")
     list_select_related = ("community",)
     inlines = (CreditListingInline,)
     actions = ("revoke",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Group._meta.fields]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if _sees_all(request):
-            return qs
-        return qs.filter(selectors.reviewer_scope_q(request.user, "issuing_division_code"))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    scope_column = "issuing_division_code"
+    rule = "org.review"
 
     @admin.action(description="撤销备案（填写理由）")
     def revoke(self, request, queryset):
-        def run(qs, reason, field):
-            _run(
-                self,
-                request,
-                qs,
-                "org.review",
-                lambda g: services.group_revoke(group=g, actor=request.user, reasons=[{"reason": reason}]),
-                "已撤销",
-            )
-
-        return _with_reason(
-            self, request, queryset, action="revoke", title="撤销备案", with_field=False, run=run
+        return self.run_with_reason(
+            request,
+            queryset,
+            action="revoke",
+            title="撤销备案",
+            done="已撤销",
+            call=lambda g, reason, field: services.group_revoke(
+                group=g, actor=request.user, reasons=[{"reason": reason}]
+            ),
         )
 
 
 @admin.register(CreditListing)
-class CreditListingAdmin(admin.ModelAdmin):
+class CreditListingAdmin(ReviewerAdmin):
     list_display = ("group", "list_kind", "reason_code", "listed_on", "fixed_on", "removal_due", "removed_on")
     list_filter = ("list_kind", "reason_code")
     list_select_related = ("group",)
     actions = ("remove",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in CreditListing._meta.fields]
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if _sees_all(request):
-            return qs
-        return qs.filter(selectors.reviewer_scope_q(request.user, "group__issuing_division_code"))
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    scope_column = "group__issuing_division_code"
+    rule = "listing.review"
 
     @admin.action(description="移出名录（填写理由）")
     def remove(self, request, queryset):
-        def run(qs, reason, field):
-            _run(
-                self,
-                request,
-                qs,
-                "listing.review",
-                lambda x: services.credit_listing_remove(listing=x, actor=request.user, reason=reason),
-                "已移出",
-            )
-
-        return _with_reason(
-            self, request, queryset, action="remove", title="移出名录", with_field=False, run=run
+        return self.run_with_reason(
+            request,
+            queryset,
+            action="remove",
+            title="移出名录",
+            done="已移出",
+            call=lambda x, reason, field: services.credit_listing_remove(
+                listing=x, actor=request.user, reason=reason
+            ),
         )
 
 
