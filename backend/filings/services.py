@@ -417,24 +417,46 @@ def filing_withdraw(*, filing: Filing, actor: User, note: str = "") -> Filing:
 # --- the reviewer's side ----------------------------------------------------------------------
 
 
+def _decide(
+    *,
+    filing: Filing,
+    action: str,
+    actor: User,
+    expected_version: int | None,
+    fields: dict[str, Any],
+    kind: str,
+    params: dict[str, Any],
+    reasons: list[dict[str, str]] | None = None,
+) -> Filing:
+    """A reviewer's step on the state machine, and the representative's notice of it, at once."""
+    with transaction.atomic():
+        _transition(
+            filing=filing,
+            action=action,
+            actor=actor,
+            expected_version=expected_version,
+            fields=fields,
+            reasons=reasons,
+        )
+        notify(user=filing.rep, kind=kind, params=_params(filing, **params), target=filing)
+    return filing
+
+
 def filing_accept(
     *, filing: Filing, actor: User, expected_version: int | None = None, today: date | None = None
 ) -> Filing:
     """受理: the materials are complete; the review clock starts today."""
     today = today or today_local()
     due = calendar.add_days(today, filing.review_days or 0, working=filing.review_working_days)
-    with transaction.atomic():
-        _transition(
-            filing=filing,
-            action="accept",
-            actor=actor,
-            expected_version=expected_version,
-            fields={"accepted_on": today, "due_date": due},
-        )
-        notify(
-            user=filing.rep, kind="filing.accepted", params=_params(filing, due_date=_iso(due)), target=filing
-        )
-    return filing
+    return _decide(
+        filing=filing,
+        action="accept",
+        actor=actor,
+        expected_version=expected_version,
+        fields={"accepted_on": today, "due_date": due},
+        kind="filing.accepted",
+        params={"due_date": _iso(due)},
+    )
 
 
 def filing_request_correction(
@@ -454,22 +476,16 @@ def filing_request_correction(
             today, filing.due_date, working=filing.review_working_days
         )
         fields["due_date"] = None
-    with transaction.atomic():
-        _transition(
-            filing=filing,
-            action="request_correction",
-            actor=actor,
-            expected_version=expected_version,
-            fields=fields,
-            reasons=reasons,
-        )
-        notify(
-            user=filing.rep,
-            kind="filing.correction_requested",
-            params=_params(filing, reasons=_reasons_text(reasons)),
-            target=filing,
-        )
-    return filing
+    return _decide(
+        filing=filing,
+        action="request_correction",
+        actor=actor,
+        expected_version=expected_version,
+        fields=fields,
+        reasons=reasons,
+        kind="filing.correction_requested",
+        params={"reasons": _reasons_text(reasons)},
+    )
 
 
 def filing_reject(
@@ -481,22 +497,16 @@ def filing_reject(
 ) -> Filing:
     """Refusal in writing with reasons."""
     reasons = _check_reasons(reasons, per_field=False)
-    with transaction.atomic():
-        _transition(
-            filing=filing,
-            action="reject",
-            actor=actor,
-            expected_version=expected_version,
-            fields={"reasons": reasons, "decided_at": timezone.now(), "decided_by": actor},
-            reasons=reasons,
-        )
-        notify(
-            user=filing.rep,
-            kind="filing.rejected",
-            params=_params(filing, reasons=_reasons_text(reasons)),
-            target=filing,
-        )
-    return filing
+    return _decide(
+        filing=filing,
+        action="reject",
+        actor=actor,
+        expected_version=expected_version,
+        fields={"reasons": reasons, "decided_at": timezone.now(), "decided_by": actor},
+        reasons=reasons,
+        kind="filing.rejected",
+        params={"reasons": _reasons_text(reasons)},
+    )
 
 
 def filing_approve(
