@@ -878,41 +878,53 @@ def _transition(
     return issue
 
 
-def river_issue_accept(*, issue: RiverIssue, actor: Any) -> RiverIssue:
-    S = RiverIssue.Status
+def _step_telling_reporter(
+    issue: RiverIssue,
+    *,
+    to: str,
+    allowed_from: Sequence[str],
+    actor: Any,
+    action: str,
+    fields: dict[str, Any],
+    reason: str = "",
+    params: dict[str, Any] | None = None,
+) -> RiverIssue:
+    """A handler's step whose notice goes to the reporter (the kind is the audit action)."""
     with transaction.atomic():
         _transition(
-            issue,
-            to=S.ACCEPTED,
-            allowed_from=[S.REPORTED],
-            actor=actor,
-            action="river_issue.accepted",
-            fields={"accepted_by": actor, "accepted_at": timezone.now()},
+            issue, to=to, allowed_from=allowed_from, actor=actor, action=action, reason=reason, fields=fields
         )
-        notify(user=issue.reporter_id, kind="river_issue.accepted", params=_issue_params(issue), target=issue)
+        notify(
+            user=issue.reporter_id, kind=action, params=_issue_params(issue, **(params or {})), target=issue
+        )
     return issue
+
+
+def river_issue_accept(*, issue: RiverIssue, actor: Any) -> RiverIssue:
+    S = RiverIssue.Status
+    return _step_telling_reporter(
+        issue,
+        to=S.ACCEPTED,
+        allowed_from=[S.REPORTED],
+        actor=actor,
+        action="river_issue.accepted",
+        fields={"accepted_by": actor, "accepted_at": timezone.now()},
+    )
 
 
 def river_issue_reject(*, issue: RiverIssue, actor: Any, reason: str) -> RiverIssue:
     S = RiverIssue.Status
     reason = _clean_text(reason, "reason", max_length=1000)
-    with transaction.atomic():
-        _transition(
-            issue,
-            to=S.REJECTED,
-            allowed_from=[S.REPORTED, S.ACCEPTED],
-            actor=actor,
-            action="river_issue.rejected",
-            reason=reason,
-            fields={"rejected_reason": reason, "rejected_at": timezone.now()},
-        )
-        notify(
-            user=issue.reporter_id,
-            kind="river_issue.rejected",
-            params=_issue_params(issue, reason=reason),
-            target=issue,
-        )
-    return issue
+    return _step_telling_reporter(
+        issue,
+        to=S.REJECTED,
+        allowed_from=[S.REPORTED, S.ACCEPTED],
+        actor=actor,
+        action="river_issue.rejected",
+        reason=reason,
+        fields={"rejected_reason": reason, "rejected_at": timezone.now()},
+        params={"reason": reason},
+    )
 
 
 def river_issue_assign(*, issue: RiverIssue, actor: Any, assignee: Any) -> RiverIssue:
@@ -1006,17 +1018,14 @@ def river_issue_verify(*, issue: RiverIssue, actor: Any, confirmed: bool, note: 
 
 def river_issue_close(*, issue: RiverIssue, actor: Any) -> RiverIssue:
     S = RiverIssue.Status
-    with transaction.atomic():
-        _transition(
-            issue,
-            to=S.CLOSED,
-            allowed_from=[S.VERIFIED],
-            actor=actor,
-            action="river_issue.closed",
-            fields={"closed_at": timezone.now()},
-        )
-        notify(user=issue.reporter_id, kind="river_issue.closed", params=_issue_params(issue), target=issue)
-    return issue
+    return _step_telling_reporter(
+        issue,
+        to=S.CLOSED,
+        allowed_from=[S.VERIFIED],
+        actor=actor,
+        action="river_issue.closed",
+        fields={"closed_at": timezone.now()},
+    )
 
 
 def river_issues_flag_overdue(*, now: datetime | None = None) -> int:
