@@ -143,6 +143,15 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under daphne every request runs on a thread of its own: without a pool, a burst of
+        # requests opens as many connections and PostgreSQL refuses the excess. psycopg's pool
+        # bounds them per process (requests wait for a free connection instead).
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": int(env("LINLI_DB_POOL_MIN", "2")),
+            "max_size": int(env("LINLI_DB_POOL_MAX", "20")),
+            "timeout": float(env("LINLI_DB_POOL_TIMEOUT", "30")),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
