@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from api.schemas import ERRORS, OkOut
 from backend.accounts.models import User
@@ -28,7 +28,7 @@ from backend.core.masking import mask_name, mask_phone
 from backend.core.permissions import authorize, can
 from backend.divisions.selectors import division_get
 from backend.rivers import conf, selectors, services
-from backend.rivers.errors import PhotoTooLarge
+from backend.rivers.errors import PatrolTooManyPoints, PhotoTooLarge
 from backend.rivers.geo import clean_track, simplified_geojson
 from backend.rivers.models import Patrol, RiverIssue, RiverPhoto, RiverSegment, StewardAssignment, StewardTeam
 from backend.rivers.rules import user_coordinated_organisation_ids
@@ -165,9 +165,22 @@ class PointIn(Schema):
     time: AwareDatetime
 
 
+def _bounded(points: Any, limit: int) -> Any:
+    """Refuse an oversized list before each of its items becomes a model (the request body alone
+    is bounded by ``DATA_UPLOAD_MAX_MEMORY_SIZE``, which still holds ~170,000 points)."""
+    if isinstance(points, list) and len(points) > limit:
+        raise PatrolTooManyPoints(limit=limit, received=len(points))
+    return points
+
+
 class PointsIn(Schema):
     datum: Datum = "wgs84"
     points: list[PointIn] = Field(min_length=1)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _batch_bound(cls, value: Any) -> Any:
+        return _bounded(value, conf.patrol_batch_max_points())
 
 
 class PointsOut(Schema):
@@ -190,6 +203,11 @@ class PatrolUploadIn(Schema):
     finished_at: AwareDatetime
     datum: Datum = "wgs84"
     points: list[PointIn] = Field(default_factory=list)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _track_bound(cls, value: Any) -> Any:
+        return _bounded(value, conf.patrol_max_points())
 
 
 class ServiceRecordOut(Schema):

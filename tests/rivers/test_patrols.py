@@ -94,6 +94,31 @@ def test_points_batch_reports_duplicates_and_out_of_window_points(api, segment, 
     assert r.json() == {"received": 3, "stored": 0, "duplicates": 3, "rejected": 0, "total": 3}
 
 
+def test_oversized_point_batch_is_refused_before_its_points_are_parsed(api, segment, chief, settings):
+    settings.LINLI_RIVERS_PATROL_BATCH_MAX_POINTS = 5
+    client = api.as_user(chief)
+    patrol_id = client.post("/patrols", {"segment_id": segment.pk}).json()["id"]
+    now = timezone.now().isoformat()
+    # Items that would each fail validation: the list's size is refused first, with its own code.
+    bad = [{"lat": 999, "lon": 114.03, "time": now}] * 6
+    body = assert_error(
+        client.post(f"/patrols/{patrol_id}/points", {"points": bad}), 413, "patrol_too_many_points"
+    )
+    assert body["details"]["limit"] == 5
+    good = [{"lat": 22.63, "lon": 114.03, "time": now}] * 5
+    assert client.post(f"/patrols/{patrol_id}/points", {"points": good}).status_code == 200
+    assert not PatrolPoint.objects.filter(patrol_id=patrol_id, lat=999).exists()
+
+
+def test_oversized_offline_upload_is_refused_whole(api, segment, chief, settings):
+    settings.LINLI_RIVERS_PATROL_MAX_POINTS = 10
+    walk = f.riverside_walk()
+    body = _upload_body(segment, walk)
+    body["points"] = [{**p, "lat": 999} for p in body["points"]]
+    assert_error(api.as_user(chief).post("/patrols:upload", body), 413, "patrol_too_many_points")
+    assert not Patrol.objects.filter(user=chief).exists()
+
+
 def test_gcj02_points_are_stored_in_wgs84(api, segment, chief):
     walk = f.riverside_walk(teleport=False, poor_fixes=0)
     client, patrol_id = _record_live(api, chief, segment, walk, datum="gcj02")
