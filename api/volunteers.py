@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -32,6 +32,9 @@ from backend.volunteers import documents, selectors, services
 from backend.volunteers.errors import NothingToCertify
 from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
 from backend.volunteers.pool import pooled
+
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
 
 router = Router(tags=["volunteers"])
 
@@ -458,7 +461,15 @@ def _activity_common(a: Activity) -> dict:
     }
 
 
-def _activity_summary(a: Activity) -> dict:
+class _ActivityListed(TypedDict):
+    """What ``selectors.activity_list`` annotates on each activity."""
+
+    remaining: int | None
+    upcoming_shifts: int
+    next_starts_at: datetime | None
+
+
+def _activity_summary(a: WithAnnotations[Activity, _ActivityListed]) -> dict:
     return {
         **_activity_common(a),
         "post_id": a.post_id,
@@ -529,6 +540,21 @@ def _get_org(organisation_id: int) -> Organisation:
     return get_object_or_404(Organisation.objects.select_related("division"), pk=organisation_id)
 
 
+def _profile_of(user: User) -> VolunteerProfile:
+    profile = selectors.volunteer_profile_of(user=user)
+    if profile is None:
+        raise NotFound(T("尚未注册为志愿者。", "Not registered as a volunteer."))
+    return profile
+
+
+def _activity_shown(activity_id: int, user: User) -> Activity:
+    """The activity with its shifts as ``user`` may see it (drafts only to its coordinators)."""
+    activity = selectors.activity_get(activity_id=activity_id, user=user)
+    if activity is None:
+        raise NotFound()
+    return activity
+
+
 def _get_shift(shift_id: int) -> Shift:
     shift = selectors.shift_get(shift_id=shift_id)
     if shift is None:
@@ -561,15 +587,12 @@ def profile_put(request, payload: ProfileIn):
         consents=[c.dict() for c in payload.consents],
         guardian=payload.guardian.dict() if payload.guardian else None,
     )
-    return _profile_out(selectors.volunteer_profile_of(user=profile.user))
+    return _profile_out(_profile_of(profile.user))
 
 
 @router.get("/volunteer/profile", response={200: ProfileOut, **ERRORS})
 def profile_get(request):
-    profile = selectors.volunteer_profile_of(user=request.auth)
-    if profile is None:
-        raise NotFound(T("尚未注册为志愿者。", "Not registered as a volunteer."))
-    return _profile_out(profile)
+    return _profile_out(_profile_of(request.auth))
 
 
 # --- organisations and posts ------------------------------------------------------------------
@@ -646,7 +669,7 @@ def activity_create(request, payload: ActivityIn):
     activity = services.activity_create(
         by=request.auth, organisation=org, **payload.dict(exclude={"organisation_id"})
     )
-    return Status(201, _activity_out(selectors.activity_get(activity_id=activity.pk, user=request.auth)))
+    return Status(201, _activity_out(_activity_shown(activity.pk, request.auth)))
 
 
 class ActivityFilters(Schema):
@@ -678,10 +701,7 @@ def activity_list(request, filters: Query[ActivityFilters]):
 
 @router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS})
 def activity_detail(request, activity_id: int):
-    activity = selectors.activity_get(activity_id=activity_id, user=request.auth)
-    if activity is None:
-        raise NotFound()
-    return _activity_out(activity)
+    return _activity_out(_activity_shown(activity_id, request.auth))
 
 
 def _managed_activity(request, activity_id: int) -> Activity:
@@ -695,7 +715,7 @@ def activity_publish(request, activity_id: int):
     """Publish a draft; only future activities (every shift in the future) can be published."""
     activity = _managed_activity(request, activity_id)
     services.activity_publish(activity=activity, by=request.auth)
-    return _activity_out(selectors.activity_get(activity_id=activity_id, user=request.auth))
+    return _activity_out(_activity_shown(activity_id, request.auth))
 
 
 @router.post("/activities/{activity_id}/shifts", response={201: ShiftOut, **ERRORS})
@@ -959,9 +979,7 @@ def my_certificate(request, organisation_id: int | None = None):
 
     With several recording organisations, ``organisation_id`` picks one (422 without it).
     """
-    profile = selectors.volunteer_profile_of(user=request.auth)
-    if profile is None:
-        raise NotFound(T("尚未注册为志愿者。", "Not registered as a volunteer."))
+    profile = _profile_of(request.auth)
     orgs = selectors.record_organisations(user=request.auth)
     if organisation_id is not None:
         org = next((o for o in orgs if o.pk == organisation_id), None)

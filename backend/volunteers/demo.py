@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -69,8 +70,8 @@ def seed(stdout) -> None:
         name=DEMO_POST_NAME,
         division_code=DEMO_STREET,
         address="深圳市龙华区民治街道民治大道（演示地址）",
-        latitude=22.6221,
-        longitude=114.0378,
+        latitude=Decimal("22.6221"),
+        longitude=Decimal("114.0378"),
         host="民治街道党群服务中心",
         organisation=org,
     )

@@ -91,7 +91,7 @@ def certificate_pdf(
     pdf.cell(190, 12, "志愿服务证明" if cjk else "Volunteer Service Certificate", align="C")
     pdf.set_text_color(20, 24, 31)
     pdf.set_font(family, size=12)
-    y = 56
+    y: float = 56
     for line in lines:
         label = line.zh if cjk else line.en
         value = line.value if cjk else _latin(line.value)

@@ -215,11 +215,11 @@ def volunteer_profile_save(
 
     def save() -> VolunteerProfile:
         with transaction.atomic():
-            profile = VolunteerProfile.objects.select_for_update().filter(user=user).first()
-            accepted = set()
-            if profile is not None:
+            found = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+            accepted: set[tuple[str, str]] = set()
+            if found is not None:
                 accepted = set(
-                    profile.consents.filter(withdrawn_at__isnull=True).values_list("kind", "version")
+                    found.consents.filter(withdrawn_at__isnull=True).values_list("kind", "version")
                 )
             missing_consents = [
                 k for k, v in required.items() if (k, v) not in given and (k, v) not in accepted
@@ -239,9 +239,8 @@ def volunteer_profile_save(
                 )
             if VolunteerProfile.objects.filter(id_number_index=index).exclude(user=user).exists():
                 raise IdNumberTaken()
-            created = profile is None
-            if created:
-                profile = VolunteerProfile(user=user)
+            created = found is None
+            profile = VolunteerProfile(user=user) if found is None else found
             profile.real_name = real_name
             profile.id_type = VolunteerProfile.IdType.RESIDENT_ID
             if profile.id_number_index != index:
