@@ -170,6 +170,31 @@ def _community(code: str) -> Division:
     return division
 
 
+def _community_for(filing: Filing, code: str) -> Division:
+    """The community a filing may move to: any while it is a first draft; once a reviewing office
+    is fixed (at submission) or the group has an issuing office, one inside that office's area, so
+    the office that reviews, numbers and later supervises the group stays the one it lies in."""
+    community = _community(code)
+    offices = [filing.reviewing_division_code, filing.group.issuing_division_code if filing.group else ""]
+    office = next((o for o in offices if o and not community.code.startswith(o)), None)
+    if community.code != filing.community_id and office is not None:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "community",
+                    "community_outside_jurisdiction",
+                    T(
+                        "新社区须在原审核机关辖区内；迁往其他辖区请撤回申请（已备案组织请注销）后在新辖区重新备案。",
+                        "The new community must lie in the reviewing office's area; to move elsewhere, "
+                        "withdraw (or deregister a filed group) and file there.",
+                    ),
+                    jurisdiction=office,
+                )
+            ]
+        )
+    return community
+
+
 def _clean_persons(persons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Roster entries as stored: ID numbers sealed with a blind index; checked at submission."""
     rows = []
@@ -296,7 +321,7 @@ def filing_update(*, filing: Filing, actor: User, data: dict[str, Any]) -> Filin
     if filing.kind == Filing.Kind.DEREGISTRATION:
         fields = {k: v for k, v in fields.items() if k == "statement"}
     if "community" in data and filing.kind != Filing.Kind.DEREGISTRATION:
-        fields["community"] = _community(data["community"])
+        fields["community"] = _community_for(filing, data["community"])
     with transaction.atomic():
         _bump(filing=filing, allowed=EDITABLE, action="update", fields=fields)
         if "persons" in data and data["persons"] is not None and filing.kind != Filing.Kind.DEREGISTRATION:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from backend.divisions.models import Division
 from backend.filings.models import FilingPolicy
 from tests.factories import UserFactory
-from tests.filings.conftest import filing_payload
+from tests.filings.conftest import OTHER_COMMUNITY, STREET, filing_payload
+from tests.filings.factories import approved_group
 from tests.helpers import assert_error
 
 
@@ -49,6 +51,46 @@ def test_district_level_policy_keeps_street_reviewers_out(api, rep, reviewer, di
     assert rep_api.post(f"/filings/{fid}/submit").json()["reviewing_division_code"] == "440309"
     assert_error(api.as_user(reviewer).post(f"/review/filings/{fid}/accept"), 404, "not_found")
     assert api.as_user(district_reviewer).post(f"/review/filings/{fid}/accept").status_code == 200
+
+
+def test_a_submitted_filing_cannot_move_to_another_offices_area(
+    api, rep, reviewer, other_reviewer, submitted_filing
+):
+    Division.objects.create(code="440309002002", name="民乐社区", level=5, parent_id=STREET)
+    correction = {"reasons": [{"field": "address", "reason": "地址不全"}]}
+    assert (
+        api.as_user(reviewer)
+        .post(f"/review/filings/{submitted_filing}/request-correction", correction)
+        .status_code
+        == 200
+    )
+    rep_api = api.as_user(rep)
+    body = assert_error(
+        rep_api.patch(f"/filings/{submitted_filing}", {"community": OTHER_COMMUNITY}), 422, "validation_error"
+    )
+    assert body["details"]["errors"][0]["field"] == "community"
+    assert body["details"]["errors"][0]["code"] == "community_outside_jurisdiction"
+    # Within the same street it may move; the street's reviewers keep deciding, the other street's never see it.
+    r = rep_api.patch(f"/filings/{submitted_filing}", {"community": "440309002002"})
+    assert r.status_code == 200 and r.json()["community"] == "440309002002"
+    assert rep_api.post(f"/filings/{submitted_filing}/submit").json()["reviewing_division_code"] == STREET
+    assert_error(api.as_user(other_reviewer).get(f"/review/filings/{submitted_filing}"), 404, "not_found")
+
+
+def test_a_draft_moves_freely_and_a_group_filing_stays_in_its_issuing_area(api, rep, reviewer):
+    rep_api = api.as_user(rep)
+    fid = rep_api.post("/filings", filing_payload()).json()["id"]
+    assert (
+        rep_api.patch(f"/filings/{fid}", {"community": OTHER_COMMUNITY}).json()["community"]
+        == OTHER_COMMUNITY
+    )
+    group = approved_group(rep, reviewer, name="民治社区晨光舞蹈队")
+    change = rep_api.post(f"/orgs/{group.pk}/filings", {"kind": "change"}).json()["id"]
+    body = assert_error(
+        rep_api.patch(f"/filings/{change}", {"community": OTHER_COMMUNITY}), 422, "validation_error"
+    )
+    error = body["details"]["errors"][0]
+    assert (error["code"], error["jurisdiction"]) == ("community_outside_jurisdiction", STREET)
 
 
 def test_transitions_outside_the_state_machine_are_409(api, rep, reviewer, submitted_filing):
