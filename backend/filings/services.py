@@ -354,32 +354,41 @@ def filing_attachment_add(
         error_cls = MEDIA_ERRORS.get(exc.code, MEDIA_ERRORS["corrupt_file"])
         raise error_cls(**exc.details) from exc
     stem = f"filings/{filing.pk}/{secrets.token_hex(16)}"
-    path = default_storage.save(f"{stem}.{processed.ext}", ContentFile(processed.content))
-    thumb = ""
-    if processed.thumbnail:
-        thumb = default_storage.save(f"{stem}_thumb.{processed.ext}", ContentFile(processed.thumbnail))
-    with transaction.atomic():
-        _bump(filing=filing, allowed=EDITABLE, action="attach")
-        attachment = FilingAttachment.objects.create(
-            filing=filing,
-            kind=kind,
-            file=path,
-            thumbnail=thumb,
-            content_type=processed.content_type,
-            size=len(processed.content),
-            sha256=processed.sha256,
-            width=getattr(processed, "width", None),
-            height=getattr(processed, "height", None),
-            original_name=(filename or "")[:200],
-            uploaded_by=actor,
-        )
-        _record(
-            filing=filing,
-            actor=actor,
-            action="attachment_added",
-            note=kind,
-            data={"attachment": attachment.pk, "kind": kind, "sha256": processed.sha256},
-        )
+    stored: list[str] = []
+    try:
+        stored.append(default_storage.save(f"{stem}.{processed.ext}", ContentFile(processed.content)))
+        if processed.thumbnail:
+            stored.append(
+                default_storage.save(f"{stem}_thumb.{processed.ext}", ContentFile(processed.thumbnail))
+            )
+        with transaction.atomic():
+            _bump(filing=filing, allowed=EDITABLE, action="attach")
+            attachment = FilingAttachment.objects.create(
+                filing=filing,
+                kind=kind,
+                file=stored[0],
+                thumbnail=stored[1] if len(stored) > 1 else "",
+                content_type=processed.content_type,
+                size=len(processed.content),
+                sha256=processed.sha256,
+                width=getattr(processed, "width", None),
+                height=getattr(processed, "height", None),
+                original_name=(filename or "")[:200],
+                uploaded_by=actor,
+            )
+            _record(
+                filing=filing,
+                actor=actor,
+                action="attachment_added",
+                note=kind,
+                data={"attachment": attachment.pk, "kind": kind, "sha256": processed.sha256},
+            )
+    except BaseException:
+        # No row names these files: a filing that moved on meanwhile keeps no stray uploads.
+        for name in stored:
+            with contextlib.suppress(OSError):
+                default_storage.delete(name)
+        raise
     return attachment
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from backend.filings.models import FilingAttachment
+from backend.core.errors import InvalidTransition
+from backend.filings import services
+from backend.filings.models import Filing, FilingAttachment
 from tests.factories import UserFactory
 from tests.filings.conftest import PDF, filing_payload, jpeg
 from tests.helpers import assert_error
@@ -115,3 +118,14 @@ def test_removed_attachment_is_superseded_not_deleted(api, rep):
 
 def test_no_uploads_after_submission(api, rep, submitted_filing):
     assert_error(upload(api, rep, submitted_filing, jpeg()), 409, "invalid_transition")
+
+
+def test_upload_to_a_filing_that_moved_on_leaves_no_stray_files(api, rep):
+    fid = draft(api, rep)
+    stale = Filing.objects.get(pk=fid)  # still a draft in memory…
+    Filing.objects.filter(pk=fid).update(status="submitted")  # …submitted meanwhile
+    with pytest.raises(InvalidTransition):
+        services.filing_attachment_add(filing=stale, actor=rep, kind="charter", content=jpeg())
+    assert not FilingAttachment.objects.filter(filing_id=fid).exists()
+    folder = f"filings/{fid}"
+    assert not default_storage.exists(folder) or default_storage.listdir(folder) == ([], [])
