@@ -202,7 +202,9 @@ def shift_roster(*, shift: Shift, cursor: str | None = None, limit: int = 100) -
 def my_service_records(
     *, user: User, kind: str | None = None, cursor: str | None = None, limit: int = 20
 ) -> Page:
-    qs = ServiceRecord.objects.filter(user=user).select_related("organisation", "activity")
+    qs = ServiceRecord.objects.filter(user=user).select_related(
+        "organisation", "activity", "lead", "recorder"
+    )
     if kind:
         qs = qs.filter(kind=kind)
     return _page(qs, cursor=cursor, limit=limit)
@@ -263,7 +265,7 @@ def _organisation_records_qs(
     *, organisation: Organisation, status: str | None = None
 ) -> QuerySet[ServiceRecord]:
     qs = ServiceRecord.objects.filter(organisation=organisation).select_related(
-        "user", "user__volunteer_profile", "activity", "lead", "recorder"
+        "organisation", "user", "user__volunteer_profile", "activity", "lead", "recorder"
     )
     if status:
         qs = qs.filter(status=status)

@@ -10,8 +10,8 @@ from backend.accounts.models import Grant, Role, ScopeType
 from backend.core.crypto import blind_index, seal
 from backend.core.validators import resident_id_check_char
 from backend.divisions.models import Division
-from backend.volunteers.models import Activity, Organisation, Shift, VolunteerProfile
-from backend.volunteers.services import ID_INDEX_PURPOSE, ID_PURPOSE
+from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, VolunteerProfile
+from backend.volunteers.services import ID_INDEX_PURPOSE, ID_PURPOSE, service_record_create
 from tests.factories import UserFactory
 
 STREET = "440309002"
@@ -107,3 +107,20 @@ def shift(
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.get_current_timezone())
+
+
+def record(
+    user, org: Organisation, start: datetime, end: datetime, ref: str, source: str = "checkin", **kwargs
+) -> ServiceRecord:
+    """A service record through the contract other domains use (``service_record_create``)."""
+    return service_record_create(
+        user=user,
+        organisation=org,
+        source=source,
+        started_at=start,
+        ended_at=end,
+        place=kwargs.pop("place", "U站"),
+        content=kwargs.pop("content", "值守"),
+        external_ref=ref,
+        **kwargs,
+    )

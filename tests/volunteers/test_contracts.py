@@ -12,7 +12,6 @@ from backend.volunteers import hooks
 from backend.volunteers.models import ServiceRecord, Signup
 from backend.volunteers.services import (
     attendance_record,
-    service_record_create,
     shift_signup_create,
     signup_cancel,
 )
@@ -23,16 +22,7 @@ DAY = date(2026, 3, 7)
 
 
 def record(user, org, start, end, ref, source="checkin"):
-    return service_record_create(
-        user=user,
-        organisation=org,
-        source=source,
-        started_at=start,
-        ended_at=end,
-        place="U站",
-        content="值守",
-        external_ref=ref,
-    )
+    return f.record(user, org, start, end, ref, source, content="值守")
 
 
 def test_service_record_is_idempotent_by_external_ref():

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from backend.volunteers.hours import round_hours, stars_for
 from backend.volunteers.models import ServiceRecord, Shift, Signup
-from backend.volunteers.services import service_record_create
 from tests.factories import user_with_role
 from tests.helpers import assert_error
 from tests.volunteers import factories as f
@@ -112,16 +111,7 @@ def test_attendance_for_a_waitlisted_signup_is_refused(api, org, coordinator, vo
 
 
 def rec(user, org, start, end, ref, source="checkin"):
-    return service_record_create(
-        user=user,
-        organisation=org,
-        source=source,
-        started_at=start,
-        ended_at=end,
-        place="U站",
-        content="引导服务",
-        external_ref=ref,
-    )
+    return f.record(user, org, start, end, ref, source, content="引导服务")
 
 
 def test_org_approves_a_day_over_8_hours_and_escalation_needs_an_admin(api, org, coordinator, vol):
@@ -220,6 +210,32 @@ def test_my_records_constant_queries(api, org, vol, django_assert_max_num_querie
         rec(vol, org, f.at(day, 9), f.at(day, 10), f"q{i}")
     with django_assert_max_num_queries(4):
         assert len(client.get("/me/service-records", {"limit": 50}).json()["items"]) == 50
+
+
+def test_record_lists_with_lead_and_recorder_run_constant_queries(
+    api, org, coordinator, vol, django_assert_max_num_queries
+):
+    """Records entered by a coordinator name a lead and a recorder: neither costs a query per row,
+    nor does the organisation on the organisation's own list."""
+
+    def staffed(i):
+        day = DAY + timedelta(days=i)
+        f.record(vol, org, f.at(day, 9), f.at(day, 10), f"staffed{i}", lead=coordinator, recorder=coordinator)
+
+    staffed(0)
+    mine, theirs = api.as_user(vol), api.as_user(coordinator)
+    org_path = f"/volunteer/organisations/{org.pk}/service-records"
+    with django_assert_max_num_queries(4):
+        assert len(mine.get("/me/service-records").json()["items"]) == 1
+    with django_assert_max_num_queries(4):
+        assert len(theirs.get(org_path).json()["items"]) == 1
+    for i in range(1, 50):
+        staffed(i)
+    with django_assert_max_num_queries(4):
+        items = mine.get("/me/service-records", {"limit": 50}).json()["items"]
+    assert len(items) == 50 and all(r["recorder"] and r["lead"] for r in items)
+    with django_assert_max_num_queries(4):
+        assert len(theirs.get(org_path, {"limit": 50}).json()["items"]) == 50
 
 
 def test_certificate_pdf_from_the_recording_organisation(api, org, vol):
