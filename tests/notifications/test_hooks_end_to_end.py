@@ -516,7 +516,11 @@ def test_cancellation_that_fails_after_the_promotion_notice_sends_nothing(fcm_st
 
     shift, holder, held, first, _ = waitlisted_shift()
     promoted_phone = phone(fcm_standin, first)
-    real_changed = services._changed
+    real_changed, real_notify, written = services._changed, services.notify, []
+
+    def notify(**kwargs):
+        written.append(real_notify(**kwargs))
+        return written[-1]
 
     def changed(signup, *, actor, action, data=None):
         if action == "signup.promoted":
@@ -524,8 +528,10 @@ def test_cancellation_that_fails_after_the_promotion_notice_sends_nothing(fcm_st
         return real_changed(signup, actor=actor, action=action, data=data)
 
     monkeypatch.setattr(services, "_changed", changed)
+    monkeypatch.setattr(services, "notify", notify)
     r = raw_client(ApiClient(holder)).delete(f"/signups/{held['id']}")
     assert r.status_code == 500
+    assert [n.kind for n in written] == ["signup.promoted"]  # the row was written, then rolled back
     assert Signup.objects.get(pk=held["id"]).status == "confirmed"
     assert Signup.objects.get(user=first, shift=shift).status == "waitlisted"
     assert Shift.objects.values_list("taken", "waitlisted").get(pk=shift.pk) == (1, 2)
