@@ -33,3 +33,8 @@ def upload_max_items() -> int:
 def pass_valid_days_after_event() -> int:
     """A pass token's signed expiry: the event's last day plus this many days."""
     return int(getattr(settings, "LINLI_PASS_VALID_DAYS_AFTER_EVENT", 1))
+
+
+def event_reminder_lead_minutes() -> int:
+    """Pass holders are reminded when their event starts within this many minutes."""
+    return int(getattr(settings, "LINLI_EVENT_REMINDER_LEAD_MINUTES", 120))

@@ -22,7 +22,59 @@ def auto_checkout_ended_events() -> dict[str, int]:
     return {"events": len(events), "checked_out": checked_out}
 
 
+def remind_event_starting() -> dict[str, int]:
+    """Tell each pass holder that their event starts soon (within the configured lead time).
+
+    Volunteers whose pass comes from a shift sign-up get the shift reminders instead. One
+    notification per pass and start time (dedupe key), so running the job again sends nothing.
+    """
+    from django.db import transaction
+
+    from backend.checkin import conf
+    from backend.checkin.models import Pass
+    from backend.notifications.services import notify
+
+    now = timezone.now()
+    horizon = now + timedelta(minutes=conf.event_reminder_lead_minutes())
+    passes = (
+        Pass.objects.select_related("event")
+        .filter(
+            status=Pass.Status.VALID,
+            holder__isnull=False,
+            signup__isnull=True,
+            event__starts_at__gt=now,
+            event__starts_at__lte=horizon,
+            event__closed_at__isnull=True,
+        )
+        .order_by("event__starts_at", "pk")[:5000]
+    )
+    sent = 0
+    for pass_obj in passes:
+        event = pass_obj.event
+        starts = timezone.localtime(event.starts_at)
+        with transaction.atomic():
+            created = notify(
+                user=pass_obj.holder_id,
+                kind="checkin.event_starting",
+                params={
+                    "event": event.title,
+                    "starts_at": starts.strftime("%H:%M"),
+                    "venue": f"，地点：{event.venue}" if event.venue else "",
+                },
+                target=pass_obj,
+                dedupe_key=f"checkin.event_starting:{pass_obj.pk}:{starts:%Y%m%d%H%M}",
+            )
+        sent += created is not None
+    return {"reminded": sent}
+
+
 JOBS = [
+    Job(
+        name="checkin.event_starting",
+        every=timedelta(minutes=5),
+        func=remind_event_starting,
+        description="Remind pass holders that their event starts soon.",
+    ),
     Job(
         name="checkin.auto_checkout",
         every=timedelta(minutes=5),

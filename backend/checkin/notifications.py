@@ -23,3 +23,10 @@ register_kind(
     body="你参加 {event} 的入场凭证已作废。",
     link="/pages/checkin/pass?id={object_id}",
 )
+register_kind(
+    "checkin.event_starting",
+    category="reminder",
+    title="活动即将开始：{event}",
+    body="{event} 将于 {starts_at} 开始{venue}，入场时请出示凭证二维码。",
+    link="/pages/checkin/pass?id={object_id}",
+)

@@ -728,12 +728,6 @@ def test_reissuing_a_voided_pass_is_refused_and_sends_nothing(fcm_standin, commi
     expect_nothing("checkin.pass_reissued", ph)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: no 'event starting' hook — backend/checkin/jobs.py has only checkin.auto_checkout and "
-    "backend/checkin/notifications.py registers no reminder kind, so pass holders are never told "
-    "that their event is about to start (issue 7: 'an event starting').",
-)
 def test_event_starting_soon_is_pushed_to_its_pass_holders(fcm_standin, committed):
     """Expected: before an event starts, the check-in jobs remind each pass holder (a reminder
     kind of the check-in domain about the pass or the event, pushed once)."""
