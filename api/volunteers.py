@@ -531,8 +531,8 @@ def _record_out(r: ServiceRecord) -> dict:
         "status_reason": r.status_reason,
         "source": r.source,
         "evaluation": r.evaluation,
-        "lead": mask_name(str(r.lead)) if r.lead_id else "",
-        "recorder": mask_name(str(r.recorder)) if r.recorder_id else "",
+        "lead": documents.masked_person(r.lead) if r.lead_id else "",
+        "recorder": documents.masked_person(r.recorder) if r.recorder_id else "",
     }
 
 
@@ -785,14 +785,14 @@ def shift_roster(request, shift_id: int, cursor: str | None = None, limit: int =
     page = selectors.shift_roster(shift=shift, cursor=cursor, limit=limit)
     items = []
     for s in page.items:
-        profile = getattr(s.user, "volunteer_profile", None)
+        who = documents.volunteer_shown(s.user)
         items.append(
             {
                 "id": s.pk,
                 "status": s.status,
-                "volunteer_no": getattr(profile, "volunteer_no", "") or "",
-                "name_masked": mask_name(profile.real_name if profile else s.user.display_name),
-                "mobile_masked": mask_phone(profile.mobile if profile else s.user.phone),
+                "volunteer_no": who.volunteer_no,
+                "name_masked": who.name_masked,
+                "mobile_masked": who.mobile_masked,
                 "created_at": s.created_at,
                 "confirm_by": s.confirm_by if s.status == Signup.Status.PROMOTED else None,
             }
@@ -934,15 +934,8 @@ def org_records(
     page = selectors.organisation_records(organisation=org, status=status, cursor=cursor, limit=limit)
     items = []
     for r in page.items:
-        profile = getattr(r.user, "volunteer_profile", None)
-        items.append(
-            {
-                **_record_out(r),
-                "organisation_name": org.name,
-                "volunteer_no": getattr(profile, "volunteer_no", "") or "",
-                "name_masked": mask_name(profile.real_name if profile else r.user.display_name),
-            }
-        )
+        who = documents.volunteer_shown(r.user)
+        items.append({**_record_out(r), "volunteer_no": who.volunteer_no, "name_masked": who.name_masked})
     return {"items": items, "next_cursor": page.next_cursor}
 
 

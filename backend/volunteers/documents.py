@@ -125,6 +125,29 @@ def _latin(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+def masked_person(user) -> str:
+    """A lead or recorder as shown to anyone: the masked display name (or masked phone)."""
+    return mask_name(str(user)) if user is not None else ""
+
+
+@dataclass
+class VolunteerShown:
+    volunteer_no: str
+    name_masked: str
+    mobile_masked: str
+
+
+def volunteer_shown(user) -> VolunteerShown:
+    """A volunteer on a roster, a record list or an export: number, masked name and mobile
+    (from the profile; the account's own name and phone without one)."""
+    profile = getattr(user, "volunteer_profile", None)
+    return VolunteerShown(
+        volunteer_no=getattr(profile, "volunteer_no", "") or "",
+        name_masked=mask_name(getattr(profile, "real_name", "") or user.display_name),
+        mobile_masked=mask_phone(getattr(profile, "mobile", "") or user.phone),
+    )
+
+
 EXPORT_COLUMNS = [
     ("编号", "id"),
     ("志愿者编号", "volunteer_no"),
@@ -148,13 +171,13 @@ EXPORT_COLUMNS = [
 
 
 def _row(record: ServiceRecord) -> list[str]:
-    profile = getattr(record.user, "volunteer_profile", None)
+    who = volunteer_shown(record.user)
     local = timezone.localtime
     values = {
         "id": str(record.pk),
-        "volunteer_no": getattr(profile, "volunteer_no", "") or "",
-        "name": mask_name(getattr(profile, "real_name", "") or record.user.display_name),
-        "mobile": mask_phone(getattr(profile, "mobile", "") or record.user.phone),
+        "volunteer_no": who.volunteer_no,
+        "name": who.name_masked,
+        "mobile": who.mobile_masked,
         "date": record.service_date.isoformat(),
         "started_at": local(record.started_at).strftime("%Y-%m-%d %H:%M"),
         "ended_at": local(record.ended_at).strftime("%Y-%m-%d %H:%M"),
@@ -166,8 +189,8 @@ def _row(record: ServiceRecord) -> list[str]:
         "kind": record.get_kind_display(),
         "status": record.get_status_display(),
         "source": record.get_source_display(),
-        "lead": str(record.lead) if record.lead else "",
-        "recorder": str(record.recorder) if record.recorder else "",
+        "lead": masked_person(record.lead),
+        "recorder": masked_person(record.recorder),
         "evaluation": record.evaluation,
     }
     return [_safe_cell(values[key]) for _, key in EXPORT_COLUMNS]

@@ -305,3 +305,24 @@ def test_export_csv_and_xlsx_masked_for_coordinators(api, org, coordinator, vol)
     assert_error(
         api.as_user(vol).get(f"/volunteer/organisations/{org.pk}/service-records/export"), 404, "not_found"
     )
+
+
+def test_export_masks_the_lead_and_the_recorder_too(api, org):
+    """The lead and recorder columns showed the staff member's name, or without one the full phone
+    number, in clear; they are masked like everywhere else."""
+    named = f.coordinator_of(org, display_name="王大明")
+    unnamed = f.coordinator_of(org, display_name="")
+    vol = f.volunteer()
+    f.record(vol, org, f.at(DAY, 9), f.at(DAY, 12), "lead-1", lead=named, recorder=unnamed)
+    response = api.as_user(named).get(
+        f"/volunteer/organisations/{org.pk}/service-records/export", {"format": "csv"}
+    )
+    text = response.content.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert row[header.index("负责人")] == "王*明"
+    assert row[header.index("记录人")] and unnamed.phone not in text and "王大明" not in text
+    listed = api.as_user(named).get(f"/volunteer/organisations/{org.pk}/service-records").json()["items"]
+    assert (listed[0]["lead"], listed[0]["recorder"]) == (
+        row[header.index("负责人")],
+        row[header.index("记录人")],
+    )
