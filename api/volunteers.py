@@ -16,7 +16,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from api.schemas import ERRORS
 from backend.accounts.models import User
@@ -158,13 +158,13 @@ class ActivityIn(Schema):
 
 
 class ShiftIn(Schema):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     capacity: int = Field(ge=1, le=10000)
     waitlist_size: int = Field(0, ge=0, le=10000)
-    signup_opens_at: datetime | None = None
-    signup_closes_at: datetime | None = None
-    cancel_deadline: datetime | None = None
+    signup_opens_at: AwareDatetime | None = None
+    signup_closes_at: AwareDatetime | None = None
+    cancel_deadline: AwareDatetime | None = None
 
 
 class ShiftPatch(Schema):
@@ -288,8 +288,8 @@ class RosterPage(Schema):
 
 
 class AttendanceIn(Schema):
-    checked_in_at: datetime
-    checked_out_at: datetime
+    checked_in_at: AwareDatetime
+    checked_out_at: AwareDatetime
 
 
 class RecordOut(Schema):
@@ -344,8 +344,8 @@ class OrgRecordPage(Schema):
 class BackfillIn(Schema):
     organisation_id: int
     activity_id: int | None = None
-    started_at: datetime
-    ended_at: datetime
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
     place: str = Field(min_length=1, max_length=200)
     content: str = Field(min_length=1, max_length=2000)
     recipients: str = Field("", max_length=200)

@@ -210,3 +210,37 @@ def test_list_runs_the_same_queries_for_1_and_50_rows(api, org, django_assert_ma
         f.shift(f.activity(org, title=f"活动{i}"))
     with django_assert_max_num_queries(3):
         assert len(client.get("/activities", {"limit": 50}).json()["items"]) == 50
+
+
+def test_times_without_an_offset_are_refused_not_a_server_error(api, org, coordinator, vol):
+    """Times are ISO 8601 with offset: a naive one used to meet aware times in a comparison (500)."""
+    from backend.volunteers.models import ServiceRecord, Signup
+
+    naive = (timezone.localtime() + timedelta(days=3)).replace(tzinfo=None, microsecond=0)
+    act = f.activity(org)
+    shift = api.as_user(coordinator).post(
+        f"/activities/{act.pk}/shifts",
+        {"starts_at": iso(naive), "ends_at": iso(naive + timedelta(hours=2)), "capacity": 3},
+    )
+    body = assert_error(shift, 422, "validation_error")
+    assert {e["field"] for e in body["details"]["errors"]} == {"starts_at", "ends_at"}
+    signup = Signup.objects.create(shift=f.shift(act), user=vol, status="confirmed")
+    attendance = api.as_user(coordinator).post(
+        f"/signups/{signup.pk}/attendance",
+        {"checked_in_at": iso(naive), "checked_out_at": iso(naive + timedelta(hours=1))},
+    )
+    assert_error(attendance, 422, "validation_error")
+    past = naive - timedelta(days=10)
+    backfill = api.as_user(vol).post(
+        "/me/backfill-requests",
+        {
+            "organisation_id": org.pk,
+            "started_at": iso(past),
+            "ended_at": iso(past + timedelta(hours=2)),
+            "place": "U站",
+            "content": "值守",
+        },
+    )
+    assert_error(backfill, 422, "validation_error")
+    assert not Shift.objects.filter(activity=act).exclude(pk=signup.shift_id).exists()
+    assert not ServiceRecord.objects.exists()
