@@ -56,6 +56,11 @@ def star_thresholds() -> list[Decimal]:
     ]
 
 
+def backfill_max_duration() -> timedelta:
+    """Longest single backfill request (补录): one day's service; a longer stretch is several."""
+    return timedelta(hours=int(getattr(settings, "LINLI_VOLUNTEER_BACKFILL_MAX_HOURS", 24)))
+
+
 def promotion_confirm_window() -> timedelta:
     """How long a promoted waitlister has to confirm (capped by the shift's start)."""
     return timedelta(seconds=int(getattr(settings, "LINLI_VOLUNTEER_PROMOTION_CONFIRM_SECONDS", 12 * 3600)))

@@ -1321,6 +1321,17 @@ def backfill_request_create(
                 )
             ]
         )
+    if ended_at - started_at > conf.backfill_max_duration():
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "ended_at",
+                    "too_long",
+                    T("一次补录最长一天的服务。", "One backfill request covers one day's service at most."),
+                    max_hours=int(conf.backfill_max_duration().total_seconds() // 3600),
+                )
+            ]
+        )
     if activity is not None and activity.organisation_id != organisation.pk:
         raise ValidationFailed(
             errors=[field_error("activity_id", "not_found", T("没有该活动。", "No such activity."))]

@@ -193,6 +193,29 @@ def test_future_service_cannot_be_backfilled(api, org, vol):
     assert_error(response, 422, "validation_error")
 
 
+def test_a_backfill_covers_one_day_at_most(api, org, vol):
+    """An unbounded stretch (years) overflowed the hours column: 500 instead of an answer."""
+    def backfill(hours):
+        start = timezone.now() - timedelta(hours=hours + 24)
+        return api.as_user(vol).post(
+            "/me/backfill-requests",
+            {
+                "organisation_id": org.pk,
+                "started_at": start.isoformat(),
+                "ended_at": (start + timedelta(hours=hours)).isoformat(),
+                "place": "民治公园",
+                "content": "清洁河岸",
+            },
+        )
+
+    for hours in (25, 24 * 365 * 120):
+        body = assert_error(backfill(hours), 422, "validation_error")
+        assert body["details"]["errors"][0]["field"] == "ended_at"
+        assert body["details"]["errors"][0]["code"] == "too_long"
+    assert not ServiceRecord.objects.exists()
+    assert backfill(24).json()["hours"] == "24.0"
+
+
 def test_stars_in_totals(api, org, vol, settings):
     settings.LINLI_VOLUNTEER_STAR_HOURS = [2, 4, 6, 8, 10]
     rec(vol, org, f.at(DAY, 9), f.at(DAY, 13, 10), "s1")
