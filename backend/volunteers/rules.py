@@ -60,8 +60,13 @@ def attendance_record(user, signup) -> bool:
 
 @rule("volunteers.record_decide")
 def record_decide(user, record) -> bool:
-    """The organisation approves 8-12 h days and backfills; escalated days need a platform admin."""
-    return record.status != "escalated" and coordinates(user, record.organisation_id)
+    """The organisation approves 8-12 h days and backfills; escalated days need a platform admin.
+    Nobody decides on their own hours."""
+    return (
+        record.user_id != user.pk
+        and record.status != "escalated"
+        and coordinates(user, record.organisation_id)
+    )
 
 
 @rule("volunteers.record_view")

@@ -193,8 +193,38 @@ def test_future_service_cannot_be_backfilled(api, org, vol):
     assert_error(response, 422, "validation_error")
 
 
+def test_a_coordinator_cannot_approve_their_own_hours(api, org):
+    coordinator = f.volunteer()
+    f.coordinator_of(org, phone=coordinator.phone)
+    other = f.coordinator_of(org)
+    start = timezone.now() - timedelta(days=3)
+    own = (
+        api.as_user(coordinator)
+        .post(
+            "/me/backfill-requests",
+            {
+                "organisation_id": org.pk,
+                "started_at": start.isoformat(),
+                "ended_at": (start + timedelta(hours=2)).isoformat(),
+                "place": "民治公园",
+                "content": "清洁河岸",
+            },
+        )
+        .json()
+    )
+    for action in ("approve", "reject"):
+        response = api.as_user(coordinator).post(
+            f"/service-records/{own['id']}/{action}", {"reason": "自己审自己"}
+        )
+        assert_error(response, 403, "permission_denied")
+    assert ServiceRecord.objects.get(pk=own["id"]).status == "pending"
+    decided = api.as_user(other).post(f"/service-records/{own['id']}/approve", {})
+    assert decided.status_code == 200 and decided.json()["status"] == "valid"
+
+
 def test_a_backfill_covers_one_day_at_most(api, org, vol):
     """An unbounded stretch (years) overflowed the hours column: 500 instead of an answer."""
+
     def backfill(hours):
         start = timezone.now() - timedelta(hours=hours + 24)
         return api.as_user(vol).post(
