@@ -492,6 +492,28 @@ def activity_publish(*, activity: Activity, by: User, now: datetime | None = Non
     return activity
 
 
+def _ends_before_start(field: str) -> dict[str, Any]:
+    return field_error(
+        field, "before_start", T("结束时间须晚于开始时间。", "The end must be after the start.")
+    )
+
+
+def _size_errors(*, capacity: int, waitlist_size: int = 0) -> list[dict[str, Any]]:
+    """Places of a shift or series: at least one, a waitlist of none or more."""
+    errors = []
+    if capacity < 1:
+        errors.append(
+            field_error("capacity", "too_small", T("名额至少为 1。", "Capacity must be at least 1."))
+        )
+    if waitlist_size < 0:
+        errors.append(
+            field_error(
+                "waitlist_size", "too_small", T("候补名额不能为负。", "Waitlist size cannot be negative.")
+            )
+        )
+    return errors
+
+
 def _shift_times_check(
     *,
     activity: Activity,
@@ -504,23 +526,8 @@ def _shift_times_check(
     cancel_deadline: datetime | None,
     now: datetime,
 ) -> None:
-    errors = []
-    if ends_at <= starts_at:
-        errors.append(
-            field_error(
-                "ends_at", "before_start", T("结束时间须晚于开始时间。", "The end must be after the start.")
-            )
-        )
-    if capacity < 1:
-        errors.append(
-            field_error("capacity", "too_small", T("名额至少为 1。", "Capacity must be at least 1."))
-        )
-    if waitlist_size < 0:
-        errors.append(
-            field_error(
-                "waitlist_size", "too_small", T("候补名额不能为负。", "Waitlist size cannot be negative.")
-            )
-        )
+    errors = [_ends_before_start("ends_at")] if ends_at <= starts_at else []
+    errors += _size_errors(capacity=capacity, waitlist_size=waitlist_size)
     if signup_opens_at and signup_closes_at and signup_closes_at <= signup_opens_at:
         errors.append(
             field_error(
@@ -601,10 +608,8 @@ def shift_create(
 def shift_capacity_set(*, shift: Shift, capacity: int, by: User, now: datetime | None = None) -> Shift:
     """Change a shift's capacity: never below the places taken; more places promote waitlisters."""
     now = _now(now)
-    if capacity < 1:
-        raise ValidationFailed(
-            errors=[field_error("capacity", "too_small", T("名额至少为 1。", "Capacity must be at least 1."))]
-        )
+    if errors := _size_errors(capacity=capacity):
+        raise ValidationFailed(errors=errors)
 
     def change() -> Shift:
         with transaction.atomic():
@@ -658,11 +663,7 @@ def shift_series_create(
             )
         )
     if end_time <= start_time:
-        errors.append(
-            field_error(
-                "end_time", "before_start", T("结束时间须晚于开始时间。", "The end must be after the start.")
-            )
-        )
+        errors.append(_ends_before_start("end_time"))
     if ends_on < starts_on or (ends_on - starts_on).days > 366:
         errors.append(
             field_error(
@@ -671,10 +672,7 @@ def shift_series_create(
                 T("日期范围无效（最长一年）。", "Invalid date range (one year at most)."),
             )
         )
-    if capacity < 1:
-        errors.append(
-            field_error("capacity", "too_small", T("名额至少为 1。", "Capacity must be at least 1."))
-        )
+    errors += _size_errors(capacity=capacity, waitlist_size=waitlist_size)
     if errors:
         raise ValidationFailed(errors=errors)
     with transaction.atomic():
@@ -1140,11 +1138,7 @@ def service_record_create(
     if not external_ref or len(external_ref) > 120:
         errors.append(field_error("external_ref", "invalid", T("格式不正确。", "Invalid value.")))
     if ended_at < started_at:
-        errors.append(
-            field_error(
-                "ended_at", "before_start", T("结束时间须晚于开始时间。", "The end must be after the start.")
-            )
-        )
+        errors.append(_ends_before_start("ended_at"))
     if errors:
         raise ValidationFailed(errors=errors)
     counted = counted_minutes(started_at, ended_at) if minutes is None else max(minutes, 0)
