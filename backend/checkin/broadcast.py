@@ -22,15 +22,18 @@ from django.db import transaction
 log = logging.getLogger("linli.checkin")
 
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue] = weakref.WeakKeyDictionary()
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = weakref.WeakKeyDictionary()
 
 
 async def _sender(queue: asyncio.Queue) -> None:
+    """Publish queued messages in order; ends when the queue is empty (the next publish starts
+    another), so no task lingers on a loop that is about to close."""
     layer = get_channel_layer()
-    while True:
-        group, message = await queue.get()
+    while not queue.empty():
+        group, message = queue.get_nowait()
         try:
             await layer.group_send(group, message)
-        except Exception:  # a failed publish must not kill the sender; dashboards resync by seq
+        except Exception:  # a failed publish must not stop the others; dashboards resync by seq
             log.exception("broadcast to %s failed", group)
 
 
@@ -38,9 +41,10 @@ def _enqueue(loop: asyncio.AbstractEventLoop, group: str, message: dict[str, Any
     queue = _queues.get(loop)
     if queue is None:
         queue = _queues[loop] = asyncio.Queue()
-        task = loop.create_task(_sender(queue))
-        queue._linli_task = task  # type: ignore[attr-defined]  # keep a reference
     queue.put_nowait((group, message))
+    sender = _senders.get(loop)
+    if sender is None or sender.done():
+        _senders[loop] = loop.create_task(_sender(queue))
 
 
 def publish(group: str, message: dict[str, Any]) -> None:
