@@ -14,24 +14,21 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 from pydantic import AwareDatetime, Field
 
 from api.schemas import ERRORS
 from backend.accounts.models import User
-from backend.accounts.selectors import session_from_access_token
 from backend.core.audit import audit_record
 from backend.core.context import client_ip
 from backend.core.crypto import unseal
-from backend.core.errors import InvalidToken, NotFound, ValidationFailed, field_error
+from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.permissions import authorize, can
 from backend.volunteers import documents, selectors, services
 from backend.volunteers.errors import NothingToCertify
 from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
-from backend.volunteers.pool import pooled
 
 if TYPE_CHECKING:  # django-stubs-ext is a development dependency
     from django_stubs_ext import WithAnnotations
@@ -746,34 +743,10 @@ def shift_patch(request, shift_id: int, payload: ShiftPatch):
 # --- sign-ups ---------------------------------------------------------------------------------
 
 
-class TokenBearer(HttpBearer):
-    """Checks the access token's signature and expiry only (no query); the session behind it is
-    looked up together with the sign-up, in one trip to the sign-up pool."""
-
-    is_async = True
-
-    async def authenticate(self, request, token: str):
-        from backend.accounts.tokens import access_token_decode
-
-        if access_token_decode(token) is None:
-            raise InvalidToken()
-        return token
-
-
-def _signup_for_token(*, token: str, shift_id: int) -> Signup:
-    session = session_from_access_token(token)
-    if session is None:  # logged out or deactivated since the token was issued
-        raise InvalidToken()
-    return services.shift_signup_create(shift_id=shift_id, user=session.user)
-
-
-@router.post("/shifts/{shift_id}/signups", response={201: SignupOut, **ERRORS}, auth=TokenBearer())
-async def signup_create(request, shift_id: int):
-    """Sign up: ``confirmed`` while places last, then ``waitlisted``; 409 ``shift_full`` after.
-
-    Async, with its database work on a small bounded pool (``backend.volunteers.pool``), so a
-    burst of sign-ups queues on the event loop instead of opening a connection per request."""
-    signup = await pooled(_signup_for_token)(token=request.auth, shift_id=shift_id)
+@router.post("/shifts/{shift_id}/signups", response={201: SignupOut, **ERRORS})
+def signup_create(request, shift_id: int):
+    """Sign up: ``confirmed`` while places last, then ``waitlisted``; 409 ``shift_full`` after."""
+    signup = services.shift_signup_create(shift_id=shift_id, user=request.auth)
     return Status(201, _signup_out(signup))
 
 

@@ -94,11 +94,5 @@ def signup_retries() -> int:
     return int(getattr(settings, "LINLI_VOLUNTEER_SIGNUP_RETRIES", 5))
 
 
-def signup_workers() -> int:
-    """Threads doing the sign-up endpoint's database work (0: inline, the default under pytest)."""
-    default = 0 if getattr(settings, "TESTING", False) else 4
-    return int(getattr(settings, "LINLI_VOLUNTEER_SIGNUP_WORKERS", default))
-
-
 def public_base_url() -> str:
     return f"{settings.LINLI_PUBLIC_SCHEME}://{settings.LINLI_PUBLIC_HOST}"

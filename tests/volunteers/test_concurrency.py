@@ -15,16 +15,6 @@ from tests.volunteers import factories as f
 THREADS = 24
 
 
-@pytest.fixture(autouse=True)
-def _bounded_pool(settings):
-    """The sign-up endpoint's database work runs on its bounded pool, as under daphne."""
-    from backend.volunteers import pool
-
-    settings.LINLI_VOLUNTEER_SIGNUP_WORKERS = 3
-    yield
-    pool.reset()
-
-
 def burst(calls):
     """Run the calls at the same moment in threads; each thread closes its own connection."""
     barrier = threading.Barrier(len(calls))
