@@ -145,19 +145,22 @@ def test_org_approves_a_day_over_8_hours_and_escalation_needs_an_admin(api, org,
     )
 
 
-def test_backfill_request_is_kept_apart_until_approved(api, org, coordinator, vol):
-    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "checkin-1")
-    start = timezone.now() - timedelta(days=30)
-    response = api.as_user(vol).post(
+def request_backfill(client, org, start, hours=2, place="民治公园", content="清洁河岸"):
+    return client.post(
         "/me/backfill-requests",
         {
             "organisation_id": org.pk,
             "started_at": start.isoformat(),
-            "ended_at": (start + timedelta(hours=2)).isoformat(),
-            "place": "民治公园",
-            "content": "清洁河岸",
+            "ended_at": (start + timedelta(hours=hours)).isoformat(),
+            "place": place,
+            "content": content,
         },
     )
+
+
+def test_backfill_request_is_kept_apart_until_approved(api, org, coordinator, vol):
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "checkin-1")
+    response = request_backfill(api.as_user(vol), org, timezone.now() - timedelta(days=30))
     assert response.status_code == 201, response.json()
     backfill = response.json()
     assert (backfill["kind"], backfill["status"], backfill["hours"]) == ("backfilled", "pending", "2.0")
@@ -180,16 +183,7 @@ def test_backfill_request_is_kept_apart_until_approved(api, org, coordinator, vo
 
 def test_future_service_cannot_be_backfilled(api, org, vol):
     start = timezone.now() + timedelta(days=1)
-    response = api.as_user(vol).post(
-        "/me/backfill-requests",
-        {
-            "organisation_id": org.pk,
-            "started_at": start.isoformat(),
-            "ended_at": (start + timedelta(hours=2)).isoformat(),
-            "place": "x",
-            "content": "y",
-        },
-    )
+    response = request_backfill(api.as_user(vol), org, start, place="x", content="y")
     assert_error(response, 422, "validation_error")
 
 
@@ -197,21 +191,7 @@ def test_a_coordinator_cannot_approve_their_own_hours(api, org):
     coordinator = f.volunteer()
     f.coordinator_of(org, phone=coordinator.phone)
     other = f.coordinator_of(org)
-    start = timezone.now() - timedelta(days=3)
-    own = (
-        api.as_user(coordinator)
-        .post(
-            "/me/backfill-requests",
-            {
-                "organisation_id": org.pk,
-                "started_at": start.isoformat(),
-                "ended_at": (start + timedelta(hours=2)).isoformat(),
-                "place": "民治公园",
-                "content": "清洁河岸",
-            },
-        )
-        .json()
-    )
+    own = request_backfill(api.as_user(coordinator), org, timezone.now() - timedelta(days=3)).json()
     for action in ("approve", "reject"):
         response = api.as_user(coordinator).post(
             f"/service-records/{own['id']}/{action}", {"reason": "自己审自己"}
@@ -227,16 +207,7 @@ def test_a_backfill_covers_one_day_at_most(api, org, vol):
 
     def backfill(hours):
         start = timezone.now() - timedelta(hours=hours + 24)
-        return api.as_user(vol).post(
-            "/me/backfill-requests",
-            {
-                "organisation_id": org.pk,
-                "started_at": start.isoformat(),
-                "ended_at": (start + timedelta(hours=hours)).isoformat(),
-                "place": "民治公园",
-                "content": "清洁河岸",
-            },
-        )
+        return request_backfill(api.as_user(vol), org, start, hours=hours)
 
     for hours in (25, 24 * 365 * 120):
         body = assert_error(backfill(hours), 422, "validation_error")
