@@ -6,6 +6,7 @@ lookup's raw ASGI fast path; the rest of the JSON API and public pages to a lean
 Websocket: ``realtime`` routing behind the origin check and token auth.
 """
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
@@ -16,6 +17,7 @@ django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.urls import get_resolver  # noqa: E402
 
 from backend.core.handlers import LeanASGIHandler, http_router  # noqa: E402
 from backend.credentials import conf as credentials_conf  # noqa: E402
@@ -35,3 +37,14 @@ application = ProtocolTypeRouter(
         "websocket": websocket_stack(websocket_urlpatterns),
     }
 )
+
+# Garbage collection under load. What start-up builds (modules, URL patterns, the API's routers
+# and pydantic schemas) lives as long as the process: build it now — Django would import the
+# URLconf on the first request — and freeze it out of the collector's full passes. daphne keeps
+# each finished request's objects until its once-a-second sweep, so with the default young
+# generation (700 objects) they reach the old generation and a full pass (~50-100 ms, every
+# request waits) ran every second at 2k req/s. A larger young generation lets them die young.
+# Measured with bench/lookup: p99 164 ms → 57 ms.
+get_resolver().url_patterns  # noqa: B018 - imports backend.urls and with it every API router
+gc.freeze()
+gc.set_threshold(50_000, 20, 10)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import contextlib
+import functools
 import ipaddress
 import logging
 import threading
@@ -154,19 +156,27 @@ def query_token_row(token_id_hex: str) -> dict[str, Any] | None:
 
 
 class _LookupExecutor:
-    """Threads that keep their database connection between lookups.
+    """Threads that keep their database connection between lookups, fed in batches.
 
     Django closes a request thread's connection when the request ends (``CONN_MAX_AGE=0``), and
     opening one (SQLite registers its functions, PostgreSQL authenticates) costs more than the
     lookup itself. These threads are not request threads: their connections stay open, are
     replaced after ``LINLI_LOOKUP_DB_CONN_AGE`` seconds, and are reopened once on a connection
-    error (a restarted database). Tests run the query in the test's own thread instead
-    (``LINLI_LOOKUP_DB_THREADS=0``), so it sees the test transaction."""
+    error (a restarted database).
+
+    Handing one query to a thread and its answer back (two thread switches, a wake-up of the
+    event loop) costs more than the query. So lookups wait in one queue: a thread takes every
+    lookup waiting when it gets to run, answers them all, and wakes the event loop once for the
+    lot; at most ``LINLI_LOOKUP_DB_THREADS`` threads drain the queue at a time. Tests run the
+    query in the test's own thread instead (``LINLI_LOOKUP_DB_THREADS=0``), so it sees the test
+    transaction."""
 
     def __init__(self) -> None:
         self.pool: ThreadPoolExecutor | None = None
         self.lock = threading.Lock()
         self.local = threading.local()
+        self.waiting: list[tuple[str, asyncio.Future, asyncio.AbstractEventLoop]] = []
+        self.draining = 0
 
     def get(self) -> ThreadPoolExecutor | None:
         threads = conf.lookup_db_threads()
@@ -193,6 +203,48 @@ class _LookupExecutor:
             self.local.opened = time.monotonic()
             return query_token_row(token_id_hex)
 
+    async def aquery(self, pool: ThreadPoolExecutor, token_id_hex: str) -> dict[str, Any] | None:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self.lock:
+            self.waiting.append((token_id_hex, future, loop))
+            start = self.draining < pool._max_workers
+            if start:
+                self.draining += 1
+        if start:
+            pool.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        while True:
+            with self.lock:
+                batch, self.waiting = self.waiting, []
+                if not batch:
+                    self.draining -= 1
+                    return
+            answers: dict[
+                asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any, BaseException | None]]
+            ] = {}
+            for token_id_hex, future, loop in batch:
+                try:
+                    answer = (future, self.run(token_id_hex), None)
+                except BaseException as exc:  # handed to the waiting request, which raises it
+                    answer = (future, None, exc)
+                answers.setdefault(loop, []).append(answer)
+            for loop, settled in answers.items():
+                with contextlib.suppress(RuntimeError):  # a closed event loop: nobody waits any more
+                    loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(answers: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    for future, row, error in answers:
+        if future.done():  # the request was cancelled (client gone)
+            continue
+        if error is None:
+            future.set_result(row)
+        else:
+            future.set_exception(error)
+
 
 _executor = _LookupExecutor()
 
@@ -201,9 +253,7 @@ async def aquery_token_row(token_id_hex: str) -> dict[str, Any] | None:
     pool = _executor.get()
     if pool is None:
         return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)
-    # Straight onto the lookup threads: they need nothing from the caller's context, and asgiref's
-    # context copying would cost more than the query.
-    return await asyncio.get_running_loop().run_in_executor(pool, _executor.run, token_id_hex)
+    return await _executor.aquery(pool, token_id_hex)
 
 
 def _photo_url(name: str) -> str | None:
@@ -303,14 +353,7 @@ def lookup_manual(*, certificate_no: str, name: str) -> LookupResult | None:
 
 def coarse_client(meta: dict[str, Any]) -> tuple[str, str]:
     """(network, kind): the client address cut to /24 (IPv4) or /48 (IPv6), and a client family."""
-    ip = client_ip(meta, settings.NINJA_NUM_PROXIES) or ""
-    net = ""
-    try:
-        address = ipaddress.ip_address(ip)
-        prefix = 24 if address.version == 4 else 48
-        net = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-    except ValueError:
-        pass
+    net = _coarse_net(client_ip(meta, settings.NINJA_NUM_PROXIES) or "")
     agent = meta.get("HTTP_USER_AGENT", "")
     if "MicroMessenger" in agent or "miniProgram" in agent:
         kind = "wechat"
@@ -379,9 +422,7 @@ class LookupLogBuffer:
                 while self.rows and len(batch) < conf.lookup_log_batch():
                     batch.append(self.rows.popleft())
                 try:
-                    LookupLog.objects.bulk_create(
-                        [LookupLog(**dict(zip(_LOG_FIELDS, row, strict=True))) for row in batch]
-                    )
+                    _log_insert(batch)
                 except Exception:
                     self.rows.extendleft(reversed(batch))  # keep them for the next attempt
                     raise
@@ -418,6 +459,45 @@ _LOG_FIELDS = (
     "client_net",
     "client_kind",
 )
+
+
+def _log_insert(rows: list[tuple]) -> None:
+    """One multi-row INSERT of log rows (``_LOG_FIELDS`` order) through a statement built once per
+    database: model instances cost more than the database spends writing them."""
+    connection = connections["default"]
+    compiled = _log_sql.get(connection.alias)
+    if compiled is None:
+        meta = LookupLog._meta
+        columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in _LOG_FIELDS)
+        sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
+        compiled = _log_sql[connection.alias] = (sql, meta.get_field("at"))
+    sql, at_field = compiled
+    group = "(" + ", ".join(["%s"] * len(_LOG_FIELDS)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _LOG_ROWS_PER_INSERT):  # SQLite: ≤ 32766 parameters
+            chunk = rows[start : start + _LOG_ROWS_PER_INSERT]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(at_field.get_db_prep_save(row[0], connection))
+                params.extend(row[1:])
+            cursor.execute(sql + ", ".join([group] * len(chunk)), params)
+
+
+_LOG_ROWS_PER_INSERT = 1000
+
+
+_log_sql: dict[str, tuple[str, Any]] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _coarse_net(ip: str) -> str:
+    """The client address cut to /24 (IPv4) or /48 (IPv6); cached, the parsing is the dear part."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def lookup_record(

@@ -8,14 +8,15 @@ Django view (OpenAPI, Django's test client, ``LINLI_LOOKUP_FAST_PATH=0``). All o
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from backend.core.errors import DomainError, Throttled
-from backend.core.i18n import request_lang
+from backend.core.i18n import lang_from_header
 from backend.credentials.lookup import STATUS_TEXT, LookupResult, alookup_token, lookup_manual, lookup_record
 from backend.credentials.ratelimit import Decision, manual_limit
 
@@ -45,21 +46,29 @@ HINTS = {
 # --- JSON (the API) ----------------------------------------------------------------------------
 
 
-def json_answer(body: dict, *, status: int = 200) -> JsonResponse:
-    response = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # what JsonResponse writes for plain values
+
+
+def lang(request: HttpRequest) -> str:
+    """``request_lang`` read straight from ``META`` (no ``request.headers`` mapping to build)."""
+    return lang_from_header(request.META.get("HTTP_ACCEPT_LANGUAGE"))
+
+
+def json_answer(body: dict, *, status: int = 200) -> HttpResponse:
+    response = HttpResponse(_encode(body).encode(), status=status, content_type="application/json")
     response["Cache-Control"] = NO_STORE
     return response
 
 
-def result_json(request: HttpRequest, result: LookupResult) -> JsonResponse:
-    return json_answer(result.as_json(request_lang(request)))
+def result_json(request: HttpRequest, result: LookupResult) -> HttpResponse:
+    return json_answer(result.as_json(lang(request)))
 
 
-def error_json(request: HttpRequest, error: DomainError) -> JsonResponse:
-    return json_answer(error.body(request_lang(request)), status=error.status)
+def error_json(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return json_answer(error.body(lang(request)), status=error.status)
 
 
-def throttled_json(request: HttpRequest, decision: Decision) -> JsonResponse:
+def throttled_json(request: HttpRequest, decision: Decision) -> HttpResponse:
     response = error_json(request, Throttled(retry_after=decision.retry_after))
     response["Retry-After"] = str(decision.retry_after)
     return response
