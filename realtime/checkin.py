@@ -180,14 +180,26 @@ class _Hub:
         self.ready.set()
         try:
             while True:
-                message = await layer.receive(self.channel)
+                try:
+                    message = await layer.receive(self.channel)
+                except Exception:  # e.g. a Redis read timing out: the hub must outlive it
+                    log.warning("hub of event %s: channel layer receive failed", self.event_id, exc_info=True)
+                    await asyncio.sleep(0.1)
+                    continue
                 if message.get("type") != "checkin.recorded":
                     continue
-                for member in list(self.members):
-                    try:
-                        await member.checkin_recorded(message)
-                    except Exception:  # one broken socket must not silence the others
-                        log.debug("dashboard delivery failed", exc_info=True)
+                # One scan, or several published together (``backend.checkin.broadcast``).
+                items = (
+                    [{"seq": seq, "text": text} for seq, text in message["batch"]]
+                    if "batch" in message
+                    else [message]
+                )
+                for item in items:
+                    for member in list(self.members):
+                        try:
+                            await member.checkin_recorded(item)
+                        except Exception:  # one broken socket must not silence the others
+                            log.debug("dashboard delivery failed", exc_info=True)
         finally:
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, self.channel)

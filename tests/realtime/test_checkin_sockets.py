@@ -278,3 +278,50 @@ async def test_late_offline_scan_shows_as_late_on_the_dashboard():
     assert message["late"] is True and message["status"] == "ok"
     await scanner.disconnect()
     await live.disconnect()
+
+
+async def test_broadcasts_published_together_reach_the_dashboard_in_order(monkeypatch):
+    """Scans that queue up while a publish is on its way go out as one ``batch`` message."""
+    from backend.checkin.models import Checkin
+    from backend.checkin.selectors import checkin_feed_message
+
+    s = await setup_event(passes=3)
+    live = await open_socket(live_path(s["event"]), s["coordinator"])
+    assert (await live.receive_json_from(timeout=5))["seq"] == 0
+    from backend.checkin import services
+
+    real = services._broadcast
+    monkeypatch.setattr(services, "_broadcast", lambda row: None)
+    scanner = await open_socket(scan_path(s["event"]), s["scanner"])
+    for secret in s["secrets"]:
+        await redeem(scanner, secret)
+    monkeypatch.setattr(services, "_broadcast", real)
+    rows = await database_sync_to_async(
+        lambda: [checkin_feed_message(r) for r in Checkin.objects.filter(event=s["event"]).order_by("seq")]
+    )()
+    batch = [[m["seq"], json.dumps(m)] for m in rows]
+    await get_channel_layer().group_send(
+        f"event.{s['event'].pk}", {"type": "checkin.recorded", "batch": batch}
+    )
+    got = [await live.receive_json_from(timeout=5) for _ in range(3)]
+    assert [m["seq"] for m in got] == [1, 2, 3]
+    assert await live.receive_nothing(timeout=0.2)
+    await scanner.disconnect()
+    await live.disconnect()
+
+
+def test_redis_layer_pops_for_less_time_than_the_client_waits_for_a_reply():
+    """A blocking pop as long as redis-py's read timeout races it and crashes a consumer (1011)."""
+    import inspect
+
+    import realtime.routing
+
+    layer = get_channel_layer()
+    if not hasattr(layer, "brpop_timeout"):
+        pytest.skip("in-memory channel layer")
+    from redis.asyncio.connection import AbstractConnection
+
+    default = inspect.signature(AbstractConnection.__init__).parameters["socket_timeout"].default
+    realtime.routing._redis_receive_within_socket_timeout()
+    limit = min(h.get("socket_timeout", default) or float("inf") for h in layer.hosts)
+    assert layer.brpop_timeout < limit
