@@ -3,9 +3,9 @@
 ``realtime.events.group_send_after_commit`` waits, in the database thread, until the event loop
 has delivered the message; under load that wait stalls every scanner behind the one database
 thread. Here the on-commit hook only hands the message to the event loop and returns. One
-sender task per loop takes messages in commit order (several at once as one batch), so a single process publishes an event's
-feed in sequence order (dashboards still heal any gap or reordering by seq, see
-``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs) it sends synchronously.
+sender task per loop takes messages in commit order (several at once as one batch), so a
+single process publishes an event's feed in sequence order (dashboards still heal any gap or
+reordering by seq, see ``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs) it sends synchronously.
 """
 
 from __future__ import annotations
