@@ -5,7 +5,8 @@ has delivered the message; under load that wait stalls every scanner behind the 
 thread. Here the on-commit hook only hands the message to the event loop and returns. One
 sender task per loop takes messages in commit order (several at once as one batch), so a
 single process publishes an event's feed in sequence order (dashboards still heal any gap or
-reordering by seq, see ``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs) it sends synchronously.
+reordering by seq, see ``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs)
+it sends synchronously.
 """
 
 from __future__ import annotations
