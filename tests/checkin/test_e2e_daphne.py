@@ -272,11 +272,22 @@ def test_scanner_on_one_process_dashboard_on_another_postgres_redis():
                 await scanner.close()
                 return base, answers, feed, resumed, missed
 
-            base, answers, feed, resumed, missed = run(scenario())
-    assert [a["status"] for a in answers] == ["ok", "ok", "ok"]
-    assert [m["seq"] for m in feed] == [base + 1, base + 2, base + 3]
-    assert feed[-1]["checked_in"] == 3
-    assert resumed["type"] == "resumed" and missed["seq"] == base + 4
+            with _logs_on_failure(first, second):
+                base, answers, feed, resumed, missed = run(scenario())
+                assert [a["status"] for a in answers] == ["ok", "ok", "ok"]
+                assert [m["seq"] for m in feed] == [base + 1, base + 2, base + 3]
+                assert feed[-1]["checked_in"] == 3
+                assert resumed["type"] == "resumed" and missed["seq"] == base + 4
+
+
+@contextlib.contextmanager
+def _logs_on_failure(*servers):
+    """A failure carries the servers' logs (a 1011 close is explained only there)."""
+    try:
+        yield
+    except BaseException as error:
+        logs = "\n".join(f"--- daphne on port {s.port} ---\n{s.log_tail(60)}" for s in servers)
+        raise AssertionError(f"{error!r}\n{logs}") from error
 
 
 # --- headless Chromium on the live page --------------------------------------------------------------
