@@ -75,6 +75,7 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
         parent, _ = Division.objects.get_or_create(
             code=code, defaults={"name": name, "level": level, "parent": parent}
         )
+    assert parent is not None
     org = Organisation.objects.create(name="基准测试志愿队", division=parent)
     now = timezone.now()
     event = services.event_create(
@@ -269,9 +270,9 @@ async def measure_checkin(
     lost = sum(len(expected - set(r)) for r in received)
     fanout = []
     for seq, started in sent_at.items():
-        times = [r.get(seq) for r in received]
-        if times and all(t is not None for t in times):
-            fanout.append((max(times) - started) * 1000)  # type: ignore[type-var]
+        times = [r[seq] for r in received if seq in r]
+        if times and len(times) == len(received):
+            fanout.append((max(times) - started) * 1000)
     for ws in [*scanner_socks, *boards]:
         with contextlib.suppress(Exception):
             await ws.close()

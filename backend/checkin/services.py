@@ -1156,10 +1156,13 @@ def _stay_ended(*, pass_obj: Pass, checked_out_at: datetime, recorder: Any) -> N
     from backend.volunteers.models import ServiceRecord
     from backend.volunteers.services import attendance_record
 
+    signup = pass_obj.signup
+    if signup is None:
+        return
     try:
         with transaction.atomic():  # a refused record must not undo the scan
             attendance_record(
-                signup=pass_obj.signup,
+                signup=signup,
                 checked_in_at=pass_obj.inside_since,
                 checked_out_at=checked_out_at,
                 recorder=recorder,
@@ -1200,21 +1203,21 @@ def checkin_upload(
         parsed.append((redeem.scanned_at, index, redeem, {}))
     parsed.sort(key=lambda entry: (entry[0], entry[1]))
     results = []
-    for _, index, redeem, error in parsed:
-        if redeem is None:
-            results.append(error)
+    for _, index, item_redeem, failure in parsed:
+        if item_redeem is None:
+            results.append(failure)
             continue
         try:
             result = checkin_redeem(
                 event_id=event_id,
-                redeem=redeem,
+                redeem=item_redeem,
                 scanner=scanner,
                 device=device,
                 source=Checkin.Source.HTTP,
                 received_at=received,
             )
         except ListNotOfEvent as exc:
-            results.append({"type": "error", "index": index, "nonce": redeem.nonce, **exc.body("en")})
+            results.append({"type": "error", "index": index, "nonce": item_redeem.nonce, **exc.body("en")})
             continue
         results.append({**result.message(), "index": index})
     return results
