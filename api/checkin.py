@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from api.auth import AuthedRequest
 from api.schemas import ERRORS
 from backend.checkin import selectors, services
 from backend.checkin.models import CheckinList, Event, Pass
@@ -160,7 +161,7 @@ class CheckinPage(Schema):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _event(request: HttpRequest, event_id: int, action: str) -> Event:
+def _event(request: AuthedRequest, event_id: int, action: str) -> Event:
     event = selectors.event_get(event_id=event_id)
     if event is None:
         raise NotFound()
@@ -241,7 +242,7 @@ def _pass_out(p: Pass) -> dict[str, Any]:
 @router.post(
     "/events", response={201: EventOut, **ERRORS}, summary="Create an event (coordinator of the organisation)"
 )
-def event_create(request: HttpRequest, payload: EventIn):
+def event_create(request: AuthedRequest, payload: EventIn):
     from backend.volunteers.models import Organisation, ServicePost
 
     organisation = Organisation.objects.filter(pk=payload.organisation_id).first()
@@ -271,7 +272,7 @@ def event_create(request: HttpRequest, payload: EventIn):
 
 
 @router.get("/events", response={200: EventPage, **ERRORS}, summary="Events I coordinate or scan for")
-def event_list(request: HttpRequest, cursor: str | None = None, limit: int = 50):
+def event_list(request: AuthedRequest, cursor: str | None = None, limit: int = 50):
     rows, next_cursor = _page(
         selectors.events_for_user(user=request.auth), cursor=cursor, limit=limit, descending=True
     )
@@ -279,25 +280,25 @@ def event_list(request: HttpRequest, cursor: str | None = None, limit: int = 50)
 
 
 @router.get("/events/{event_id}", response={200: EventOut, **ERRORS})
-def event_detail(request: HttpRequest, event_id: int):
+def event_detail(request: AuthedRequest, event_id: int):
     return _event_out(_event(request, event_id, "checkin.event_view"))
 
 
 @router.patch("/events/{event_id}", response={200: EventOut, **ERRORS})
-def event_patch(request: HttpRequest, event_id: int, payload: EventPatch):
+def event_patch(request: AuthedRequest, event_id: int, payload: EventPatch):
     event = _event(request, event_id, "checkin.event_manage")
     event = services.event_update(event=event, by=request.auth, **payload.dict(exclude_unset=True))
     return _event_out(event)
 
 
 @router.get("/events/{event_id}/lists", response={200: list[ListOut], **ERRORS})
-def list_index(request: HttpRequest, event_id: int):
+def list_index(request: AuthedRequest, event_id: int):
     event = _event(request, event_id, "checkin.event_view")
     return [_list_out(lst) for lst in event.lists.prefetch_related("shifts").order_by("id")]
 
 
 @router.post("/events/{event_id}/lists", response={201: ListOut, **ERRORS})
-def list_create(request: HttpRequest, event_id: int, payload: ListIn):
+def list_create(request: AuthedRequest, event_id: int, payload: ListIn):
     event = _event(request, event_id, "checkin.event_manage")
     lst = services.checkin_list_create(event=event, by=request.auth, **payload.dict())
     return Status(201, _list_out(lst))
@@ -308,7 +309,7 @@ def list_create(request: HttpRequest, event_id: int, payload: ListIn):
     response={200: dict[str, Any], **ERRORS},
     summary="Link shifts: their confirmed volunteers get passes",
 )
-def event_shifts(request: HttpRequest, event_id: int, payload: ShiftsIn):
+def event_shifts(request: AuthedRequest, event_id: int, payload: ShiftsIn):
     from backend.volunteers.models import Shift
 
     event = _event(request, event_id, "checkin.event_manage")
@@ -326,7 +327,7 @@ def event_shifts(request: HttpRequest, event_id: int, payload: ShiftsIn):
     response={201: dict[str, Any], **ERRORS},
     summary="Make a user scanner or coordinator of the event",
 )
-def event_staff(request: HttpRequest, event_id: int, payload: StaffIn):
+def event_staff(request: AuthedRequest, event_id: int, payload: StaffIn):
     from backend.accounts.models import User
 
     event = _event(request, event_id, "checkin.event_manage")
@@ -343,14 +344,14 @@ def event_staff(request: HttpRequest, event_id: int, payload: StaffIn):
 
 
 @router.get("/events/{event_id}/passes", response={200: PassPage, **ERRORS})
-def pass_index(request: HttpRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
     event = _event(request, event_id, "checkin.event_manage")
     rows, next_cursor = _page(selectors.passes_of_event(event=event), cursor=cursor, limit=limit)
     return {"items": [_pass_out(p) for p in rows], "next_cursor": next_cursor}
 
 
 @router.post("/events/{event_id}/passes", response={201: PassOut, **ERRORS}, summary="Add an attendee")
-def pass_create(request: HttpRequest, event_id: int, payload: AttendeeIn):
+def pass_create(request: AuthedRequest, event_id: int, payload: AttendeeIn):
     event = _event(request, event_id, "checkin.event_manage")
     holder = None
     if payload.holder_phone:
@@ -363,13 +364,13 @@ def pass_create(request: HttpRequest, event_id: int, payload: AttendeeIn):
     return Status(201, _pass_out(pass_obj))
 
 
-def _event_pass(request: HttpRequest, event_id: int, pass_id: int) -> Pass:
+def _event_pass(request: AuthedRequest, event_id: int, pass_id: int) -> Pass:
     event = _event(request, event_id, "checkin.event_manage")
     return get_object_or_404(Pass, pk=pass_id, event=event)
 
 
 @router.post("/events/{event_id}/passes/{pass_id}/void", response={200: PassOut, **ERRORS})
-def pass_void(request: HttpRequest, event_id: int, pass_id: int, payload: ReasonIn | None = None):
+def pass_void(request: AuthedRequest, event_id: int, pass_id: int, payload: ReasonIn | None = None):
     pass_obj = services.pass_void(
         pass_obj=_event_pass(request, event_id, pass_id),
         by=request.auth,
@@ -379,12 +380,12 @@ def pass_void(request: HttpRequest, event_id: int, pass_id: int, payload: Reason
 
 
 @router.post("/events/{event_id}/passes/{pass_id}/reissue", response={200: PassOut, **ERRORS})
-def pass_reissue(request: HttpRequest, event_id: int, pass_id: int):
+def pass_reissue(request: AuthedRequest, event_id: int, pass_id: int):
     return _pass_out(services.pass_reissue(pass_obj=_event_pass(request, event_id, pass_id), by=request.auth))
 
 
 @router.post("/events/{event_id}/passes/{pass_id}/block", response={200: PassOut, **ERRORS})
-def pass_block(request: HttpRequest, event_id: int, pass_id: int, payload: ReasonIn | None = None):
+def pass_block(request: AuthedRequest, event_id: int, pass_id: int, payload: ReasonIn | None = None):
     pass_obj = services.pass_block(
         pass_obj=_event_pass(request, event_id, pass_id),
         blocked=True,
@@ -395,7 +396,7 @@ def pass_block(request: HttpRequest, event_id: int, pass_id: int, payload: Reaso
 
 
 @router.post("/events/{event_id}/passes/{pass_id}/unblock", response={200: PassOut, **ERRORS})
-def pass_unblock(request: HttpRequest, event_id: int, pass_id: int):
+def pass_unblock(request: AuthedRequest, event_id: int, pass_id: int):
     pass_obj = services.pass_block(
         pass_obj=_event_pass(request, event_id, pass_id), blocked=False, by=request.auth
     )
@@ -405,7 +406,7 @@ def pass_unblock(request: HttpRequest, event_id: int, pass_id: int):
 @router.get(
     "/me/passes", response={200: list[MyPassOut], **ERRORS}, summary="My valid passes, with their QR codes"
 )
-def my_passes(request: HttpRequest):
+def my_passes(request: AuthedRequest):
     return [
         {
             "id": p.pk,
@@ -426,7 +427,7 @@ def my_passes(request: HttpRequest):
 @router.get(
     "/me/passes/{pass_id}/qr.{fmt}", response={200: None, **ERRORS}, summary="QR code of my pass (png or svg)"
 )
-def my_pass_qr(request: HttpRequest, pass_id: int, fmt: str):
+def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
     from media import qr_for_url, qr_png, qr_svg
 
     if fmt not in ("png", "svg"):
@@ -450,7 +451,7 @@ def my_pass_qr(request: HttpRequest, pass_id: int, fmt: str):
     response={200: dict[str, Any], **ERRORS},
     summary="What a scanner needs to decide offline",
 )
-def offline_bundle(request: HttpRequest, event_id: int, response: HttpResponse):
+def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse):
     event = _event(request, event_id, "checkin.scan")
     response["Cache-Control"] = "no-store, private"
     return selectors.offline_bundle(event=event)
@@ -461,7 +462,7 @@ def offline_bundle(request: HttpRequest, event_id: int, response: HttpResponse):
     response={200: UploadOut, **ERRORS},
     summary="Upload a queue of redeems (offline sync, or the HTTP fallback of the scanner socket)",
 )
-def checkin_upload(request: HttpRequest, event_id: int, payload: UploadIn):
+def checkin_upload(request: AuthedRequest, event_id: int, payload: UploadIn):
     event = _event(request, event_id, "checkin.scan")
     session = getattr(request, "auth_session", None)
     device = payload.device or (f"session:{session.pk}" if session is not None else "")
@@ -474,7 +475,7 @@ def checkin_upload(request: HttpRequest, event_id: int, payload: UploadIn):
 @router.get(
     "/events/{event_id}/checkins", response={200: CheckinPage, **ERRORS}, summary="The event's scans, by seq"
 )
-def checkin_index(request: HttpRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
     event = _event(request, event_id, "checkin.live")
     rows, next_cursor = _page(selectors.checkins_of_event(event=event), cursor=cursor, limit=limit, key="seq")
     return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}
@@ -485,5 +486,5 @@ def checkin_index(request: HttpRequest, event_id: int, cursor: str | None = None
     response={200: dict[str, Any], **ERRORS},
     summary="Live counts (as the dashboard's snapshot)",
 )
-def event_stats(request: HttpRequest, event_id: int):
+def event_stats(request: AuthedRequest, event_id: int):
     return selectors.event_stats(event=_event(request, event_id, "checkin.live"))
