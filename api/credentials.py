@@ -13,12 +13,13 @@ from datetime import date
 from typing import Any, Literal
 
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from api.auth import AuthedRequest
 from api.schemas import ERRORS
 from backend.core.crypto import unseal
 from backend.core.errors import NotFound, ValidationFailed, field_error
@@ -297,7 +298,7 @@ def _storage_url(name: str) -> str | None:
 
 
 def _association(
-    request: HttpRequest, association_id: int, action: str = "association.manage"
+    request: AuthedRequest, association_id: int, action: str = "association.manage"
 ) -> Association:
     association = Association.objects.filter(pk=association_id).first()
     if association is None:
@@ -306,7 +307,7 @@ def _association(
     return association
 
 
-def _practitioner(request: HttpRequest, association_id: int, practitioner_id: int) -> Practitioner:
+def _practitioner(request: AuthedRequest, association_id: int, practitioner_id: int) -> Practitioner:
     association = _association(request, association_id)
     practitioner = selectors.practitioner_get(association=association, practitioner_id=practitioner_id)
     if practitioner is None:
@@ -314,7 +315,7 @@ def _practitioner(request: HttpRequest, association_id: int, practitioner_id: in
     return practitioner
 
 
-def _credential(request: HttpRequest, credential_id: int) -> Credential:
+def _credential(request: AuthedRequest, credential_id: int) -> Credential:
     credential = selectors.credential_get(credential_id=credential_id)
     if credential is None:
         raise NotFound()
@@ -348,6 +349,14 @@ def practitioner_out(p: Practitioner) -> dict[str, Any]:
         "photo_url": _storage_url(p.photo),
         "photo_thumb_url": _storage_url(p.photo_thumb),
     }
+
+
+def _reload(credential_id: int) -> Credential:
+    """The credential as lists show it (with its relations), after a change."""
+    credential = selectors.credential_get(credential_id=credential_id)
+    if credential is None:
+        raise NotFound()
+    return credential
 
 
 def credential_out(c: Credential) -> dict[str, Any]:
@@ -586,7 +595,7 @@ def credential_issue(request, association_id: int, payload: CredentialIn):
             ]
         )
     credential = services.credential_issue(actor=request.auth, practitioner=practitioner, **data)
-    return Status(201, credential_out(selectors.credential_get(credential_id=credential.pk)))
+    return Status(201, credential_out(_reload(credential.pk)))
 
 
 @router.post("/associations/{association_id}/import", response={200: ImportOut, **ERRORS})
@@ -622,7 +631,7 @@ def credential_detail(request, credential_id: int):
 def _transition(request, credential_id: int, payload: ReasonIn, service) -> dict[str, Any]:
     credential = _credential(request, credential_id)
     service(actor=request.auth, credential=credential, reason=payload.reason)
-    return credential_out(selectors.credential_get(credential_id=credential_id))
+    return credential_out(_reload(credential_id))
 
 
 @router.post("/credentials/{credential_id}/suspend", response={200: CredentialOut, **ERRORS})
@@ -645,7 +654,7 @@ def credential_renew(request, credential_id: int, payload: RenewIn):
     """Change the validity; the badge gets a new token (reprint it)."""
     credential = _credential(request, credential_id)
     services.credential_renew(actor=request.auth, credential=credential, valid_until=payload.valid_until)
-    return credential_out(selectors.credential_get(credential_id=credential_id))
+    return credential_out(_reload(credential_id))
 
 
 @router.post("/credentials/{credential_id}/reissue-badge", response={200: CredentialOut, **ERRORS})
@@ -653,7 +662,7 @@ def credential_reissue_badge(request, credential_id: int, payload: ReasonIn):
     """A lost or stolen badge: a new token; the old QR reads ``revoked`` from now on."""
     credential = _credential(request, credential_id)
     services.credential_reissue_badge(actor=request.auth, credential=credential, reason=payload.reason)
-    return credential_out(selectors.credential_get(credential_id=credential_id))
+    return credential_out(_reload(credential_id))
 
 
 def _image(body: bytes, content_type: str, filename: str) -> HttpResponse:

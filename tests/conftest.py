@@ -22,6 +22,20 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_signing_keys(settings):
+    """Signing keys are cached per process, but every test starts with an empty key table: a
+    cached key from an earlier test would shadow the one this test creates under the same id.
+    No periodic recheck mid-test either (a stalled machine must not add a query)."""
+    from backend.core import keys
+
+    settings.LINLI_SIGNING_KEYS_RECHECK = 3600
+    settings.LINLI_SIGNING_KEYS_MAX_AGE = 3600
+    keys.keys_invalidate(everywhere=False)
+    yield
+    keys.keys_invalidate(everywhere=False)
+
+
 @pytest.fixture
 def api(db) -> ApiClient:
     return ApiClient()

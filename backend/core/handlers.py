@@ -39,7 +39,7 @@ class InlineSecurityMiddleware(SecurityMiddleware):
     async def __acall__(self, request: Any) -> Any:
         response = self.process_request(request)
         if response is None:
-            response = await self.get_response(request)
+            response = await self.get_response(request)  # type: ignore[misc]  # async chain here
         return self.process_response(request, response)
 
 

@@ -90,7 +90,7 @@ class LookupFastPath:
             response: HttpResponseBase = await token_answer(request, token, channel=channel, limit=limit)
         except Exception as exc:
             response = self._failure(request, channel, exc)
-        response = self.security.process_response(request, response)
+        response = self.security.process_response(request, response)  # type: ignore[arg-type]
         await _send(response, send)
 
     @staticmethod

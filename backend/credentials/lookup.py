@@ -226,6 +226,7 @@ class _LookupExecutor:
                 asyncio.AbstractEventLoop, list[tuple[asyncio.Future, Any, BaseException | None]]
             ] = {}
             for token_id_hex, future, loop in batch:
+                answer: tuple[Any, Any, BaseException | None]
                 try:
                     answer = (future, self.run(token_id_hex), None)
                 except BaseException as exc:  # handed to the waiting request, which raises it
@@ -468,7 +469,10 @@ def _log_insert(rows: list[tuple]) -> None:
     compiled = _log_sql.get(connection.alias)
     if compiled is None:
         meta = LookupLog._meta
-        columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in _LOG_FIELDS)
+        columns = ", ".join(
+            connection.ops.quote_name(meta.get_field(name).column)  # type: ignore[union-attr,arg-type]
+            for name in _LOG_FIELDS
+        )
         sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES "
         compiled = _log_sql[connection.alias] = (sql, meta.get_field("at"))
     sql, at_field = compiled
@@ -505,6 +509,7 @@ def lookup_record(
 ) -> None:
     """Queue one log row for a lookup (a tuple in memory: no database or model work here)."""
     net, kind = coarse_client(meta)
+    row: tuple[Any, ...]
     if result is None:
         row = (timezone.now(), status or LookupLog.Result.NOT_FOUND, channel, "", "", None, None, net, kind)
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -90,9 +90,7 @@ def scan_stats(*, association: Association, days: int = 30, today: date | None =
 
     lookup_log.flush()  # this process's waiting rows (others write theirs within a second)
     today = today or timezone.localdate()
-    since = timezone.make_aware(
-        timezone.datetime.combine(today - timedelta(days=days - 1), timezone.datetime.min.time())
-    )
+    since = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))
     base = LookupLog.objects.filter(association_id=association.pk, at__gte=since)
     rows = list(base.values("result", "channel", "client_kind").annotate(n=Count("id")))
     by_result: dict[str, int] = {}
