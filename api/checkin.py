@@ -21,6 +21,7 @@ from backend.checkin.models import CheckinList, Event, Pass
 from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_name
+from backend.core.pagination import keyset_page
 from backend.core.permissions import authorize
 
 router = Router(tags=["checkin"])
@@ -177,17 +178,18 @@ def _cursor(value: str | None) -> int | None:
     return int(value)
 
 
-def _page(
-    qs: QuerySet, *, cursor: str | None, limit: int, key: str = "id", descending: bool = False
-) -> tuple[list, str | None]:
+def _seq_page(qs: QuerySet, *, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """The check-in feed pages by ``seq`` in ascending order; its cursor is the plain last ``seq``
+    (the same number the live socket sends), so it keeps its own format rather than the opaque
+    shared one used for the id-keyed lists."""
     after = _cursor(cursor)
     limit = max(1, min(limit, PAGE_MAX))
     if after is not None:
-        qs = qs.filter(**{f"{key}__lt" if descending else f"{key}__gt": after})
-    rows = list(qs.order_by(f"-{key}" if descending else key)[: limit + 1])
+        qs = qs.filter(seq__gt=after)
+    rows = list(qs.order_by("seq")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, (str(getattr(rows[-1], key)) if more and rows else None)
+    return rows, (str(rows[-1].seq) if more and rows else None)
 
 
 def _event_out(event: Event) -> dict[str, Any]:
@@ -273,8 +275,8 @@ def event_create(request: AuthedRequest, payload: EventIn):
 
 @router.get("/events", response={200: EventPage, **ERRORS}, summary="Events I coordinate or scan for")
 def event_list(request: AuthedRequest, cursor: str | None = None, limit: int = 50):
-    rows, next_cursor = _page(
-        selectors.events_for_user(user=request.auth), cursor=cursor, limit=limit, descending=True
+    rows, next_cursor = keyset_page(
+        selectors.events_for_user(user=request.auth), cursor=cursor, limit=limit, max_limit=PAGE_MAX
     )
     return {"items": [_event_out(e) for e in rows], "next_cursor": next_cursor}
 
@@ -346,7 +348,13 @@ def event_staff(request: AuthedRequest, event_id: int, payload: StaffIn):
 @router.get("/events/{event_id}/passes", response={200: PassPage, **ERRORS})
 def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
     event = _event(request, event_id, "checkin.event_manage")
-    rows, next_cursor = _page(selectors.passes_of_event(event=event), cursor=cursor, limit=limit)
+    rows, next_cursor = keyset_page(
+        selectors.passes_of_event(event=event),
+        cursor=cursor,
+        limit=limit,
+        max_limit=PAGE_MAX,
+        descending=False,
+    )
     return {"items": [_pass_out(p) for p in rows], "next_cursor": next_cursor}
 
 
@@ -477,7 +485,7 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: UploadIn):
 )
 def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
     event = _event(request, event_id, "checkin.live")
-    rows, next_cursor = _page(selectors.checkins_of_event(event=event), cursor=cursor, limit=limit, key="seq")
+    rows, next_cursor = _seq_page(selectors.checkins_of_event(event=event), cursor=cursor, limit=limit)
     return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}
 
 

@@ -8,7 +8,6 @@ never cached.
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 from typing import Any, Literal
 
@@ -26,6 +25,7 @@ from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.keys import public_jwks
 from backend.core.masking import mask_id_number, mask_name, mask_phone
+from backend.core.pagination import keyset_page
 from backend.core.permissions import authorize
 from backend.credentials import badges, conf, selectors, services
 from backend.credentials.errors import CredentialNotFound
@@ -276,18 +276,7 @@ async def verify_token(request, token: str):
 
 def _page(qs, cursor: str | None, limit: int, shape) -> dict[str, Any]:
     """Keyset pagination on descending id: constant queries per page, stable under inserts."""
-    if cursor:
-        try:
-            before = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed(
-                errors=[field_error("cursor", "invalid", T("游标无效。", "Invalid cursor."))]
-            ) from None
-        qs = qs.filter(pk__lt=before)
-    rows = list(qs.order_by("-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = base64.urlsafe_b64encode(str(rows[-1].pk).encode()).decode().rstrip("=") if more else None
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
     return {"items": [shape(row) for row in rows], "next_cursor": next_cursor}
 
 

@@ -316,18 +316,6 @@ class ListingRemoveIn(Schema):
 # --- shaping ------------------------------------------------------------------------------------
 
 
-def _cursor(value: str | None) -> int | None:
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValidationFailed(errors=[field_error("cursor", "invalid", T("游标无效。", "Invalid cursor."))])
-    return int(value)
-
-
-def _page(items: list, limit: int) -> str | None:
-    return str(items[-1].pk) if len(items) == limit else None
-
-
 def _summary(filing: Filing) -> dict[str, Any]:
     return {
         "id": filing.pk,
@@ -523,14 +511,14 @@ def org_directory(
         raise ValidationFailed(
             errors=[field_error("category", "invalid_choice", T("不是允许的选项。", "Not allowed."))]
         )
-    items = selectors.group_directory(
+    items, next_cursor = selectors.group_directory(
         q=q.strip()[:50],
         division=division.strip()[:12],
         category=category,
-        cursor=_cursor(cursor),
+        cursor=cursor,
         limit=limit,
     )
-    return {"items": [_org(g) for g in items], "next_cursor": _page(items, limit)}
+    return {"items": [_org(g) for g in items], "next_cursor": next_cursor}
 
 
 @router.get("/orgs/mine", response={200: list[OrgOut], **ERRORS})
@@ -558,8 +546,8 @@ def filing_create(request, payload: FilingIn):
 @router.get("/filings", response={200: FilingPage, **ERRORS})
 def filing_list(request, cursor: str | None = None, limit: int = Query(20, ge=1, le=100)):
     """The signed-in representative's filings, newest first."""
-    items = selectors.filing_list_for_rep(user=request.auth, cursor=_cursor(cursor), limit=limit)
-    return {"items": [_summary(f) for f in items], "next_cursor": _page(items, limit)}
+    items, next_cursor = selectors.filing_list_for_rep(user=request.auth, cursor=cursor, limit=limit)
+    return {"items": [_summary(f) for f in items], "next_cursor": next_cursor}
 
 
 @router.get("/filings/{filing_id}", response={200: FilingOut, **ERRORS})
@@ -680,10 +668,10 @@ def review_list(
         raise ValidationFailed(
             errors=[field_error("status", "invalid_choice", T("不是允许的选项。", "Not allowed."))]
         )
-    items = selectors.filing_review_list(
-        user=request.auth, status=status, overdue=overdue, cursor=_cursor(cursor), limit=limit
+    items, next_cursor = selectors.filing_review_list(
+        user=request.auth, status=status, overdue=overdue, cursor=cursor, limit=limit
     )
-    return {"items": [_summary(f) for f in items], "next_cursor": _page(items, limit)}
+    return {"items": [_summary(f) for f in items], "next_cursor": next_cursor}
 
 
 @router.get("/review/filings/{filing_id}", response={200: ReviewFilingOut, **ERRORS})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,8 +9,6 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from api.schemas import ERRORS, OkOut
-from backend.core.errors import ValidationFailed
-from backend.core.i18n import T
 from backend.notifications import selectors, services
 from backend.notifications.models import Device, Notification
 
@@ -126,25 +123,6 @@ def notification_out(n: Notification) -> dict[str, Any]:
     }
 
 
-def _encode_cursor(pk: int | None) -> str | None:
-    return None if pk is None else base64.urlsafe_b64encode(f"n{pk}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("n"):
-            raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed(
-            T("分页游标无效。", "The cursor is not valid."),
-            errors=[{"field": "cursor", "code": "invalid_cursor"}],
-        ) from None
-
-
 # --- devices -----------------------------------------------------------------------------------
 
 
@@ -182,15 +160,15 @@ def device_unregister(request, payload: DeviceDeleteIn):
 def inbox(request, filters: Query[InboxQuery]):
     """The inbox, newest first, with the number of unread notifications. Pass ``next_cursor`` back
     as ``cursor`` for the next page; ``unread=true`` lists unread ones only."""
-    rows, next_pk = selectors.notification_list(
+    rows, next_cursor = selectors.notification_list(
         user=request.auth,
-        before_id=_decode_cursor(filters.cursor),
+        cursor=filters.cursor,
         limit=filters.limit,
         unread_only=filters.unread,
     )
     return {
         "items": [notification_out(n) for n in rows],
-        "next_cursor": _encode_cursor(next_pk),
+        "next_cursor": next_cursor,
         "unread_count": selectors.notification_unread_count(user=request.auth),
     }
 

@@ -16,6 +16,7 @@ from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.core.crypto import CryptoError, unseal
 from backend.core.errors import field_error
 from backend.core.i18n import T
+from backend.core.pagination import keyset_page
 from backend.core.validators import (
     InvalidIdNumber,
     InvalidPhone,
@@ -373,11 +374,12 @@ def filing_get(*, filing_id: int) -> Filing | None:
     return Filing.objects.select_related("community", "group", "rep").filter(pk=filing_id).first()
 
 
-def filing_list_for_rep(*, user: User, cursor: int | None = None, limit: int = 20) -> list[Filing]:
+def filing_list_for_rep(
+    *, user: User, cursor: str | None = None, limit: int = 20
+) -> tuple[list[Filing], str | None]:
+    """The representative's filings, newest first: one page and the next page's cursor."""
     qs = Filing.objects.select_related("community", "group").filter(rep=user)
-    if cursor:
-        qs = qs.filter(pk__lt=cursor)
-    return list(qs.order_by("-id")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def reviewer_scope_q(user: User, column: str = "reviewing_division_code") -> Q | None:
@@ -402,10 +404,10 @@ def filing_review_list(
     user: User,
     status: str | None = None,
     overdue: bool | None = None,
-    cursor: int | None = None,
+    cursor: str | None = None,
     limit: int = 20,
     today: date | None = None,
-) -> list[Filing]:
+) -> tuple[list[Filing], str | None]:
     today = today or today_local()
     qs = filing_review_queryset(user=user).select_related("community", "group", "rep")
     if status:
@@ -414,9 +416,7 @@ def filing_review_list(
         qs = qs.filter(status__in=CLOCK_RUNNING, due_date__lt=today)
     elif overdue is False:
         qs = qs.exclude(status__in=CLOCK_RUNNING, due_date__lt=today)
-    if cursor:
-        qs = qs.filter(pk__lt=cursor)
-    return list(qs.order_by("-id")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def filing_is_overdue(filing: Filing, *, today: date | None = None) -> bool:
@@ -450,9 +450,9 @@ def group_directory(
     q: str = "",
     division: str = "",
     category: str = "",
-    cursor: int | None = None,
+    cursor: str | None = None,
     limit: int = 20,
-) -> list[Group]:
+) -> tuple[list[Group], str | None]:
     open_listing = CreditListing.objects.filter(group=OuterRef("pk"), removed_on__isnull=True)
     qs = Group.objects.select_related("community").annotate(
         on_abnormal_list=Exists(open_listing.filter(list_kind=CreditListing.ListKind.ABNORMAL)),
@@ -464,9 +464,7 @@ def group_directory(
         qs = qs.filter(community__code__startswith=division)
     if category:
         qs = qs.filter(category=category)
-    if cursor:
-        qs = qs.filter(pk__lt=cursor)
-    return list(qs.order_by("-id")[:limit])
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def group_list_for_rep(*, user: User) -> list[Group]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.core.pagination import keyset_page
 from backend.core.permissions import authorize
 from backend.notifications import conf, delivery
 from backend.notifications.errors import NotificationNotFound
@@ -12,17 +13,13 @@ from backend.notifications.models import Device, Notification, Preference
 
 
 def notification_list(
-    *, user: Any, before_id: int | None = None, limit: int = 20, unread_only: bool = False
-) -> tuple[list[Notification], int | None]:
-    """Newest first; ``before_id`` is the cursor. Returns the page and the next cursor (or None)."""
-    qs = Notification.objects.filter(user_id=user.pk).order_by("-id")
+    *, user: Any, cursor: str | None = None, limit: int = 20, unread_only: bool = False
+) -> tuple[list[Notification], str | None]:
+    """Newest first, one page after ``cursor``: the rows and the next page's cursor (or None)."""
+    qs = Notification.objects.filter(user_id=user.pk)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    if before_id is not None:
-        qs = qs.filter(pk__lt=before_id)
-    rows = list(qs[: limit + 1])
-    next_cursor = rows[limit - 1].pk if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return keyset_page(qs, cursor=cursor, limit=limit)
 
 
 def notification_unread_count(*, user: Any) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,8 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from backend.accounts.models import Grant, Role, ScopeType
-from backend.core.errors import ValidationFailed
-from backend.core.i18n import T
+from backend.core.pagination import keyset_page
 from backend.divisions.selectors import division_ancestor_codes
 from backend.rivers import conf
 from backend.rivers.geo import CleanRules, TrackPoint
@@ -37,34 +34,10 @@ class Page:
     next_cursor: str | None
 
 
-def cursor_decode(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        value = -1
-    if value <= 0:
-        raise ValidationFailed(
-            errors=[{"field": "cursor", "code": "invalid", "message": T("分页游标无效。", "Invalid cursor.")}]
-        )
-    return value
-
-
-def cursor_encode(pk: int) -> str:
-    return base64.urlsafe_b64encode(str(pk).encode("ascii")).decode("ascii").rstrip("=")
-
-
 def paginate(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
     """Keyset pagination on descending ``id``: stable under inserts, one query per page."""
-    limit = max(1, min(limit, 100))
-    after = cursor_decode(cursor)
-    if after is not None:
-        qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=cursor_encode(rows[-1].pk) if more and rows else None)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return Page(items=rows, next_cursor=next_cursor)
 
 
 # -- rivers and segments -----------------------------------------------------------------------

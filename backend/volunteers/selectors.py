@@ -3,8 +3,6 @@ of queries whatever the page size."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,8 +13,7 @@ from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_scope_ids
-from backend.core.errors import ValidationFailed, field_error
-from backend.core.i18n import T
+from backend.core.pagination import keyset_page
 from backend.volunteers.hours import next_star_at, stars_for
 from backend.volunteers.models import (
     Activity,
@@ -35,25 +32,6 @@ MAX_PAGE = 100
 # --- cursors ----------------------------------------------------------------------------------
 
 
-def cursor_encode(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).rstrip(b"=").decode()
-
-
-def cursor_decode(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = text.partition(":")
-        if kind != "id":
-            raise ValueError
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(
-            errors=[field_error("cursor", "invalid", T("分页游标无效。", "Invalid cursor."))]
-        ) from None
-
-
 @dataclass
 class Page:
     items: list[Any]
@@ -62,14 +40,8 @@ class Page:
 
 def _page(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
     """Newest first by id; one query (fetches one extra row to know whether more follow)."""
-    limit = max(1, min(limit, MAX_PAGE))
-    after = cursor_decode(cursor)
-    if after is not None:
-        qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-pk")[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=cursor_encode(rows[-1].pk) if more and rows else None)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, max_limit=MAX_PAGE)
+    return Page(items=rows, next_cursor=next_cursor)
 
 
 # --- profiles ---------------------------------------------------------------------------------
