@@ -12,6 +12,8 @@ The hottest public path, the credential lookup, skips Django's handler altogethe
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +62,39 @@ def http_router(
             target = lean_app
         else:
             target = full_app
-        return await target(scope, receive, send)
+        try:
+            return await target(scope, receive, send)
+        finally:
+            reap_when_done(send)
 
     return app
+
+
+# daphne keeps every request it served (its Twisted request, the application task, the input
+# queue, the scope) in ``Server.connections`` until a sweep once a second. At 2,000 requests a
+# second that is ~50,000 live objects, which the collector traverses in one 15-30 ms pause
+# (every request in flight waits); measured with bench/lookup: p99 75 ms with the sweep, 54 ms
+# reaped here. So when an HTTP application instance ends, its entry is dropped at once, exactly as
+# the sweep would drop it: only once the request is finished (``disconnected`` is set) and the
+# task ended without an error. Errors and cancellations stay for daphne's sweep to log. Under
+# another server (``send`` is not daphne's ``partial(Server.handle_reply, protocol)``) nothing
+# happens.
+
+
+def reap_when_done(send: Any) -> None:
+    """After an HTTP application instance returns: have daphne forget the request now."""
+    if not isinstance(send, functools.partial) or len(send.args) != 1:
+        return
+    connections = getattr(getattr(send.func, "__self__", None), "connections", None)
+    if isinstance(connections, dict):
+        # The task ends after this coroutine returns: look once it has.
+        asyncio.get_running_loop().call_soon(_reap, connections, send.args[0])
+
+
+def _reap(connections: dict, protocol: Any) -> None:
+    details = connections.get(protocol)
+    if not details or "disconnected" not in details:
+        return  # still being answered (a streaming response ended early?): daphne's sweep decides
+    task = details.get("application_instance")
+    if task is None or (task.done() and not task.cancelled() and task.exception() is None):
+        del connections[protocol]

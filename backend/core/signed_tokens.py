@@ -36,7 +36,6 @@ fits a version 9 QR code at error correction M in byte mode, version 7 when the 
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 import secrets
 import struct
@@ -80,7 +79,9 @@ PASS_DOMAIN = b"linli/pass/v1"
 _HEAD = struct.Struct(">BH")  # version, key id
 _DAYS = struct.Struct(">HH")  # issued day, expiry day
 _B32_RE = re.compile(r"[A-Z2-7]+")
-_B32_VALUES = {ch: i for i, ch in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
+# RFC 4648 base32 letters → the digits of ``int(text, 32)``: decoding is then one C-level parse
+# (``base64.b32decode`` is pure Python, a tenth of a lookup's own work).
+_B32_AS_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHIJKLMNOPQRSTUV")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +187,14 @@ def parse_token(token: str) -> tuple[TokenPayload, bytes, bytes]:
     text = token.upper()
     if not _B32_RE.fullmatch(text):
         raise TokenError("malformed", "not a token")
-    try:
-        raw = base64.b32decode(text + "=" * (-len(text) % 8))
-    except (binascii.Error, ValueError):  # pragma: no cover - excluded by the checks above
-        raise TokenError("malformed", "not a token") from None
+    byte_length, unused_bits = divmod(len(text) * 5, 8)
+    number = int(text.translate(_B32_AS_DIGITS), 32)
+    if number & ((1 << unused_bits) - 1):
+        raise TokenError("malformed", "not a canonical token")
+    raw = (number >> unused_bits).to_bytes(byte_length, "big")
     layout = _LAYOUTS.get(raw[0])
     if layout is None or layout.text_length != len(text):
         raise TokenError("malformed", "unknown token version")
-    if _B32_VALUES[text[-1]] & ((1 << layout.unused_bits) - 1):
-        raise TokenError("malformed", "not a canonical token")
     version, key_id = _HEAD.unpack_from(raw)
     end_id = _HEAD.size + layout.id_length
     issued, expires = _DAYS.unpack_from(raw, end_id)

@@ -5,14 +5,35 @@ from __future__ import annotations
 import os
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+_values: dict[tuple[str, str], str] = {}
 
 
 def _setting(name: str, default: str) -> str:
-    """A Django setting, else the environment variable of the same name, else the default."""
+    """A Django setting, else the environment variable of the same name, else the default.
+
+    Read once per process (the lookup asks for several on every request), again after a setting
+    changes (``override_settings`` and pytest-django's ``settings`` send ``setting_changed``)."""
+    try:
+        return _values[(name, default)]
+    except KeyError:
+        pass
     value = getattr(settings, name, None)
     if value is None or value == "":
         value = os.environ.get(name) or default
+    _values[(name, default)] = str(value)
     return str(value)
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+@receiver(setting_changed)
+def _forget_values(**kwargs: object) -> None:
+    _values.clear()
 
 
 def lookup_rate() -> str:
@@ -27,17 +48,27 @@ def manual_lookup_rate() -> str:
 
 def lookup_log_batch() -> int:
     """Lookup log rows written per INSERT at most."""
-    return int(getattr(settings, "LINLI_LOOKUP_LOG_BATCH", 500))
+    return int(_setting("LINLI_LOOKUP_LOG_BATCH", "500"))
 
 
 def lookup_log_interval() -> float:
     """Seconds a lookup log row waits in memory at most before it is written."""
-    return float(getattr(settings, "LINLI_LOOKUP_LOG_INTERVAL", 1.0))
+    return float(_setting("LINLI_LOOKUP_LOG_INTERVAL", "1.0"))
+
+
+def lookup_log_nice() -> int:
+    """The lookup log writer thread's nice value (Linux; 0 leaves it as the process is)."""
+    return int(_setting("LINLI_LOOKUP_LOG_NICE", "19"))
+
+
+def lookup_log_max_pending() -> int:
+    """Rows waiting past this many are written by a catch-up thread at the normal priority."""
+    return int(_setting("LINLI_LOOKUP_LOG_MAX_PENDING", "100000"))
 
 
 def lookup_log_background() -> bool:
     """Write the lookup log from a background thread (off for tests, which flush by hand)."""
-    return bool(getattr(settings, "LINLI_LOOKUP_LOG_BACKGROUND", True))
+    return _flag(_setting("LINLI_LOOKUP_LOG_BACKGROUND", "1"))
 
 
 def expiry_notice_days() -> int:
@@ -67,17 +98,31 @@ def verify_url_prefix() -> str:
     return f"{scheme}://{settings.LINLI_PUBLIC_HOST}/v/"
 
 
-def lookup_db_threads() -> int:
-    """Threads with persistent connections for the lookup query (0: the request's own thread)."""
-    return int(_setting("LINLI_LOOKUP_DB_THREADS", "2"))
+def lookup_db() -> str:
+    """Where the lookup's status query runs: ``direct`` (on the event loop, a connection of its
+    own) or ``django`` (the caller's thread and Django connection; tests). See ``lookup_db``."""
+    value = _setting("LINLI_LOOKUP_DB", "direct").strip().lower()
+    if value not in {"direct", "django"}:
+        raise ValueError(f"LINLI_LOOKUP_DB must be 'direct' or 'django', not {value!r}")
+    return value
+
+
+def lookup_db_connections() -> int:
+    """PostgreSQL: asyncio connections per event loop for the lookup's status query."""
+    return int(_setting("LINLI_LOOKUP_DB_CONNECTIONS", "2"))
+
+
+def lookup_db_busy_timeout() -> float:
+    """SQLite: seconds the event loop waits for a busy database before the query goes to a thread."""
+    return float(_setting("LINLI_LOOKUP_DB_BUSY_TIMEOUT", "0.05"))
 
 
 def lookup_db_conn_age() -> float:
-    """Seconds a lookup thread keeps its database connection before opening a new one."""
+    """Seconds a lookup connection is kept before a new one is opened."""
     return float(_setting("LINLI_LOOKUP_DB_CONN_AGE", "300"))
 
 
 def lookup_fast_path() -> bool:
     """Serve ``GET /api/v1/verify/<TOKEN>`` and ``GET /v/<TOKEN>`` from the ASGI fast path (read at
     start-up); off, Django's handler serves them with the same answers."""
-    return _setting("LINLI_LOOKUP_FAST_PATH", "1").strip().lower() not in {"0", "false", "no", "off"}
+    return _flag(_setting("LINLI_LOOKUP_FAST_PATH", "1"))

@@ -12,12 +12,12 @@ several times that, so ``backend.asgi`` routes these two paths here, beside the 
 3. the per-address rate limit is counted on the event loop (``ratelimit.lookup_limit.ahit``);
 4. ``responses.token_answer`` — the very function behind the ninja route and the Django view —
    verifies the signature in the process (a forged token ends here without a query), reads the
-   live status on the lookup DB threads (``lookup.aquery_token_row``; never the ORM on the loop),
+   live status on the event loop (``lookup_db.aquery_token_row``: a connection of its own, no ORM),
    queues the log row and shapes the response.
 
 So both paths answer with the same status, headers and body; only ``Content-Length`` is added
 here (Django's handler leaves the framing to the server). The fast path does not send Django's
-``request_started``/``request_finished`` signals: the lookup threads manage their own database
+``request_started``/``request_finished`` signals: the lookup manages its own database
 connections. ``LINLI_LOOKUP_FAST_PATH=0`` turns it off (Django then serves both paths).
 """
 

@@ -25,7 +25,7 @@ def _lookup_log_in_test_thread(settings):
     from backend.credentials.lookup import lookup_log
 
     settings.LINLI_LOOKUP_LOG_BACKGROUND = False
-    settings.LINLI_LOOKUP_DB_THREADS = 0  # the lookup query runs in the test's thread and transaction
+    settings.LINLI_LOOKUP_DB = "django"  # the lookup query runs in the test's thread and transaction
     lookup_log.rows.clear()
     yield
     lookup_log.rows.clear()

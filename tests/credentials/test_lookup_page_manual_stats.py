@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -117,15 +118,47 @@ def test_association_admin_sees_scan_statistics(api):
     assert_error(outsider.get(f"/associations/{credential.association_id}/scan-stats"), 404, "not_found")
 
 
-def test_lookup_log_buffer_writes_in_one_insert_per_batch(django_assert_num_queries, settings):
-    settings.LINLI_LOOKUP_LOG_BATCH = 100
+def test_lookup_log_buffer_writes_in_batches(settings, monkeypatch):
+    from backend.credentials import lookup
+
+    settings.LINLI_LOOKUP_LOG_BATCH = 12
     credential = f.valid_credential()
     client = Client()
     for _ in range(30):
         client.get(f"/api/v1/verify/{credential.token}")
     assert lookup_log.pending() == 30
-    with django_assert_num_queries(1):
-        assert lookup_log.flush() == 30
+    batches: list[int] = []
+    real_insert = lookup.log_insert
+
+    def counting_insert(rows):
+        batches.append(len(rows))
+        real_insert(rows)
+
+    monkeypatch.setattr(lookup, "log_insert", counting_insert)
+    assert lookup_log.flush() == 30
+    assert batches == [12, 12, 6] and lookup_log.pending() == 0
+    rows = LookupLog.objects.filter(credential_id=credential.pk)
+    assert rows.count() == 30
+    assert set(rows.values_list("result", "channel", "token_id")) == {("valid", "api", credential.token_id)}
+    assert all(abs((timezone.now() - at).total_seconds()) < 60 for at in rows.values_list("at", flat=True))
+
+
+def test_lookup_log_rows_stay_queued_when_writing_fails(monkeypatch):
+    from backend.credentials import lookup
+
+    credential = f.valid_credential()
+    Client().get(f"/api/v1/verify/{credential.token}")
+
+    def failing_insert(rows):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(lookup, "log_insert", failing_insert)
+    with pytest.raises(OperationalError):
+        lookup_log.flush()
+    assert lookup_log.pending() == 1 and not LookupLog.objects.exists()
+    monkeypatch.undo()
+    assert lookup_log.flush() == 1
+    assert LookupLog.objects.get().credential_id == credential.pk
 
 
 def test_expiry_job_notifies_association_admins_once(django_capture_on_commit_callbacks):
