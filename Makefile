@@ -33,7 +33,7 @@ seed: migrate
 ## make run: install, migrate, load demo data and serve HTTP + websockets on http://$(HOST):$(PORT)
 run: seed
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) -m daphne -b $(HOST) -p $(PORT) backend.asgi:application
+	$(PY) -m backend.serve -b $(HOST) -p $(PORT) backend.asgi:application
 
 ## make test: install the dev extras and run the whole suite
 test: install-dev

@@ -143,7 +143,7 @@ class ServerError(RuntimeError):
 class Server:
     """A real daphne process serving ``app`` on a free loopback port.
 
-    ``with Server() as server: ...`` starts ``python -m daphne -b 127.0.0.1 -p PORT app`` in the
+    ``with Server() as server: ...`` starts ``python -m backend.serve -b 127.0.0.1 -p PORT app`` (daphne) in the
     project root, runs the ``prepare`` commands first (same cwd and env), waits until
     ``GET ready_path`` answers 200, and on exit sends SIGTERM to that pid, waits, then SIGKILLs.
 
@@ -227,6 +227,7 @@ class Server:
                 "DATABASE_URL": f"sqlite:///{self.tmp / 'db.sqlite3'}",
                 "BENCH_TMP": str(self.tmp),
                 "PYTHONUNBUFFERED": "1",
+                "LINLI_ACCESS_LOG": "0",  # as in production, where nginx writes the access log
             }
         )
         env.update(self._env_overrides)
@@ -273,7 +274,7 @@ class Server:
         cmd = [
             sys.executable,
             "-m",
-            "daphne",
+            "backend.serve",  # daphne's command line, as Linli runs it
             "-b",
             self.host,
             "-p",

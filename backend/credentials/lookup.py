@@ -272,12 +272,13 @@ class LookupLogBuffer:
             self._write()
 
     def _write(self) -> None:
+        # The thread keeps its database connection between batches: opening one (SQLite registers
+        # Django's functions, PostgreSQL authenticates) costs more than writing a batch.
         try:
             self.flush()
         except Exception:
             log.exception("Writing the lookup log failed; will retry")
-        finally:
-            connections.close_all()  # this thread's connections only
+            connections.close_all()  # this thread's connections only: a fresh one next time
 
     def flush(self) -> int:
         """Write every waiting row; returns how many were written."""

@@ -61,6 +61,7 @@ def test_app_services_share_image_env_file_and_settings(services):
         assert service["env_file"] == ".env", name
         env = service["environment"]
         assert env["LINLI_ENV"] == "prod", name
+        assert env["LINLI_ACCESS_LOG"] == "0", name  # nginx writes the access log
         assert env["LINLI_TASKS"] == "database", name
         assert env["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in env["DATABASE_URL"], name
         assert env["REDIS_URL"] == "redis://redis:6379/0", name
@@ -69,7 +70,7 @@ def test_app_services_share_image_env_file_and_settings(services):
 def test_two_daphne_web_processes(services):
     for name in ("web1", "web2"):
         argv = _argv(services[name]["command"])
-        assert argv[0] == "daphne" and argv[-1] == "backend.asgi:application"
+        assert argv[:3] == ["python", "-m", "backend.serve"] and argv[-1] == "backend.asgi:application"
         assert "--proxy-headers" in argv
         assert argv[argv.index("-p") + 1] == "8000" and argv[argv.index("-b") + 1] == "0.0.0.0"
 
