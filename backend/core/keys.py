@@ -43,7 +43,7 @@ import json
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ from backend.core.signed_tokens import (
     VERSION,
     TokenError,
     TokenPayload,
+    Verifier,
     public_jwk,
     sign_token,
     verify_token,
@@ -127,6 +128,10 @@ class KeyInfo:
     last_expiry: date | None
     signed_unexpiring: bool
     created_at: datetime | None = None
+    verifier: Verifier = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verifier", Verifier(self.public_key))  # frozen: set once here
 
     def published(self, today: date) -> bool:
         """Whether JWKS lists the key: not revoked, and active or with tokens that may be valid."""
@@ -219,13 +224,13 @@ def _check(
     domain = _domain(purpose)
     revoked: list[int] = []
 
-    def public_key_for(kid: int) -> Ed25519PublicKey | None:
+    def public_key_for(kid: int) -> Verifier | None:
         info = keys.get(kid)
         if info is None or info.purpose != purpose:
             return None
         if info.status == "revoked":
             revoked.append(kid)
-        return info.public_key
+        return info.verifier
 
     payload = verify_token(token, domain=domain, public_key_for=public_key_for)
     if revoked:

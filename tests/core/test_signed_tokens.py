@@ -3,6 +3,7 @@ from datetime import date, datetime
 
 import pytest
 import segno
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from backend.core.signed_tokens import (
     TOKEN_LENGTH,
     TokenError,
     TokenPayload,
+    Verifier,
     encode_payload,
     jwks,
     new_token_id,
@@ -337,3 +339,58 @@ def test_random_base32_strings_never_verify(text):
 def test_arbitrary_text_only_raises_token_error(text):
     with pytest.raises(TokenError):
         verify_token(text, domain=CREDENTIAL_DOMAIN, public_key_for=lambda kid: PUBLIC_KEY)
+
+
+# --- the libsodium verifier agrees with OpenSSL -------------------------------------------------
+
+FAST_KEYS = {kid: Verifier(key) for kid, key in KEYS.items()}
+
+
+def _outcome(token: str, keys, domain=CREDENTIAL_DOMAIN):
+    try:
+        return verify_token(token, domain=domain, public_key_for=keys.get)
+    except TokenError as exc:
+        return exc.code
+
+
+def test_fast_verifier_accepts_the_pinned_tokens():
+    assert _outcome(CREDENTIAL_TOKEN, FAST_KEYS) == CREDENTIAL_PAYLOAD
+    assert _outcome(PASS_TOKEN, FAST_KEYS, PASS_DOMAIN) == PASS_PAYLOAD
+
+
+def test_fast_verifier_agrees_on_every_single_bit_flip():
+    raw = _raw(CREDENTIAL_TOKEN)
+    for i in range(len(raw) * 8):
+        flipped = bytearray(raw)
+        flipped[i // 8] ^= 0x80 >> (i % 8)
+        token = _text(bytes(flipped))
+        assert _outcome(token, FAST_KEYS) == _outcome(token, KEYS) != CREDENTIAL_PAYLOAD, i
+
+
+def test_fast_verifier_refuses_another_domain_and_another_key():
+    assert _outcome(CREDENTIAL_TOKEN, FAST_KEYS, PASS_DOMAIN) == "bad_signature"
+    other = {1: Verifier(OTHER_KEY.public_key())}
+    assert _outcome(CREDENTIAL_TOKEN, other) == "bad_signature"
+
+
+def test_fast_verifier_raises_like_openssl():
+    signature = PRIVATE_KEY.sign(b"data")
+    Verifier(PUBLIC_KEY).verify(signature, b"data")
+    for bad_signature, data in [
+        (signature, b"other"),
+        (signature[:63], b"data"),
+        (signature + b"\0", b"data"),
+    ]:
+        with pytest.raises(InvalidSignature):
+            Verifier(PUBLIC_KEY).verify(bad_signature, data)
+
+
+@given(payloads(), st.sampled_from([CREDENTIAL_DOMAIN, PASS_DOMAIN]), st.integers(0, 80 * 8 - 1))
+def test_fast_verifier_agrees_on_signed_and_altered_payloads(payload, domain, bit):
+    token = sign_token(payload, private_key=PRIVATE_KEY, domain=domain)
+    keys, fast = {payload.key_id: PUBLIC_KEY}, {payload.key_id: Verifier(PUBLIC_KEY)}
+    assert _outcome(token, fast, domain) == _outcome(token, keys, domain) == payload
+    raw = bytearray(_raw(token))
+    raw[bit // 8] ^= 0x80 >> (bit % 8)
+    altered = _text(bytes(raw))
+    assert _outcome(altered, fast, domain) == _outcome(altered, keys, domain)
