@@ -62,6 +62,12 @@ def test_malformed_json_is_400_invalid_json():
     assert_error(response, 400, "invalid_json")
 
 
+def test_an_empty_body_where_one_is_required_is_a_validation_error():
+    response = ApiClient().client.post("/api/v1/auth/dev-login", "", content_type="application/json")
+    errors = assert_error(response, 422, "validation_error")["details"]["errors"]
+    assert [e["code"] for e in errors] == ["required"]
+
+
 def test_permission_denied_is_403_error_body(street):
     outsider = UserFactory()
     response = ApiClient(outsider).post(

@@ -116,6 +116,25 @@ def test_void_and_reissue_through_the_api(api):
     assert_error(api.as_user(coordinator).post(f"/events/{ev.pk}/passes/{p.pk}/reissue"), 409, "pass_voided")
 
 
+def test_void_and_block_take_an_optional_reason(api):
+    ev = f.event()
+    coordinator = f.staff(ev, Role.COORDINATOR)
+    staff = api.as_user(coordinator)
+    first, second = f.attendee(ev, "甲乙"), f.attendee(ev, "丙丁")
+    # A phone's POST without a body (Content-Length: 0), with or without a JSON content type.
+    void = staff.request(
+        "post", f"/events/{ev.pk}/passes/{first.pk}/void", "", content_type="application/json"
+    )
+    assert void.json()["status"] == "void"
+    block = staff.request("post", f"/events/{ev.pk}/passes/{second.pk}/block", "", content_type="text/plain")
+    assert block.status_code == 200
+    assert_error(
+        staff.post(f"/events/{ev.pk}/passes/{second.pk}/void", {"reason": "x" * 201}), 422, "validation_error"
+    )
+    second.refresh_from_db()
+    assert second.status != "void"
+
+
 def test_scanner_cannot_manage_passes(api):
     ev = f.event()
     scanner = f.staff(ev, Role.SCANNER)
