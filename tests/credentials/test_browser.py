@@ -67,11 +67,15 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 def _look(server, tmp_path, token: str, name: str) -> tuple[str, Image.Image]:
     url = f"{server.url}/v/{token}"
     dom = _chromium(tmp_path, "--dump-dom", url).stdout.decode()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / f"credential-{name}.png"
-    shot.unlink(missing_ok=True)
+    shot = tmp_path / f"credential-{name}.png"  # this test's own file: suites may run side by side
     _chromium(tmp_path, f"--screenshot={shot}", "--window-size=390,844", "--hide-scrollbars", url)
-    return dom, Image.open(shot).convert("RGB")
+    image = Image.open(shot).convert("RGB")
+    # Kept for people to look at: tests/artifacts/credential-<name>.png, replaced in one step.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    staged = ARTIFACTS / f".credential-{name}.{os.getpid()}.png"
+    shutil.copyfile(shot, staged)
+    os.replace(staged, ARTIFACTS / f"credential-{name}.png")
+    return dom, image
 
 
 def test_valid_badge_page_shows_green_valid_with_photo_and_masked_name(server, tmp_path):
