@@ -188,7 +188,7 @@ class PostgresReader:
 
     def _params(self) -> dict[str, Any]:
         params = connections[ALIAS].get_connection_params()
-        for name in ("context", "cursor_factory", "client_encoding"):  # Django's sync classes
+        for name in ("context", "cursor_factory"):  # Django's adapters and cursor classes: sync ones
             params.pop(name, None)
         return params
 
