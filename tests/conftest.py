@@ -23,6 +23,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _lookup_log_flushed_by_tests(settings):
+    """No background lookup-log writer in the test process: it would write to (and keep a
+    connection to) the test database behind the tests' backs. Tests that read the log flush it."""
+    settings.LINLI_LOOKUP_LOG_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_signing_keys(settings):
     """Signing keys are cached per process, but every test starts with an empty key table: a
     cached key from an earlier test would shadow the one this test creates under the same id.

@@ -253,7 +253,7 @@ class LookupLogBuffer:
             self.wake.set()
             if pending >= conf.lookup_log_max_pending() and not (self.catch_up and self.catch_up.is_alive()):
                 self.catch_up = threading.Thread(
-                    target=self._write, name="linli-lookup-log-catch-up", daemon=True
+                    target=self._catch_up, name="linli-lookup-log-catch-up", daemon=True
                 )
                 self.catch_up.start()
 
@@ -270,6 +270,12 @@ class LookupLogBuffer:
             self.wake.wait(conf.lookup_log_interval())
             self.wake.clear()
             self._write()
+
+    def _catch_up(self) -> None:
+        try:
+            self._write()
+        finally:
+            connections.close_all()  # a one-off thread: its connection goes with it
 
     def _write(self) -> None:
         # The thread keeps its database connection between batches: opening one (SQLite registers
