@@ -60,6 +60,9 @@ async def open_socket(path: str, token: str | None = None, *, subprotocol: bool 
 async def closed_with(communicator) -> int:
     message = await communicator.receive_output(timeout=5)
     assert message["type"] == "websocket.close", message
+    # Then the client goes, as a phone does: the consumer ends normally (and stops receiving from
+    # the channel layer) instead of being cancelled with the test's event loop.
+    await communicator.disconnect(code=message["code"], timeout=5)
     return message["code"]
 
 

@@ -30,11 +30,13 @@ async def test_socket_without_token_is_closed_4401():
     assert connected
     message = await communicator.receive_output(timeout=5)
     assert message == {"type": "websocket.close", "code": 4401}
+    await communicator.disconnect(code=4401, timeout=5)
 
 
 async def test_socket_with_bad_token_is_closed_4401():
     communicator, _, _ = await connect(headers=[(b"authorization", b"Bearer v1.bad.token")])
     assert (await communicator.receive_output(timeout=5))["code"] == 4401
+    await communicator.disconnect(code=4401, timeout=5)
 
 
 async def test_token_in_authorization_header_is_accepted(token):
@@ -86,3 +88,4 @@ async def test_oversized_message_closes_the_socket(token):
     communicator, _, _ = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
     await communicator.send_to(text_data='{"type":"ping","data":"' + "x" * 70000 + '"}')
     assert (await communicator.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4413}
+    await communicator.disconnect(code=4413, timeout=5)
