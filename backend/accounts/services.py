@@ -19,7 +19,7 @@ from backend.accounts.errors import (
     PhoneSignInRequired,
     RefreshTokenReused,
 )
-from backend.accounts.models import ROLE_SCOPES, AuthSession, Grant, RefreshToken, User
+from backend.accounts.models import ROLE_SCOPES, AuthSession, Grant, RefreshToken, Role, User
 from backend.accounts.tokens import access_token_issue
 from backend.core.audit import audit_record
 from backend.core.context import current_meta
@@ -172,7 +172,21 @@ def grant_role(
             target=grant,
             data={"user": user.pk, "role": role, "scope": scope_id},
         )
+        _sync_staff(user)
     return grant
+
+
+# Roles whose holders work in the Django admin (reviewers decide filings there too).
+ADMIN_ROLES = frozenset({Role.REVIEWER, Role.PLATFORM_ADMIN})
+
+
+def _sync_staff(user: User) -> None:
+    """``is_staff`` (the admin's door) follows the user's grants: set while they hold a role that
+    works in the admin, cleared when the last one goes. Superusers keep theirs."""
+    staff = user.is_superuser or Grant.objects.filter(user=user, role__in=ADMIN_ROLES).exists()
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
 
 
 def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
@@ -189,3 +203,4 @@ def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
             },
         )
         grant.delete()
+        _sync_staff(grant.user)

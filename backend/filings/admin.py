@@ -16,7 +16,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from backend.accounts.selectors import user_is_platform_admin
+from backend.accounts.models import Role
+from backend.accounts.selectors import user_has_role, user_is_platform_admin
 from backend.core.errors import DomainError
 from backend.core.i18n import ZH
 from backend.core.permissions import can
@@ -125,6 +126,22 @@ class ReviewerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    # A reviewer grant is what lets a user work here (``get_queryset`` narrows the rows to their
+    # jurisdiction and every action checks the API's rule): no Django model permissions to keep
+    # in step with the grants. Others need the usual ones.
+    def _reviews(self, request) -> bool:
+        user: Any = request.user
+        return user.is_active and user.is_staff and (_sees_all(request) or user_has_role(user, Role.REVIEWER))
+
+    def has_module_permission(self, request) -> bool:
+        return self._reviews(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._reviews(request) or super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._reviews(request) or super().has_change_permission(request, obj)
 
     def run_service(self, request, queryset, call: Callable[[Any], Any], done: str) -> None:
         """Call the service on each selected row the user may decide; report each refusal."""

@@ -94,3 +94,42 @@ def test_policy_form_refuses_unknown_attachment_kinds(divisions):
     )
     assert r.status_code == 302, r.content.decode()[:2000]
     assert FilingPolicy.objects.get().min_members == 5
+
+
+def test_a_reviewer_grant_opens_the_admin_without_model_permissions(divisions, rep):
+    from backend.accounts.models import Grant
+    from backend.accounts.services import grant_revoke, grant_role
+
+    mine = submitted(rep, name="民治社区丙合唱团", start=1)
+    reviewer = UserFactory()
+    assert not reviewer.is_staff
+    grant_role(user=reviewer, role="reviewer", scope_type="division", scope_id="440309002")
+    reviewer.refresh_from_db()
+    assert reviewer.is_staff and not reviewer.user_permissions.exists()
+    client = logged_in(reviewer)
+    index = client.get("/admin/")
+    assert index.status_code == 200 and "/admin/filings/filing/" in index.content.decode()
+    page = client.get(URL)
+    assert page.status_code == 200 and mine.name in page.content.decode()
+    assert client.get(f"{URL}{mine.pk}/change/").status_code == 200
+    assert client.get("/admin/accounts/user/").status_code == 403  # other models: the usual permissions
+
+    grant_revoke(grant=Grant.objects.get(user=reviewer, role="reviewer"))
+    reviewer.refresh_from_db()
+    assert not reviewer.is_staff
+    assert logged_in(reviewer).get(URL).status_code == 302  # back to the admin's login
+
+
+def test_other_roles_do_not_make_staff_and_superusers_stay_staff(db):
+    from backend.accounts.models import Grant
+    from backend.accounts.services import grant_revoke, grant_role
+
+    scanner = UserFactory()
+    grant_role(user=scanner, role="coordinator", scope_type="event", scope_id="1")
+    scanner.refresh_from_db()
+    assert not scanner.is_staff
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    grant_role(user=boss, role="platform_admin")
+    grant_revoke(grant=Grant.objects.get(user=boss))
+    boss.refresh_from_db()
+    assert boss.is_staff
