@@ -1412,6 +1412,23 @@ def certificate_issue(
     backfilled = (sums.get(ServiceRecord.Kind.BACKFILLED) or Decimal("0")).quantize(Decimal("0.1"))
     if recorded + backfilled <= 0:
         raise NothingToCertify()
+    # Downloading again the same day with the same hours gives the same certificate (number and
+    # verification code) rather than a new one each time.
+    same = (
+        Certificate.objects.filter(
+            user=user,
+            organisation=organisation,
+            recorded_hours=recorded,
+            backfilled_hours=backfilled,
+            handler=organisation.contact_name,
+            holder_name_masked=mask_name(profile.real_name),
+            volunteer_no=profile.volunteer_no or "",
+        )
+        .order_by("-issued_at", "-id")
+        .first()
+    )
+    if same is not None and _local_date(same.issued_at) == _local_date(now):
+        return same
     contents = list(records.values_list("content", flat=True).distinct()[:20])
     with transaction.atomic():
         cert = Certificate.objects.create(

@@ -286,6 +286,19 @@ def test_certificate_pdf_from_the_recording_organisation(api, org, vol):
     assert_error(api.get("/certificates/verify/NOTACODE"), 404, "not_found")
 
 
+def test_certificate_downloaded_again_is_the_same_until_the_hours_change(api, org, vol):
+    from backend.volunteers.models import Certificate
+
+    rec(vol, org, f.at(DAY, 9), f.at(DAY, 12), "c1")
+    first = api.as_user(vol).get("/me/certificate")["X-Certificate-Number"]
+    assert api.as_user(vol).get("/me/certificate")["X-Certificate-Number"] == first
+    assert Certificate.objects.filter(user=vol).count() == 1
+    rec(vol, org, f.at(DAY + timedelta(days=1), 9), f.at(DAY + timedelta(days=1), 11), "c2")
+    second = api.as_user(vol).get("/me/certificate")["X-Certificate-Number"]
+    assert second != first and Certificate.objects.get(number=second).hours == Decimal("5.0")
+    assert Certificate.objects.filter(user=vol).count() == 2  # the first still verifies as issued
+
+
 def test_certificate_falls_back_to_latin_without_a_cjk_font(api, org, vol, monkeypatch):
     import media.badge
 
