@@ -23,9 +23,11 @@ from typing import Any
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
 
+from backend.core.flags import switched_on
+
 
 def access_log_enabled() -> bool:
-    return os.environ.get("LINLI_ACCESS_LOG", "1").strip().lower() not in {"0", "false", "no", "off"}
+    return switched_on(os.environ.get("LINLI_ACCESS_LOG", "1"))
 
 
 def _discard(request: Any) -> None:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+from backend.core.flags import switched_on
+
 _values: dict[tuple[str, str], str] = {}
 
 
@@ -25,10 +27,6 @@ def _setting(name: str, default: str) -> str:
         value = os.environ.get(name) or default
     _values[(name, default)] = str(value)
     return str(value)
-
-
-def _flag(value: str) -> bool:
-    return value.strip().lower() not in {"0", "false", "no", "off"}
 
 
 @receiver(setting_changed)
@@ -68,7 +66,7 @@ def lookup_log_max_pending() -> int:
 
 def lookup_log_background() -> bool:
     """Write the lookup log from a background thread (off for tests, which flush by hand)."""
-    return _flag(_setting("LINLI_LOOKUP_LOG_BACKGROUND", "1"))
+    return switched_on(_setting("LINLI_LOOKUP_LOG_BACKGROUND", "1"))
 
 
 def expiry_notice_days() -> int:
@@ -125,4 +123,4 @@ def lookup_db_conn_age() -> float:
 def lookup_fast_path() -> bool:
     """Serve ``GET /api/v1/verify/<TOKEN>`` and ``GET /v/<TOKEN>`` from the ASGI fast path (read at
     start-up); off, Django's handler serves them with the same answers."""
-    return _flag(_setting("LINLI_LOOKUP_FAST_PATH", "1"))
+    return switched_on(_setting("LINLI_LOOKUP_FAST_PATH", "1"))

@@ -21,10 +21,9 @@ def _fresh_signing_keys(settings):
 
 @pytest.fixture(autouse=True)
 def _lookup_log_in_test_thread(settings):
-    """The lookup log is flushed by the tests (no background thread writing to the test DB)."""
+    """The lookup log is flushed by the tests (the root conftest keeps its writer thread off)."""
     from backend.credentials.lookup import lookup_log
 
-    settings.LINLI_LOOKUP_LOG_BACKGROUND = False
     settings.LINLI_LOOKUP_DB = "django"  # the lookup query runs in the test's thread and transaction
     lookup_log.rows.clear()
     yield
