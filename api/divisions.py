@@ -9,6 +9,7 @@ from api.schemas import ERRORS
 from backend.core.errors import NotFound
 from backend.core.permissions import authorize
 from backend.divisions import selectors, services
+from backend.divisions.permissions import Action as DivisionAction
 
 router = Router(tags=["divisions"])
 
@@ -46,7 +47,7 @@ def division_detail(request, code: str):
 @router.post("/divisions/{street_code}/communities", response={201: DivisionOut, **ERRORS})
 def community_create(request, street_code: str, payload: CommunityIn):
     """Reviewers of the street (or above) add its communities."""
-    authorize(request.auth, "division.manage", street_code, hide=False)
+    authorize(request.auth, DivisionAction.MANAGE, street_code, hide=False)
     division = services.community_create(
         street_code=street_code, code=payload.code, name=payload.name, actor=request.auth
     )

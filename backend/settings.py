@@ -112,9 +112,9 @@ MIDDLEWARE = [
     "backend.core.middleware.idempotency",
 ]
 
-# The JSON API and public lookup pages skip the cookie middlewares (see backend/core/handlers.py).
+# The JSON API and public lookup pages skip the cookie middlewares (see backend/runtime/handlers.py).
 LINLI_API_MIDDLEWARE = [
-    "backend.core.handlers.InlineSecurityMiddleware",
+    "backend.runtime.handlers.InlineSecurityMiddleware",
     "backend.core.middleware.request_context",
     "backend.core.middleware.api_error_body",
     "backend.core.middleware.idempotency",

@@ -188,7 +188,7 @@ class _Hub:
                     continue
                 if message.get("type") != "checkin.recorded":
                     continue
-                # One scan, or several published together (``backend.checkin.broadcast``).
+                # One scan, or several published together (``backend.runtime.broadcast``).
                 items = (
                     [{"seq": seq, "text": text} for seq, text in message["batch"]]
                     if "batch" in message

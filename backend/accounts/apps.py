@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from backend.accounts import rules  # noqa: F401
+        from backend.accounts import permissions  # noqa: F401

@@ -39,11 +39,6 @@ def demo_user(role: str) -> User:
 
 
 def seed(stdout) -> None:
-    from backend.divisions.models import Division
-    from backend.divisions.services import community_create
-
-    if Division.objects.filter(code=DEMO_STREET).exists():
-        community_create(street_code=DEMO_STREET, code=DEMO_COMMUNITY, name=DEMO_COMMUNITY_NAME)
     for role in DEMO_PHONES:
         demo_user(role)
     admin = demo_user("platform_admin")

@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType
 from backend.checkin import conf
-from backend.checkin.broadcast import publish_after_commit
 from backend.checkin.errors import (
     InvalidEventTimes,
     InvalidRedeem,
@@ -49,6 +48,7 @@ from backend.core.errors import DomainError, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_name
 from backend.core.signed_tokens import TokenError, new_token_id
+from backend.runtime.broadcast import publish_after_commit
 
 log = logging.getLogger("linli.checkin")
 
@@ -1175,7 +1175,7 @@ def _stay_ended(*, pass_obj: Pass, checked_out_at: datetime, recorder: Any) -> N
 
 def _broadcast(row: Checkin) -> None:
     """After commit, hand the encoded feed message to the event's dashboards without waiting for
-    delivery (``backend.checkin.broadcast``): a busy event loop must not hold up the next scan."""
+    delivery (``backend.runtime.broadcast``): a busy event loop must not hold up the next scan."""
     text = json.dumps(checkin_feed_message(row), ensure_ascii=False, separators=(",", ":"))
     publish_after_commit(group_name(row.event_id), {"type": "checkin.recorded", "seq": row.seq, "text": text})
 

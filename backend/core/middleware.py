@@ -26,6 +26,7 @@ from backend.core.errors import (
     IdempotencyKeyReused,
     ValidationFailed,
 )
+from backend.core.hooks import Hook
 from backend.core.i18n import T, request_lang
 from backend.core.models import IdempotencyRecord
 
@@ -130,15 +131,13 @@ class _Replay(Exception):
         self.response = response
 
 
-def _owner(request: HttpRequest) -> str:
-    from backend.accounts.tokens import access_token_decode
+#: ``(request) -> str | None``: who sent the request, as a stable key (registered by
+#: backend.accounts from the bearer token); ``None`` for anonymous requests.
+request_owner: Hook[Callable[[HttpRequest], str | None]] = Hook("core.request_owner", single=True)
 
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        claims = access_token_decode(header[7:].strip())
-        if claims is not None:
-            return f"u{claims.user_id}"
-    return "anon"
+
+def _owner(request: HttpRequest) -> str:
+    return request_owner.call_first(request) or "anon"
 
 
 def _fingerprint(request: HttpRequest) -> str:

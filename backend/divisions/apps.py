@@ -7,4 +7,4 @@ class DivisionsConfig(AppConfig):
     verbose_name = "Divisions"
 
     def ready(self) -> None:
-        from backend.divisions import rules  # noqa: F401
+        from backend.divisions import permissions  # noqa: F401

@@ -10,6 +10,7 @@ from backend.notifications import conf, delivery
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.kinds import all_kinds
 from backend.notifications.models import Device, Notification, Preference
+from backend.notifications.permissions import Action as NotificationAction
 
 
 def notification_list(
@@ -30,7 +31,7 @@ def notification_get(*, user: Any, notification_id: int) -> Notification:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is None:
         raise NotificationNotFound()
-    authorize(user, "notification.own", notification)
+    authorize(user, NotificationAction.OWN, notification)
     return notification
 
 

@@ -27,20 +27,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.core.audit import audit_record
 from backend.core.crypto import blind_index, seal
+from backend.core.db import run_retrying
 from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.validators import (
@@ -95,28 +95,8 @@ def _local_date(moment: datetime) -> date:
     return timezone.localtime(moment).date()
 
 
-def _transient(exc: OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text or "deadlock" in text or "serializ" in text
-
-
 def _retrying(func: Callable[[], R]) -> R:
-    """Run a write transaction, retrying it when the database reports a transient lock.
-
-    SQLite queues writers (BEGIN IMMEDIATE + busy timeout) but can still answer "database is
-    locked" when the timeout runs out under a long burst; PostgreSQL may report a deadlock.
-    Both leave nothing written, so the whole transaction is simply run again.
-    """
-    attempts = max(conf.signup_retries(), 1)
-    for attempt in range(attempts):
-        try:
-            return func()
-        except OperationalError as exc:
-            if not _transient(exc) or attempt == attempts - 1 or transaction.get_connection().in_atomic_block:
-                raise
-            log.warning("retrying after transient database error: %s", exc)
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")  # pragma: no cover
+    return run_retrying(func, attempts=conf.signup_retries())
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -409,9 +389,12 @@ def activity_create(
         if post is None:
             errors.append(field_error("post_id", "not_found", T("没有该服务站点。", "No such service post.")))
     if river_segment_id is not None:
-        from backend.rivers.models import RiverSegment
-
-        river_segment = RiverSegment.objects.filter(pk=river_segment_id).select_related("river").first()
+        # The segment model belongs to the rivers app, which builds on this one: reach it through
+        # the relation Activity declares rather than importing it.
+        segment_model: Any = Activity._meta.get_field("river_segment").related_model
+        river_segment = (
+            segment_model._default_manager.filter(pk=river_segment_id).select_related("river").first()
+        )
         if river_segment is None:
             errors.append(
                 field_error("river_segment_id", "not_found", T("没有该河段。", "No such river segment."))

@@ -1,14 +1,12 @@
 import importlib
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-
-from backend.divisions.models import Division
 
 # Each domain that has demo data provides ``backend/<domain>/demo.py`` with ``seed(stdout)``;
 # they run in this order, each idempotent.
 DEMO_MODULES = [
+    "backend.divisions.demo",
     "backend.accounts.demo",
     "backend.filings.demo",
     "backend.volunteers.demo",
@@ -23,8 +21,6 @@ class Command(BaseCommand):
     help = "Create demo accounts (one per role) and demo data. Safe to run again."
 
     def handle(self, *args, **options):
-        if not Division.objects.filter(code="440309002").exists():
-            call_command("load_divisions", stdout=self.stdout)
         for name in DEMO_MODULES:
             try:
                 module = importlib.import_module(name)

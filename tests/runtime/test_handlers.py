@@ -12,7 +12,7 @@ import time
 import pytest
 from daphne.server import Server
 
-from backend.core.handlers import http_router
+from backend.runtime.handlers import http_router
 
 
 class StandInRequest:

@@ -1,11 +1,12 @@
-"""After-commit broadcasts to an event's dashboards that never hold up the scan that caused them.
+"""The one after-commit broadcast: websocket messages that never hold up the write that caused them.
 
-``realtime.events.group_send_after_commit`` waits, in the database thread, until the event loop
-has delivered the message; under load that wait stalls every scanner behind the one database
-thread. Here the on-commit hook only hands the message to the event loop and returns. One
-sender task per loop takes messages in commit order (several at once as one batch), so a
-single process publishes an event's feed in sequence order (dashboards still heal any gap or
-reordering by seq, see ``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs)
+Services call ``publish_after_commit(group, message)`` inside their transaction (Zulip's
+``send_event_on_commit``): nothing is sent when the transaction rolls back. The on-commit hook
+only hands the message to the server's event loop and returns, so a database thread never waits
+for the channel layer (under load such a wait stalled every scanner behind the one database
+thread). One sender task per loop takes messages in commit order (several at once as one batch),
+so a single process publishes an event's feed in sequence order (dashboards still heal any gap
+or reordering by seq, see ``realtime.checkin.LiveConsumer``). Outside a server (scripts, jobs)
 it sends synchronously.
 """
 
@@ -20,7 +21,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-log = logging.getLogger("linli.checkin")
+log = logging.getLogger("linli.realtime")
 
 _queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue] = weakref.WeakKeyDictionary()
 _senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task] = weakref.WeakKeyDictionary()

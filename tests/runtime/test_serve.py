@@ -9,7 +9,7 @@ import time
 import pytest
 from daphne.server import Server as DaphneServer
 
-from backend.serve import LinliCommandLine, LinliServer, _discard
+from backend.runtime.server import LinliCommandLine, LinliServer, _discard
 from bench.harness import Server
 
 pytestmark = pytest.mark.django_db(transaction=True)
