@@ -25,5 +25,11 @@ ERRORS: dict[int, type[Schema]] = {
 }
 
 
+def errors(*extra: int) -> dict[int, type[Schema]]:
+    """``ERRORS`` plus statuses only some operations answer (413 too large, 415 wrong type,
+    503 unavailable): ``response={201: XOut, **errors(413, 415)}``."""
+    return {**ERRORS, **dict.fromkeys(extra, ErrorOut)}
+
+
 class OkOut(Schema):
     ok: bool = True

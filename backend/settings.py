@@ -120,6 +120,12 @@ LINLI_API_MIDDLEWARE = [
     "backend.core.middleware.idempotency",
 ]
 
+# The test suite checks every API response against the served OpenAPI document (outermost, so
+# it sees the final body): tests/support/contract.py.
+if os.environ.get("LINLI_CONTRACT_CHECK") == "1":
+    MIDDLEWARE.insert(0, "tests.support.contract.ContractMiddleware")
+    LINLI_API_MIDDLEWARE.insert(0, "tests.support.contract.ContractMiddleware")
+
 ROOT_URLCONF = "backend.urls"
 ASGI_APPLICATION = "backend.asgi.application"
 WSGI_APPLICATION = None
