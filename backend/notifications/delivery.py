@@ -176,33 +176,45 @@ def _finish(notification: Notification, run: str, **fields) -> None:
 
 def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     """Push the given notifications that are pending and due; safe to call twice or in parallel."""
-    from backend.notifications import fcm
-
     report = DeliveryReport()
     if not notification_ids:
         return report
-    now = timezone.now()
     if not conf.push_configured():
         Notification.objects.filter(
             pk__in=notification_ids, push_state=Notification.PushState.PENDING
         ).update(push_state=Notification.PushState.SKIPPED, push_note="push_disabled")
         return report
     run = secrets.token_hex(16)
-    claimed = _claim(notification_ids, run, now)
+    claimed = _claim(notification_ids, run, timezone.now())
     report.claimed = len(claimed)
     if not claimed:
         return report
-    by_id = {n.pk: n for n in claimed}
+    reserved, already_sent = _reserve(claimed, run)
+    transient = _send(reserved, {n.pk: n for n in claimed}, report)
+    sent = {a.notification_id for a in reserved if a.outcome == DeliveryAttempt.Outcome.SENT}
+    for notification in claimed:
+        _settle(
+            notification,
+            run,
+            tried=any(a.notification_id == notification.pk for a in reserved),
+            failures=transient.get(notification.pk),
+            succeeded=notification.pk in sent or notification.pk in already_sent,
+            report=report,
+        )
+    return report
+
+
+def _reserve(claimed: list[Notification], run: str) -> tuple[list[DeliveryAttempt], set[int]]:
+    """One ``sending`` attempt row per notification and device address not yet sent to, reserved
+    before sending (the database refuses a second reservation of the same address). Returns the
+    reserved attempts and the notifications an earlier run already sent to some address."""
     devices = _devices_by_user({n.user_id for n in claimed})
     taken = set(
         DeliveryAttempt.objects.filter(
-            notification_id__in=by_id,
+            notification_id__in=[n.pk for n in claimed],
             outcome__in=[DeliveryAttempt.Outcome.SENDING, DeliveryAttempt.Outcome.SENT],
         ).values_list("notification_id", "token_hash")
     )
-    ever_taken = {nid for nid, _ in taken}
-
-    # Reserve before sending: a second reservation of the same address is refused by the database.
     wanted = [
         DeliveryAttempt(
             notification_id=n.pk,
@@ -222,6 +234,15 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
         .select_related("device")
         .order_by("pk")
     )
+    return reserved, {nid for nid, _ in taken}
+
+
+def _send(
+    reserved: list[DeliveryAttempt], by_id: dict[int, Notification], report: DeliveryReport
+) -> dict[int, list[float | None]]:
+    """Send the reserved attempts through FCM in batches and record each outcome; forget dead
+    addresses. Returns the transient failures (with FCM's Retry-After) by notification."""
+    from backend.notifications import fcm
 
     transient: dict[int, list[float | None]] = defaultdict(list)
     dead_devices: set[int] = set()
@@ -246,48 +267,50 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
         DeliveryAttempt.objects.bulk_update(chunk, ["outcome", "message_id", "error_code", "finished_at"])
     if dead_devices:
         report.removed = Device.objects.filter(pk__in=dead_devices).delete()[0]
+    return transient
 
-    tried = {a.notification_id for a in reserved}
-    succeeded = {
-        a.notification_id for a in reserved if a.outcome == DeliveryAttempt.Outcome.SENT
-    } | ever_taken
-    for notification in claimed:
-        attempts = notification.push_attempts + (1 if notification.pk in tried else 0)
-        failures = transient.get(notification.pk)
-        if failures and attempts >= conf.max_attempts():
-            _finish(
-                notification,
-                run,
-                push_state=Notification.PushState.FAILED,
-                push_attempts=attempts,
-                push_note="gave_up",
-            )
-            report.failed.append(notification.pk)
-        elif failures:
-            retry_after = max((r for r in failures if r), default=None)
-            due = timezone.now() + backoff_delay(attempts, retry_after)
-            _finish(notification, run, push_attempts=attempts, push_after=due, push_note="retrying")
-            report.retrying.append(notification.pk)
-            enqueue(notification_id=notification.pk, run_after=due, urgent=notification.urgent)
-        elif notification.pk in succeeded:
-            _finish(
-                notification,
-                run,
-                push_state=Notification.PushState.DONE,
-                push_attempts=attempts,
-                push_note="",
-            )
-            report.done.append(notification.pk)
-        else:  # no devices, or every address turned out dead
-            _finish(
-                notification,
-                run,
-                push_state=Notification.PushState.SKIPPED,
-                push_attempts=attempts,
-                push_note="no_devices",
-            )
-            report.skipped.append(notification.pk)
-    return report
+
+def _settle(
+    notification: Notification,
+    run: str,
+    *,
+    tried: bool,
+    failures: list[float | None] | None,
+    succeeded: bool,
+    report: DeliveryReport,
+) -> None:
+    """The notification's push state after this run: failed for good, retrying later, done, or
+    skipped (no devices, or every address turned out dead)."""
+    attempts = notification.push_attempts + (1 if tried else 0)
+    if failures and attempts >= conf.max_attempts():
+        _finish(
+            notification,
+            run,
+            push_state=Notification.PushState.FAILED,
+            push_attempts=attempts,
+            push_note="gave_up",
+        )
+        report.failed.append(notification.pk)
+    elif failures:
+        retry_after = max((r for r in failures if r), default=None)
+        due = timezone.now() + backoff_delay(attempts, retry_after)
+        _finish(notification, run, push_attempts=attempts, push_after=due, push_note="retrying")
+        report.retrying.append(notification.pk)
+        enqueue(notification_id=notification.pk, run_after=due, urgent=notification.urgent)
+    elif succeeded:
+        _finish(
+            notification, run, push_state=Notification.PushState.DONE, push_attempts=attempts, push_note=""
+        )
+        report.done.append(notification.pk)
+    else:
+        _finish(
+            notification,
+            run,
+            push_state=Notification.PushState.SKIPPED,
+            push_attempts=attempts,
+            push_note="no_devices",
+        )
+        report.skipped.append(notification.pk)
 
 
 def deliver_due(*, limit: int = 5000) -> DeliveryReport:

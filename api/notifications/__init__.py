@@ -2,125 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from ninja import Query, Router
 
-from ninja import Query, Router, Schema
-from pydantic import Field
-
+from api.notifications.schemas import (
+    DeviceDeleteIn,
+    DeviceIn,
+    DeviceOut,
+    InboxOut,
+    InboxQuery,
+    NotificationOut,
+    PreferencesIn,
+    PreferencesOut,
+    ReadAllOut,
+)
 from api.schemas import ERRORS, OkOut
 from backend.notifications import selectors, services
-from backend.notifications.models import Device, Notification
 
 router = Router(tags=["notifications"])
-
-
-# --- schemas -----------------------------------------------------------------------------------
-
-
-class DeviceIn(Schema):
-    token: str = Field(min_length=1, max_length=4096, description="FCM registration token or installation ID")
-    platform: Literal["android", "ios", "harmony", "web"]
-    token_type: Literal["registration", "fid"] = Field(
-        "registration", description="`registration` (FCM getToken()) or `fid` (Firebase installation ID)"
-    )
-
-
-class DeviceDeleteIn(Schema):
-    token: str = Field(min_length=1, max_length=4096)
-
-
-class DeviceOut(Schema):
-    id: int
-    platform: str
-    token_type: str
-    token_hint: str  # the first characters only: enough to recognise, useless to send
-    created_at: datetime
-    last_seen_at: datetime
-
-
-class NotificationOut(Schema):
-    id: int
-    kind: str
-    category: str
-    title: str
-    body: str
-    object_type: str
-    object_id: str
-    link: str
-    urgent: bool
-    created_at: datetime
-    read_at: datetime | None
-    read: bool
-
-
-class InboxOut(Schema):
-    items: list[NotificationOut]
-    next_cursor: str | None
-    unread_count: int
-
-
-class InboxQuery(Schema):
-    cursor: str | None = Field(None, max_length=40)
-    limit: int = Field(20, ge=1, le=100)
-    unread: bool = False
-
-
-class ReadAllOut(Schema):
-    updated: int
-    unread_count: int
-
-
-class KindPreferenceOut(Schema):
-    kind: str
-    category: str
-    push: bool
-    locked: bool
-
-
-class PreferencesOut(Schema):
-    quiet_hours: bool
-    quiet_start: str
-    quiet_end: str
-    time_zone: str
-    kinds: list[KindPreferenceOut]
-
-
-class PreferencesIn(Schema):
-    quiet_hours: bool | None = None
-    kinds: dict[str, bool] | None = Field(None, description='e.g. {"volunteers.shift_reminder": false}')
-
-
-# --- shaping -----------------------------------------------------------------------------------
-
-
-def device_out(device: Device) -> dict[str, Any]:
-    return {
-        "id": device.pk,
-        "platform": device.platform,
-        "token_type": device.token_type,
-        "token_hint": device.token[:6] + "…",
-        "created_at": device.created_at,
-        "last_seen_at": device.last_seen_at,
-    }
-
-
-def notification_out(n: Notification) -> dict[str, Any]:
-    data = n.data or {}
-    return {
-        "id": n.pk,
-        "kind": n.kind,
-        "category": n.category,
-        "title": n.title,
-        "body": n.body,
-        "object_type": data.get("object_type", ""),
-        "object_id": data.get("object_id", ""),
-        "link": data.get("link", ""),
-        "urgent": n.urgent,
-        "created_at": n.created_at,
-        "read_at": n.read_at,
-        "read": n.read_at is not None,
-    }
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -137,13 +35,13 @@ def device_register(request, payload: DeviceIn):
         token_type=payload.token_type,
         session=getattr(request, "auth_session", None),
     )
-    return device_out(device)
+    return device
 
 
 @router.get("/me/devices", response={200: list[DeviceOut], **ERRORS})
 def device_list(request):
     """The signed-in user's registered phones."""
-    return [device_out(d) for d in selectors.device_list(user=request.auth)]
+    return selectors.device_list(user=request.auth)
 
 
 @router.delete("/me/devices", response={200: OkOut, **ERRORS})
@@ -167,7 +65,7 @@ def inbox(request, filters: Query[InboxQuery]):
         unread_only=filters.unread,
     )
     return {
-        "items": [notification_out(n) for n in rows],
+        "items": rows,
         "next_cursor": next_cursor,
         "unread_count": selectors.notification_unread_count(user=request.auth),
     }
@@ -184,7 +82,7 @@ def read_all(request):
 def read_one(request, notification_id: int):
     """Mark one notification read (404 for anyone else's)."""
     notification = selectors.notification_get(user=request.auth, notification_id=notification_id)
-    return notification_out(services.notification_mark_read(user=request.auth, notification=notification))
+    return services.notification_mark_read(user=request.auth, notification=notification)
 
 
 # --- preferences -------------------------------------------------------------------------------

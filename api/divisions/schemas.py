@@ -1,0 +1,18 @@
+"""Schemas of the division tree."""
+
+from __future__ import annotations
+
+from ninja import Schema
+from pydantic import Field
+
+
+class DivisionOut(Schema):
+    code: str
+    name: str
+    level: int
+    parent_code: str | None = Field(validation_alias="parent_id")
+
+
+class CommunityIn(Schema):
+    code: str = Field(min_length=12, max_length=12)
+    name: str = Field(min_length=1, max_length=80)
