@@ -130,6 +130,21 @@ async def read_response(reader: asyncio.StreamReader, method: str = "GET") -> tu
     The body is framed by ``Transfer-Encoding: chunked``, else ``Content-Length``, else the end of
     the connection; HEAD, 204 and 304 have none. Interim 1xx responses are skipped.
     """
+    status, version, header_block = await _read_head(reader)
+    length, chunked, reusable = _framing(header_block, reusable=version == b"HTTP/1.1")
+    if method == "HEAD" or status in (204, 304):
+        return status, 0, reusable
+    if chunked:
+        return status, await _read_chunked(reader), reusable
+    if length is not None:
+        if length:
+            await reader.readexactly(length)
+        return status, length, reusable
+    return status, len(await reader.read()), False
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
+    """Status, HTTP version and header block of the first final (non-1xx) response head."""
     while True:
         head = await reader.readuntil(b"\r\n\r\n")
         status_line, _, header_block = head.partition(b"\r\n")
@@ -141,10 +156,13 @@ async def read_response(reader: asyncio.StreamReader, method: str = "GET") -> tu
         except ValueError:
             raise ProtocolError(f"bad status line {status_line[:80]!r}") from None
         if not 100 <= status < 200 or status == 101:
-            break
+            return status, version, header_block
+
+
+def _framing(header_block: bytes, *, reusable: bool) -> tuple[int | None, bool, bool]:
+    """``(content length, chunked, connection reusable)`` from the header lines."""
     length: int | None = None
     chunked = False
-    reusable = version == b"HTTP/1.1"
     for line in header_block.split(b"\r\n"):
         if not line:
             continue
@@ -159,35 +177,30 @@ async def read_response(reader: asyncio.StreamReader, method: str = "GET") -> tu
                 raise ProtocolError(f"bad content-length {value[:40]!r}") from None
         elif name == b"transfer-encoding":
             chunked = b"chunked" in value.lower()
-        elif name == b"connection":
-            tokens = value.lower()
-            if b"close" in tokens:
-                reusable = False
-            elif b"keep-alive" in tokens:
-                reusable = True
-    if method == "HEAD" or status in (204, 304):
-        return status, 0, reusable
-    if chunked:
-        received = 0
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ProtocolError(f"bad chunk size {size_line[:40]!r}") from None
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
-                    pass
-                return status, received, reusable
-            await reader.readexactly(size)
-            if await reader.readexactly(2) != b"\r\n":
-                raise ProtocolError("chunk not followed by CRLF")
-            received += size
-    if length is not None:
-        if length:
-            await reader.readexactly(length)
-        return status, length, reusable
-    return status, len(await reader.read()), False
+        elif name == b"connection" and b"close" in value.lower():
+            reusable = False
+        elif name == b"connection" and b"keep-alive" in value.lower():
+            reusable = True
+    return length, chunked, reusable
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> int:
+    """Read a chunked body and its trailers; the number of body bytes."""
+    received = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            raise ProtocolError(f"bad chunk size {size_line[:40]!r}") from None
+        if size == 0:
+            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+                pass
+            return received
+        await reader.readexactly(size)
+        if await reader.readexactly(2) != b"\r\n":
+            raise ProtocolError("chunk not followed by CRLF")
+        received += size
 
 
 class _Run:
@@ -202,6 +215,17 @@ class _Run:
         self.errors: Counter[str] = Counter()
         self.bytes_received = 0
 
+    def record(self, outcome: tuple[int, int, bool] | str, started: float) -> bool:
+        """Count one exchange; whether its connection may carry the next request."""
+        if isinstance(outcome, str):
+            self.errors[outcome] += 1
+            return False
+        status, received, reusable = outcome
+        self.latencies.append((time.perf_counter() - started) * 1000.0)
+        self.statuses[status] += 1
+        self.bytes_received += received
+        return reusable
+
     def ticket(self) -> int | None:
         if self.tickets >= self.max_requests:
             return None
@@ -214,9 +238,54 @@ async def _connect(host: str, port: int, timeout: float) -> tuple[asyncio.Stream
         return await asyncio.open_connection(host, port)
 
 
+async def _reconnect(
+    host: str, port: int, timeout: float, run: _Run
+) -> tuple[asyncio.StreamReader | None, asyncio.StreamWriter | None]:
+    """A new connection, or ``(None, None)`` after a short pause when the server refused."""
+    try:
+        return await _connect(host, port, timeout)
+    except (OSError, TimeoutError):
+        run.errors["connect"] += 1
+        await asyncio.sleep(min(0.05, max(0.0, run.deadline - time.perf_counter())))
+        return None, None
+
+
 def _close(writer: asyncio.StreamWriter | None) -> None:
     if writer is not None:
         writer.close()
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes, verb: str, timeout: float
+) -> tuple[int, int, bool] | str:
+    """Send one request and read its response: ``(status, bytes, reusable)``, or the error kind."""
+    try:
+        async with asyncio.timeout(timeout):
+            writer.write(payload)
+            await writer.drain()
+            return await read_response(reader, verb)
+    except TimeoutError:
+        return "timeout"
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return "closed"
+    except (ProtocolError, asyncio.LimitOverrunError, ValueError):
+        return "protocol"
+    except OSError:
+        return "os"
+
+
+async def _join(tasks: list[asyncio.Task], errors: Counter[str], *, timeout: float) -> None:
+    """Wait for the workers. Each is bounded by itself; this is a second stop in case something
+    hangs anyway. A worker's own exception (a bug in ``make_request``) goes up."""
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        errors["hung"] += len(pending)
+        await asyncio.wait(pending)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
 
 
 async def http_load(
@@ -252,11 +321,8 @@ async def http_load(
         try:
             while time.perf_counter() < run.deadline:
                 if writer is None:
-                    try:
-                        reader, writer = await _connect(host, port, connect_timeout)
-                    except (OSError, TimeoutError):
-                        run.errors["connect"] += 1
-                        await asyncio.sleep(min(0.05, max(0.0, run.deadline - time.perf_counter())))
+                    reader, writer = await _reconnect(host, port, connect_timeout, run)
+                    if writer is None:
                         continue
                 assert reader is not None
                 i = run.ticket()
@@ -268,30 +334,10 @@ async def http_load(
                     verb, req_path, req_headers, req_body = make_request(i)
                     payload = encode_request(verb, req_path, host_header, req_headers, req_body)
                 started = time.perf_counter()
-                try:
-                    async with asyncio.timeout(request_timeout):
-                        writer.write(payload)
-                        await writer.drain()
-                        status, received, reusable = await read_response(reader, verb)
-                except TimeoutError:
-                    kind = "timeout"
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    kind = "closed"
-                except (ProtocolError, asyncio.LimitOverrunError, ValueError):
-                    kind = "protocol"
-                except OSError:
-                    kind = "os"
-                else:
-                    run.latencies.append((time.perf_counter() - started) * 1000.0)
-                    run.statuses[status] += 1
-                    run.bytes_received += received
-                    if not reusable:
-                        _close(writer)
-                        reader = writer = None
-                    continue
-                run.errors[kind] += 1
-                _close(writer)
-                reader = writer = None
+                outcome = await _exchange(reader, writer, payload, verb, request_timeout)
+                if not run.record(outcome, started):
+                    _close(writer)
+                    reader = writer = None
         finally:
             _close(writer)
 
@@ -306,17 +352,8 @@ async def http_load(
     started = time.perf_counter()
     run.deadline = started + duration
     tasks = [asyncio.create_task(worker(conn)) for conn in opened]
-    # Each worker is bounded by itself; this is a second stop in case something hangs anyway.
-    _, pending = await asyncio.wait(tasks, timeout=duration + request_timeout + connect_timeout + 5)
-    for task in pending:
-        task.cancel()
-    if pending:
-        run.errors["hung"] += len(pending)
-        await asyncio.wait(pending)
+    await _join(tasks, run.errors, timeout=duration + request_timeout + connect_timeout + 5)
     elapsed = time.perf_counter() - started
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]  # a bug in make_request, not the server
     return LoadResult(
         requests=len(run.latencies),
         duration_s=elapsed,
@@ -358,6 +395,21 @@ class WsResult:
             "errors": sum(self.errors.values()),
             "error_kinds": dict(sorted(self.errors.items())),
         }
+
+
+def _opened_sockets(opened: list[Any], errors: Counter[str], *, refused: tuple[type, ...]) -> list[Any]:
+    """The sockets that opened; refusals counted as ``connect`` errors, anything else raised."""
+    sockets = []
+    for ws in opened:
+        if isinstance(ws, asyncio.CancelledError):
+            raise ws
+        if isinstance(ws, refused):
+            errors["connect"] += 1
+        elif isinstance(ws, BaseException):
+            raise ws
+        else:
+            sockets.append(ws)
+    return sockets
 
 
 async def ws_echo_load(
@@ -423,26 +475,12 @@ async def ws_echo_load(
                 await ws.close()
 
     opened = await asyncio.gather(*(open_one() for _ in range(clients)), return_exceptions=True)
-    sockets = []
-    for ws in opened:
-        if isinstance(ws, asyncio.CancelledError):
-            raise ws
-        if isinstance(ws, (OSError, TimeoutError, InvalidHandshake)):
-            errors["connect"] += 1
-        elif isinstance(ws, BaseException):
-            raise ws
-        else:
-            sockets.append(ws)
+    sockets = _opened_sockets(opened, errors, refused=(OSError, TimeoutError, InvalidHandshake))
     started = time.perf_counter()
     deadline = started + duration
     tasks = [asyncio.create_task(client(ws)) for ws in sockets]
     if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=duration + reply_timeout + 5)
-        for task in pending:
-            task.cancel()
-        if pending:
-            errors["hung"] += len(pending)
-            await asyncio.wait(pending)
+        await _join(tasks, errors, timeout=duration + reply_timeout + 5)
     elapsed = time.perf_counter() - started
     return WsResult(
         messages=len(latencies),
