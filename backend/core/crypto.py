@@ -46,6 +46,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 __all__ = [
     "CryptoError",
@@ -102,8 +104,6 @@ def key_id(key: bytes) -> str:
 
 
 def _decode_setting_key(value: str, *, setting: str) -> bytes:
-    from django.core.exceptions import ImproperlyConfigured
-
     text = value.strip().rstrip("=") if isinstance(value, str) else ""
     if not _B64URL_RE.fullmatch(text):
         raise ImproperlyConfigured(f"{setting} is not urlsafe base64")
@@ -142,8 +142,6 @@ class Keyring:
 
 def data_key() -> bytes:
     """The current data key from Django settings."""
-    from django.conf import settings
-
     configured = getattr(settings, "LINLI_DATA_KEY", "") or ""
     if configured:
         return _decode_setting_key(configured, setting="LINLI_DATA_KEY")
@@ -152,8 +150,6 @@ def data_key() -> bytes:
 
 def data_keyring() -> Keyring:
     """Current and old data keys from Django settings (see the module docstring)."""
-    from django.conf import settings
-
     old: list[bytes] = [
         _decode_setting_key(value, setting="LINLI_DATA_KEYS_OLD")
         for value in getattr(settings, "LINLI_DATA_KEYS_OLD", ()) or ()
@@ -168,8 +164,6 @@ def data_keyring() -> Keyring:
 
 def index_key() -> bytes:
     """The blind-index key from Django settings."""
-    from django.conf import settings
-
     configured = getattr(settings, "LINLI_INDEX_KEY", "") or ""
     if configured:
         return _decode_setting_key(configured, setting="LINLI_INDEX_KEY")

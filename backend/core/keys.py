@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import secrets
 import threading
 import time
@@ -57,7 +58,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from backend.core.audit import audit_record
 from backend.core.crypto import seal, unseal
+from backend.core.models import SigningKey
 from backend.core.signed_tokens import (
     CREDENTIAL_DOMAIN,
     PASS_DOMAIN,
@@ -161,8 +164,6 @@ class _KeyCache:
         return cache.get(VERSION_CACHE_KEY) != self.version
 
     def load(self) -> None:
-        from backend.core.models import SigningKey
-
         with self.lock:
             version = cache.get(VERSION_CACHE_KEY)
             if version is None:
@@ -284,8 +285,6 @@ def keys_list() -> list[KeyInfo]:
 def _key_file() -> dict[int, tuple[str, bytes]]:
     path = getattr(settings, "LINLI_SIGNING_KEY_FILE", "") or ""
     if not path:
-        import os
-
         path = os.environ.get("LINLI_SIGNING_KEY_FILE", "")
     if not path:
         return {}
@@ -317,8 +316,6 @@ def _private_key(row: Any) -> Ed25519PrivateKey:
 
 
 def _next_kid() -> int:
-    from backend.core.models import SigningKey
-
     top = SigningKey.objects.aggregate(top=Max("kid"))["top"] or 0
     if top >= 0xFFFF:
         raise RuntimeError("No signing key ids are left (2 bytes).")
@@ -333,8 +330,6 @@ def _create_key(
     sealed: bool = True,
     status: str = "active",
 ) -> Any:
-    from backend.core.models import SigningKey
-
     private = Ed25519PrivateKey.from_private_bytes(seed) if seed is not None else Ed25519PrivateKey.generate()
     raw_seed = private.private_bytes_raw()
     public = _b64(private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
@@ -351,9 +346,6 @@ def _create_key(
 
 
 def _active_key(purpose: str) -> Any:
-    from backend.core.audit import audit_record
-    from backend.core.models import SigningKey
-
     row = SigningKey.objects.filter(purpose=purpose, status=SigningKey.Status.ACTIVE).first()
     if row is not None:
         return row
@@ -370,8 +362,6 @@ def _active_key(purpose: str) -> Any:
 
 def token_sign(*, purpose: str, token_id: bytes, issued: date, expires: date | None) -> str:
     """Sign a token for ``purpose`` with its active key (created on first use)."""
-    from backend.core.models import SigningKey
-
     domain = _domain(purpose)
     with transaction.atomic():
         row = _active_key(purpose)
@@ -394,9 +384,6 @@ def token_sign(*, purpose: str, token_id: bytes, issued: date, expires: date | N
 
 def key_rotate(*, purpose: str, actor: Any = None) -> Any:
     """Retire the active key of ``purpose`` (it keeps verifying) and make a new active key."""
-    from backend.core.audit import audit_record
-    from backend.core.models import SigningKey
-
     _domain(purpose)
     with transaction.atomic():
         old = list(
@@ -417,9 +404,6 @@ def key_rotate(*, purpose: str, actor: Any = None) -> Any:
 
 def key_revoke(*, kid: int, reason: str, actor: Any = None) -> Any:
     """Stop key ``kid`` verifying: every token it signed becomes ``revoked_key``."""
-    from backend.core.audit import audit_record
-    from backend.core.models import SigningKey
-
     with transaction.atomic():
         row = SigningKey.objects.select_for_update().get(kid=kid)
         if row.status != SigningKey.Status.REVOKED:
@@ -438,9 +422,6 @@ def key_revoke(*, kid: int, reason: str, actor: Any = None) -> Any:
 def key_import_file(*, actor: Any = None) -> list[int]:
     """Register the keys of ``LINLI_SIGNING_KEY_FILE`` (public halves only). The key with the
     highest kid of each purpose becomes active unless that purpose already has a newer key."""
-    from backend.core.audit import audit_record
-    from backend.core.models import SigningKey
-
     entries = _key_file()
     added: list[int] = []
     with transaction.atomic():
