@@ -60,7 +60,7 @@ def user_get_or_create(*, phone: str, firebase_uid: str | None = None) -> User:
     return user
 
 
-def _session_start(*, user: User, method: str) -> TokenPair:
+def session_start(*, user: User, method: str) -> TokenPair:
     if not user.is_active:
         raise AccountDisabled()
     meta = current_meta()
@@ -95,7 +95,7 @@ def signin_firebase(*, id_token: str) -> TokenPair:
     if provider != "phone" or not phone:
         raise PhoneSignInRequired()
     user = user_get_or_create(phone=phone, firebase_uid=claims.get("uid") or claims.get("sub"))
-    return _session_start(user=user, method="firebase")
+    return session_start(user=user, method="firebase")
 
 
 def signin_dev(*, phone: str) -> TokenPair:
@@ -103,7 +103,7 @@ def signin_dev(*, phone: str) -> TokenPair:
     if not settings.LINLI_DEV_LOGIN:
         raise DevLoginDisabled()
     user = user_get_or_create(phone=phone)
-    return _session_start(user=user, method="dev")
+    return session_start(user=user, method="dev")
 
 
 def session_refresh(*, refresh_token: str) -> TokenPair:

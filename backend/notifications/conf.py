@@ -10,12 +10,9 @@ from django.conf import settings
 SERVER_ZONE = ZoneInfo("Asia/Shanghai")
 
 
-def push_configured() -> bool:
-    """Push goes out only with a Firebase service account (``FIREBASE_CREDENTIALS``); without one
-    (the embedded default) notifications are inbox-only and never touch the network."""
-    return bool(getattr(settings, "FIREBASE_CREDENTIALS", "")) and bool(
-        getattr(settings, "LINLI_PUSH_ENABLED", True)
-    )
+def push_enabled() -> bool:
+    """``LINLI_PUSH_ENABLED=False`` keeps every notification in the inbox only."""
+    return bool(getattr(settings, "LINLI_PUSH_ENABLED", True))
 
 
 def batch_size() -> int:

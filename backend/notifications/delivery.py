@@ -1,11 +1,12 @@
-"""Delivery of notifications to devices (push). The outbox row is the source of truth; push is
-best effort on top of it.
+"""Delivery of notifications beyond the inbox (push). The outbox row is the source of truth;
+push is best effort on top of it, through every configured channel (``channels``: FCM for the
+apps, WeChat subscription messages for the mini-program).
 
 ``plan`` decides, inside the causing transaction, whether and when a notification is pushed
 (preferences, quiet hours); ``schedule`` enqueues the send task once that transaction commits;
-``deliver`` sends: it leases the notifications, reserves one ``sending`` attempt row per device
-address (a unique constraint refuses a second one), calls FCM in batches of at most 500 and
-records each outcome. Dead addresses are deleted; transient failures set ``push_after`` with
+``deliver`` sends: it leases the notifications, reserves one ``sending`` attempt row per channel
+address (a unique constraint refuses a second one), has each channel send in batches and
+records each outcome. Dead addresses are forgotten; transient failures set ``push_after`` with
 exponential backoff and enqueue another try, up to ``LINLI_PUSH_MAX_ATTEMPTS``. The
 ``notifications.deliver_due`` job sweeps up whatever a lost task or the immediate task backend
 (which cannot defer) left due.
@@ -25,8 +26,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.notifications import conf
+from backend.notifications.channels import Channel, configured_channels
 from backend.notifications.kinds import Kind
-from backend.notifications.models import DeliveryAttempt, Device, Notification, Preference
+from backend.notifications.models import DeliveryAttempt, Notification, Preference
 
 log = logging.getLogger("linli.notifications")
 
@@ -39,6 +41,13 @@ def token_hash(token: str) -> str:
 
 
 # --- planning (inside the causing transaction) -----------------------------------------------
+
+
+def push_configured() -> bool:
+    """Some channel can send (FCM credentials, WeChat app id and secret) and push is not switched
+    off (``LINLI_PUSH_ENABLED``). Without one (the embedded default) notifications are inbox-only
+    and never touch the network."""
+    return conf.push_enabled() and bool(configured_channels())
 
 
 def quiet_until(moment: datetime) -> datetime | None:
@@ -70,7 +79,7 @@ class Plan:
 def plan(*, user_id: int, spec: Kind, urgent: bool, now: datetime | None = None) -> Plan:
     """Whether and when to push a new notification of ``spec`` to ``user_id``."""
     now = now or timezone.now()
-    if not conf.push_configured():
+    if not push_configured():
         return Plan(Notification.PushState.SKIPPED, note="push_disabled")
     if spec.category in ALWAYS_ON:
         return Plan(Notification.PushState.PENDING, push_after=now)
@@ -159,15 +168,6 @@ def _claim(notification_ids: list[int], run: str, now: datetime) -> list[Notific
     return list(Notification.objects.filter(pk__in=notification_ids, push_run=run).order_by("pk"))
 
 
-def _devices_by_user(user_ids: set[int]) -> dict[int, list[Device]]:
-    # Phones whose sign-in session has ended get nothing more (and are forgotten).
-    Device.objects.filter(user_id__in=user_ids, session__revoked_at__isnull=False).delete()
-    devices: dict[int, list[Device]] = defaultdict(list)
-    for device in Device.objects.filter(user_id__in=user_ids).order_by("pk"):
-        devices[device.user_id].append(device)
-    return devices
-
-
 def _finish(notification: Notification, run: str, **fields) -> None:
     Notification.objects.filter(pk=notification.pk, push_run=run).update(
         push_run="", push_lease_until=None, **fields
@@ -179,7 +179,7 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     report = DeliveryReport()
     if not notification_ids:
         return report
-    if not conf.push_configured():
+    if not push_configured():
         Notification.objects.filter(
             pk__in=notification_ids, push_state=Notification.PushState.PENDING
         ).update(push_state=Notification.PushState.SKIPPED, push_note="push_disabled")
@@ -189,8 +189,9 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     report.claimed = len(claimed)
     if not claimed:
         return report
-    reserved, already_sent = _reserve(claimed, run)
-    transient = _send(reserved, {n.pk: n for n in claimed}, report)
+    channels = configured_channels()
+    reserved, already_sent = _reserve(claimed, run, channels)
+    transient = _send(reserved, {n.pk: n for n in claimed}, channels, report)
     sent = {a.notification_id for a in reserved if a.outcome == DeliveryAttempt.Outcome.SENT}
     for notification in claimed:
         _settle(
@@ -204,33 +205,37 @@ def deliver(*, notification_ids: list[int]) -> DeliveryReport:
     return report
 
 
-def _reserve(claimed: list[Notification], run: str) -> tuple[list[DeliveryAttempt], set[int]]:
-    """One ``sending`` attempt row per notification and device address not yet sent to, reserved
+def _reserve(
+    claimed: list[Notification], run: str, channels: list[Channel]
+) -> tuple[list[DeliveryAttempt], set[int]]:
+    """One ``sending`` attempt row per notification and channel address not yet sent to, reserved
     before sending (the database refuses a second reservation of the same address). Returns the
     reserved attempts and the notifications an earlier run already sent to some address."""
-    devices = _devices_by_user({n.user_id for n in claimed})
     taken = set(
         DeliveryAttempt.objects.filter(
             notification_id__in=[n.pk for n in claimed],
             outcome__in=[DeliveryAttempt.Outcome.SENDING, DeliveryAttempt.Outcome.SENT],
         ).values_list("notification_id", "token_hash")
     )
+    by_id = {n.pk: n for n in claimed}
     wanted = [
         DeliveryAttempt(
-            notification_id=n.pk,
-            device=d,
-            token_hash=d.token_hash,
-            attempt=n.push_attempts + 1,
+            notification_id=n_id,
+            channel=channel.name,
+            device_id=address.device_id,
+            token_hash=address.key,
+            attempt=by_id[n_id].push_attempts + 1,
             run=run,
             outcome=DeliveryAttempt.Outcome.SENDING,
         )
-        for n in claimed
-        for d in devices.get(n.user_id, [])
-        if (n.pk, d.token_hash) not in taken
+        for channel in channels
+        for n_id, addresses in channel.addresses(claimed).items()
+        for address in addresses
+        if (n_id, address.key) not in taken
     ]
     DeliveryAttempt.objects.bulk_create(wanted, ignore_conflicts=True)
     reserved = list(
-        DeliveryAttempt.objects.filter(run=run, outcome=DeliveryAttempt.Outcome.SENDING, device__isnull=False)
+        DeliveryAttempt.objects.filter(run=run, outcome=DeliveryAttempt.Outcome.SENDING)
         .select_related("device")
         .order_by("pk")
     )
@@ -238,35 +243,34 @@ def _reserve(claimed: list[Notification], run: str) -> tuple[list[DeliveryAttemp
 
 
 def _send(
-    reserved: list[DeliveryAttempt], by_id: dict[int, Notification], report: DeliveryReport
+    reserved: list[DeliveryAttempt],
+    by_id: dict[int, Notification],
+    channels: list[Channel],
+    report: DeliveryReport,
 ) -> dict[int, list[float | None]]:
-    """Send the reserved attempts through FCM in batches and record each outcome; forget dead
-    addresses. Returns the transient failures (with FCM's Retry-After) by notification."""
-    from backend.notifications import fcm
-
+    """Each channel sends its reserved attempts in batches; every outcome is recorded and dead
+    addresses are forgotten. Returns the transient failures (with the service's Retry-After) by
+    notification."""
     transient: dict[int, list[float | None]] = defaultdict(list)
-    dead_devices: set[int] = set()
-    size = conf.batch_size()
-    for start in range(0, len(reserved), size):
-        chunk = reserved[start : start + size]
-        messages = [fcm.build_message(by_id[a.notification_id], a.device) for a in chunk]  # type: ignore[arg-type]
-        results = fcm.send_batch(messages)
-        finished_at = timezone.now()
-        for attempt, result in zip(chunk, results, strict=True):
-            attempt.outcome = result.outcome
-            attempt.message_id = result.message_id[:200]
-            attempt.error_code = result.error_code[:40]
-            attempt.finished_at = finished_at
-            if result.outcome == DeliveryAttempt.Outcome.SENT:
-                report.sent += 1
-            elif result.outcome == DeliveryAttempt.Outcome.TRANSIENT:
-                report.transient += 1
-                transient[attempt.notification_id].append(result.retry_after)
-            elif attempt.device_id is not None:
-                dead_devices.add(attempt.device_id)
-        DeliveryAttempt.objects.bulk_update(chunk, ["outcome", "message_id", "error_code", "finished_at"])
-    if dead_devices:
-        report.removed = Device.objects.filter(pk__in=dead_devices).delete()[0]
+    for channel in channels:
+        mine = [a for a in reserved if a.channel == channel.name]
+        size = channel.batch_size()
+        for start in range(0, len(mine), size):
+            chunk = mine[start : start + size]
+            results = channel.send(chunk, by_id)
+            finished_at = timezone.now()
+            for attempt, result in zip(chunk, results, strict=True):
+                attempt.outcome = result.outcome
+                attempt.message_id = result.message_id[:200]
+                attempt.error_code = result.error_code[:40]
+                attempt.finished_at = finished_at
+                if result.outcome == DeliveryAttempt.Outcome.SENT:
+                    report.sent += 1
+                elif result.outcome == DeliveryAttempt.Outcome.TRANSIENT:
+                    report.transient += 1
+                    transient[attempt.notification_id].append(result.retry_after)
+            DeliveryAttempt.objects.bulk_update(chunk, ["outcome", "message_id", "error_code", "finished_at"])
+        report.removed += channel.forget(mine)
     return transient
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import warnings
-from dataclasses import dataclass
 from datetime import timedelta
 
 import firebase_admin
@@ -24,7 +23,8 @@ from django.conf import settings
 from firebase_admin import credentials, exceptions, messaging
 
 from backend.notifications import conf
-from backend.notifications.models import Device, Notification
+from backend.notifications.channels import Address, SendResult
+from backend.notifications.models import DeliveryAttempt, Device, Notification
 
 _lock = threading.Lock()
 _apps: dict[tuple[str, str, str, int], firebase_admin.App] = {}
@@ -78,16 +78,6 @@ def build_message(notification: Notification, device: Device) -> messaging.Messa
         return messaging.Message(token=device.token, **kwargs)
 
 
-@dataclass(frozen=True)
-class SendResult:
-    """What became of one message: ``sent``, ``unregistered``, ``invalid`` or ``transient``."""
-
-    outcome: str
-    message_id: str = ""
-    error_code: str = ""
-    retry_after: float | None = None
-
-
 def _retry_after(exc: BaseException) -> float | None:
     response = getattr(exc, "http_response", None)
     value = response.headers.get("Retry-After") if response is not None else None
@@ -136,3 +126,31 @@ def send_batch(messages: list[messaging.Message]) -> list[SendResult]:
         else:
             results.append(classify(item.exception))
     return results
+
+
+class FcmChannel:
+    """The mobile apps' devices, through FCM."""
+
+    name = "fcm"
+
+    def configured(self) -> bool:
+        return bool(getattr(settings, "FIREBASE_CREDENTIALS", ""))
+
+    def batch_size(self) -> int:
+        return conf.batch_size()
+
+    def addresses(self, notifications: list[Notification]) -> dict[int, list[Address]]:
+        user_ids = {n.user_id for n in notifications}
+        # Phones whose sign-in session has ended get nothing more (and are forgotten).
+        Device.objects.filter(user_id__in=user_ids, session__revoked_at__isnull=False).delete()
+        by_user: dict[int, list[Address]] = {}
+        for device in Device.objects.filter(user_id__in=user_ids).order_by("pk"):
+            by_user.setdefault(device.user_id, []).append(Address(key=device.token_hash, device_id=device.pk))
+        return {n.pk: by_user.get(n.user_id, []) for n in notifications}
+
+    def send(self, attempts: list[DeliveryAttempt], by_id: dict[int, Notification]) -> list[SendResult]:
+        return send_batch([build_message(by_id[a.notification_id], a.device) for a in attempts])  # type: ignore[arg-type]
+
+    def forget(self, attempts: list[DeliveryAttempt]) -> int:
+        dead = {a.device_id for a in attempts if a.outcome in ("unregistered", "invalid") and a.device_id}
+        return Device.objects.filter(pk__in=dead).delete()[0] if dead else 0

@@ -25,6 +25,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=120)
     body = models.TextField()
     data = models.JSONField(default=dict, blank=True)  # kind, object_type, object_id, link
+    params = models.JSONField(default=dict, blank=True)  # what the kind's templates were filled with
     urgent = models.BooleanField(default=False)
     # Scheduled jobs pass a key (e.g. "shift.reminder:24h:812") so running them twice notifies once.
     dedupe_key = models.CharField(max_length=120, null=True, blank=True)
@@ -92,7 +93,8 @@ class Device(models.Model):
 
 
 class DeliveryAttempt(models.Model):
-    """One try to push one notification to one device address, kept for the record.
+    """One try to send one notification to one address of a channel (a device through FCM, an
+    openid through WeChat subscription messages), kept for the record.
 
     A row is written as ``sending`` *before* the request leaves, and the unique constraint on
     (notification, token) over ``sending``/``sent`` rows makes sure no address ever gets the same
@@ -104,9 +106,11 @@ class DeliveryAttempt(models.Model):
         SENT = "sent", "已送达 FCM"
         UNREGISTERED = "unregistered", "设备已注销"
         INVALID = "invalid", "无效地址"
+        REFUSED = "refused", "用户未授权"
         TRANSIENT = "transient", "暂时失败"
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="attempts")
+    channel = models.CharField(max_length=10, default="fcm")  # fcm | wechat
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
     )

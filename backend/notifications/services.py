@@ -22,6 +22,14 @@ class _SafeDict(dict):
         return "{" + key + "}"
 
 
+def _json_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The template values as stored: JSON scalars as they are, anything else as its text."""
+    return {
+        str(key): value if value is None or isinstance(value, str | int | float | bool) else str(value)
+        for key, value in params.items()
+    }
+
+
 def notify(
     *,
     user: Any,
@@ -59,6 +67,7 @@ def notify(
                 title=spec.title.format_map(values)[:120],
                 body=spec.body.format_map(values),
                 data=data,
+                params=_json_params(params or {}),
                 urgent=urgent,
                 dedupe_key=dedupe_key,
                 push_state=push.state,

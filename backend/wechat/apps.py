@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class WeChatConfig(AppConfig):
+    name = "backend.wechat"
+    label = "wechat"
+    verbose_name = "WeChat mini-program"
+
+    def ready(self) -> None:
+        from backend.wechat import channel, notifications  # noqa: F401 - registers the delivery channel and kinds
