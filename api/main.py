@@ -16,6 +16,7 @@ from api import (
     notifications,
     rivers,
     volunteers,
+    wechat,
 )
 from api.auth import bearer
 
@@ -50,3 +51,4 @@ api.add_router("", volunteers.router)
 api.add_router("", credentials.router)
 api.add_router("", checkin.router)
 api.add_router("", rivers.router)
+api.add_router("", wechat.router)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.divisions",
     "backend.notifications",
+    "backend.wechat",
     "backend.filings",
     "backend.volunteers",
     "backend.credentials",
@@ -236,6 +237,15 @@ LINLI_DEV_LOGIN = not IS_PROD
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", "demo-linli")
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account JSON file
 LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
+# WeChat mini-program (all optional: without an app id and secret the WeChat endpoints answer 503
+# wechat_not_configured and nothing reaches WeChat). See .env.example.
+WECHAT_APP_ID = env("WECHAT_APP_ID")
+WECHAT_APP_SECRET = env("WECHAT_APP_SECRET")
+WECHAT_API_BASE = env("WECHAT_API_BASE", "https://api.weixin.qq.com")
+WECHAT_MSG_TOKEN = env("WECHAT_MSG_TOKEN")
+WECHAT_SUBSCRIBE_TEMPLATES = env("WECHAT_SUBSCRIBE_TEMPLATES")
+WECHAT_MINIPROGRAM_STATE = env("WECHAT_MINIPROGRAM_STATE", "formal")
+WECHAT_QR_VERIFY_FILE = env("WECHAT_QR_VERIFY_FILE")
 # Number of trusted reverse proxies in front of daphne (their X-Forwarded-For entries are honoured).
 NINJA_NUM_PROXIES = int(env("LINLI_NUM_PROXIES", "0"))
 

@@ -26,7 +26,7 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.middleware.security import SecurityMiddleware
 from django.utils.module_loading import import_string
 
-LEAN_PREFIXES = ("/api/", "/v/")
+LEAN_PREFIXES = ("/api/", "/v/", "/m/")
 
 
 class LeanASGIHandler(ASGIHandler):

@@ -4,7 +4,6 @@ more."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -13,7 +12,9 @@ from backend.wechat import conf, http, tokens
 R = TypeVar("R")
 
 
-def _with_token(method: str, path: str, *, json: dict[str, Any], retries: int | None = None) -> dict[str, Any]:
+def _with_token(
+    method: str, path: str, *, json: dict[str, Any], retries: int | None = None
+) -> dict[str, Any]:
     token = tokens.access_token()
     try:
         return http.call(method, path, params={"access_token": token}, json=json, retries=retries)
@@ -40,7 +41,9 @@ def phone_number(code: str) -> Phone:
     return Phone(pure=pure, country_code=str(info.get("countryCode") or ""))
 
 
-def subscribe_send(*, openid: str, template_id: str, page: str, data: dict[str, str], lang: str = "zh_CN") -> None:
+def subscribe_send(
+    *, openid: str, template_id: str, page: str, data: dict[str, str], lang: str = "zh_CN"
+) -> None:
     """``cgi-bin/message/subscribe/send``: one subscription message (values already within the
     limits of their WeChat field types)."""
     body: dict[str, Any] = {
@@ -90,5 +93,3 @@ def media_check_async(*, openid: str, scene: int, media_url: str) -> str:
     if not trace_id:
         raise http.Unreachable("media_check_async: no trace_id in the answer")
     return trace_id
-
-

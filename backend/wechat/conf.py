@@ -100,7 +100,11 @@ def templates() -> dict[str, Template]:
         raise ImproperlyConfigured("WECHAT_SUBSCRIBE_TEMPLATES must be a JSON object")
     out = {}
     for kind, spec in raw.items():
-        if not isinstance(spec, dict) or not spec.get("template_id") or not isinstance(spec.get("data"), dict):
+        if (
+            not isinstance(spec, dict)
+            or not spec.get("template_id")
+            or not isinstance(spec.get("data"), dict)
+        ):
             raise ImproperlyConfigured(f"WECHAT_SUBSCRIBE_TEMPLATES[{kind!r}] needs template_id and data")
         data = {str(k): str(v) for k, v in spec["data"].items()}
         out[kind] = Template(

@@ -31,7 +31,9 @@ class WeChatCodeInvalid(InvalidToken):
 
 class WeChatCodeUsed(InvalidToken):
     code = "wechat_code_used"
-    message = T("微信登录凭证已使用，请重新获取。", "The WeChat login code was already used; call wx.login again.")
+    message = T(
+        "微信登录凭证已使用，请重新获取。", "The WeChat login code was already used; call wx.login again."
+    )
 
 
 class WeChatUserBlocked(DomainError):
@@ -67,7 +69,8 @@ class WeChatBoundElsewhere(Conflict):
 class WeChatAccountMismatch(Conflict):
     code = "wechat_account_mismatch"
     message = T(
-        "该账号已绑定另一个微信，请先解绑。", "This account is bound to another WeChat account; unbind it first."
+        "该账号已绑定另一个微信，请先解绑。",
+        "This account is bound to another WeChat account; unbind it first.",
     )
 
 

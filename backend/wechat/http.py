@@ -47,7 +47,9 @@ def _http() -> httpx.Client:
     return _client
 
 
-def _once(method: str, path: str, *, params: dict[str, Any] | None, json: dict[str, Any] | None) -> dict[str, Any]:
+def _once(
+    method: str, path: str, *, params: dict[str, Any] | None, json: dict[str, Any] | None
+) -> dict[str, Any]:
     url = f"{conf.api_base()}/{path.lstrip('/')}"
     try:
         response = _http().request(method, url, params=params, json=json)

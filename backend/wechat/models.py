@@ -38,9 +38,13 @@ class AccessToken(models.Model):
     fetches = models.PositiveIntegerField(default=0)
     # One process at a time fetches a new token; the others wait for it (see backend.wechat.tokens).
     lease_until = models.DateTimeField(null=True, blank=True)
+
     forced_on = models.DateField(null=True, blank=True)
     forced_count = models.PositiveSmallIntegerField(default=0)
     forced_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"access token of {self.appid} (until {self.expires_at})"
 
 
 class Subscription(models.Model):
@@ -53,7 +57,9 @@ class Subscription(models.Model):
         BAN = "ban", "已关闭订阅"
         FILTER = "filter", "被过滤"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_subscriptions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wechat_subscriptions"
+    )
     template_id = models.CharField(max_length=64)
     answer = models.CharField(max_length=10, choices=Answer.choices)
     long_term = models.BooleanField(default=False)
@@ -66,6 +72,9 @@ class Subscription(models.Model):
             models.UniqueConstraint(fields=["user", "template_id"], name="wechat_subscription_unique"),
             models.CheckConstraint(condition=Q(credits__gte=0), name="wechat_subscription_credits_gte_0"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} of user {self.user_id}: {self.answer} ({self.credits})"
 
 
 class ContentCheck(models.Model):
@@ -89,7 +98,9 @@ class ContentCheck(models.Model):
         UNCHECKED = "unchecked", "无法检测（作者无微信身份）"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     target_id = models.CharField(max_length=40, blank=True)
     field = models.CharField(max_length=60)
     author = models.ForeignKey(
@@ -115,6 +126,9 @@ class ContentCheck(models.Model):
             models.Index(fields=["trace_id"]),
             models.Index(fields=["target_type", "target_id"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.field} of {self.target_type_id}:{self.target_id}: {self.status}"
 
     @property
     def flagged(self) -> bool:

@@ -41,8 +41,10 @@ def _cache_key() -> str:
 
 
 def _fresh(row: AccessToken, now: datetime) -> bool:
-    return bool(row.token) and row.expires_at is not None and row.expires_at - now > timedelta(
-        seconds=conf.token_margin()
+    return (
+        bool(row.token)
+        and row.expires_at is not None
+        and row.expires_at - now > timedelta(seconds=conf.token_margin())
     )
 
 
@@ -61,7 +63,7 @@ def access_token() -> str:
         return cached[0]
     row = AccessToken.objects.filter(appid=conf.app_id()).first()
     if row is not None and _fresh(row, timezone.now()):
-        token = unseal(row.token)
+        token = unseal(row.token, purpose="wechat.access_token")
         _remember(token, row.expires_at)  # type: ignore[arg-type]
         return token
     return _refresh(stale=None)
@@ -86,7 +88,7 @@ def _row() -> AccessToken:
 def _usable(row: AccessToken, now: datetime, stale: str | None) -> str | None:
     if not _fresh(row, now):
         return None
-    token = unseal(row.token)
+    token = unseal(row.token, purpose="wechat.access_token")
     return token if token != stale else None
 
 
@@ -98,9 +100,9 @@ def _claim(stale: str | None) -> tuple[str | None, bool]:
     token = _usable(row, now, stale)
     if token is not None:
         return token, False
-    taken = AccessToken.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=row.pk).update(
-        lease_until=now + timedelta(seconds=LEASE_SECONDS)
-    )
+    taken = AccessToken.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=row.pk
+    ).update(lease_until=now + timedelta(seconds=LEASE_SECONDS))
     return None, bool(taken)
 
 
@@ -127,7 +129,7 @@ def _fetch_and_store(stale: str | None) -> str:
     expires_at = now + timedelta(seconds=expires_in)
     today = timezone.localdate(now)
     updates: dict = {
-        "token": seal(token),
+        "token": seal(token, purpose="wechat.access_token"),
         "expires_at": expires_at,
         "fetched_at": now,
         "lease_until": None,

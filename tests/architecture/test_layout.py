@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"backend.accounts"},
     {"backend.divisions"},
     {"backend.notifications"},
+    {"backend.wechat"},
     {"backend.filings", "backend.credentials", "backend.volunteers"},
     {"backend.rivers"},
     {"backend.checkin"},

@@ -40,14 +40,18 @@ FIELD_RULES: dict[str, Any] = {
     "letter": lambda v: re.fullmatch(r"[A-Za-z]{1,32}", v) is not None,
     "symbol": lambda v: 0 < len(v) <= 5,
     "character_string": lambda v: re.fullmatch(r"[\x21-\x7e]{1,32}", v) is not None,
-    "time": lambda v: re.fullmatch(r"(\d{4}年\d{1,2}月\d{1,2}日 ?)?\d{1,2}:\d{2}(:\d{2})?", v) is not None
-    or re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", v) is not None,
+    "time": lambda v: (
+        re.fullmatch(r"(\d{4}年\d{1,2}月\d{1,2}日 ?)?\d{1,2}:\d{2}(:\d{2})?", v) is not None
+        or re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", v) is not None
+    ),
     "date": lambda v: re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日( \d{1,2}:\d{2})?", v) is not None,
     "amount": lambda v: re.fullmatch(r"¥?\d{1,11}(\.\d{1,2})?元?", v) is not None,
     "phone_number": lambda v: re.fullmatch(r"[\d+\-() ]{1,17}", v) is not None,
     "car_number": lambda v: 0 < len(v) <= 8,
-    "name": lambda v: (re.fullmatch(f"[{_CJK}·]{{1,10}}", v) is not None)
-    or (re.fullmatch(r"[A-Za-z ]{1,20}", v) is not None),
+    "name": lambda v: (
+        (re.fullmatch(f"[{_CJK}·]{{1,10}}", v) is not None)
+        or (re.fullmatch(r"[A-Za-z ]{1,20}", v) is not None)
+    ),
     "phrase": lambda v: re.fullmatch(f"[{_CJK}]{{1,5}}", v) is not None,
 }
 
@@ -113,10 +117,10 @@ class WeChatStandIn:
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 standin._dispatch(self, "GET")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 standin._dispatch(self, "POST")
 
             def log_message(self, *args: Any) -> None:
@@ -124,7 +128,9 @@ class WeChatStandIn:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
         return self
 
@@ -186,9 +192,11 @@ class WeChatStandIn:
             self.state.failures.setdefault(path.strip("/"), []).extend([errcode] * times)
 
     def invalidate_tokens(self) -> None:
-        """Every access token handed out so far stops working (as after a forced refresh elsewhere)."""
+        """Every access token handed out so far stops working, as after a forced refresh made
+        elsewhere (another tool with the same app secret): WeChat holds a new current token."""
         with self.lock:
             self.state.tokens = {t: 0.0 for t in self.state.tokens}
+            self._new_token(time.time())
 
     def expire_tokens(self) -> None:
         with self.lock:
@@ -200,7 +208,9 @@ class WeChatStandIn:
 
     # --- the asynchronous image verdict ---------------------------------------------------------
 
-    def media_verdict(self, trace_id: str, suggest: str, *, msg_token: str, label: int = 100) -> tuple[dict, bytes]:
+    def media_verdict(
+        self, trace_id: str, suggest: str, *, msg_token: str, label: int = 100
+    ) -> tuple[dict, bytes]:
         """The signed push WeChat sends with an image's verdict: ``(query params, JSON body)``."""
         check = self.state.media_checks[trace_id]
         timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
@@ -214,7 +224,9 @@ class WeChatStandIn:
             "appid": self.state.appid,
             "trace_id": trace_id,
             "version": 2,
-            "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}],
+            "detail": [
+                {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}
+            ],
             "errcode": 0,
             "errmsg": "ok",
             "result": {"suggest": suggest, "label": label},
@@ -226,7 +238,7 @@ class WeChatStandIn:
         """Download the image as WeChat does before checking it (the URL must be public)."""
         url = self.state.media_checks[trace_id].media_url
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback in tests
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 return response.status, response.headers.get("Content-Type", ""), response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers.get("Content-Type", ""), exc.read()
@@ -239,7 +251,7 @@ class WeChatStandIn:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback in tests
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
 
     # --- serving ----------------------------------------------------------------------------------
@@ -265,7 +277,15 @@ class WeChatStandIn:
                 return self._answer(handler, {"errcode": errcode, "errmsg": "stand-in failure"})
             route = ROUTES.get((method, path))
             if route is None:
-                return self._answer(handler, {"errcode": 43002 if (("GET" if method == "POST" else "POST"), path) in ROUTES else 40066, "errmsg": "invalid url"})
+                return self._answer(
+                    handler,
+                    {
+                        "errcode": 43002
+                        if (("GET" if method == "POST" else "POST"), path) in ROUTES
+                        else 40066,
+                        "errmsg": "invalid url",
+                    },
+                )
             answer = route(self, params, body)
         self._answer(handler, answer)
 
@@ -379,7 +399,10 @@ class WeChatStandIn:
             return {"errcode": 41030, "errmsg": "invalid page"}
         data = body.get("data")
         if not isinstance(data, dict) or set(data) != set(fields):
-            return {"errcode": 47003, "errmsg": f"argument invalid! data fields {sorted(data or {})} != {sorted(fields)}"}
+            return {
+                "errcode": 47003,
+                "errmsg": f"argument invalid! data fields {sorted(data or {})} != {sorted(fields)}",
+            }
         for name, kind in fields.items():
             entry = data[name]
             value = entry.get("value") if isinstance(entry, dict) else None
@@ -433,7 +456,9 @@ class WeChatStandIn:
             "errcode": 0,
             "errmsg": "ok",
             "result": {"suggest": suggest, "label": label},
-            "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}],
+            "detail": [
+                {"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}
+            ],
             "trace_id": trace_id,
         }
 

@@ -66,8 +66,10 @@ def _bind(*, user: User, login: http.LoginSession, actor: User) -> WeChatAccount
                     )
             except IntegrityError as exc:  # bound by a concurrent request
                 raise WeChatBoundElsewhere() from exc
-            audit_record(actor=actor, action="wechat.bound", target=user, data={"openid": login.openid[:6] + "…"})
-        mine.session_key = seal(login.session_key) if login.session_key else ""
+            audit_record(
+                actor=actor, action="wechat.bound", target=user, data={"openid": login.openid[:6] + "…"}
+            )
+        mine.session_key = seal(login.session_key, purpose="wechat.session_key") if login.session_key else ""
         mine.unionid = login.unionid or mine.unionid
         mine.last_signed_in_at = timezone.now()
         mine.save(update_fields=["session_key", "unionid", "last_signed_in_at"])
@@ -82,7 +84,7 @@ def wechat_signin(*, code: str, phone_code: str | None = None) -> TokenPair:
     if account is not None:
         user = account.user
         WeChatAccount.objects.filter(pk=account.pk).update(
-            session_key=seal(login.session_key) if login.session_key else "",
+            session_key=seal(login.session_key, purpose="wechat.session_key") if login.session_key else "",
             unionid=login.unionid or account.unionid,
             last_signed_in_at=timezone.now(),
         )
