@@ -649,9 +649,7 @@ def filing_withdraw(request, filing_id: int):
 
 def _review_detail(filing: Filing, actor) -> dict[str, Any]:
     rows = services.filing_roster_reveal(filing=filing, actor=actor)
-    persons = [
-        {**_masked_person(r["person"]), "id_number": r["id_number"], "phone": r["person"].phone} for r in rows
-    ]
+    persons = [r.__dict__ for r in rows]
     return {**_detail(filing, persons), "rep_phone": filing.rep.phone}
 
 
