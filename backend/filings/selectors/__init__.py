@@ -34,6 +34,7 @@ from backend.filings.selectors.filings import (
     filings_shown,
 )
 from backend.filings.selectors.groups import (
+    group_annual_reports,
     group_detail,
     group_directory,
     group_founders,
@@ -75,6 +76,7 @@ __all__ = [
     "filing_review_list",
     "filing_review_queryset",
     "filings_shown",
+    "group_annual_reports",
     "group_detail",
     "group_directory",
     "group_founders",

@@ -29,9 +29,14 @@ def overdue_q(today: date) -> Q:
     return Q(status__in=CLOCK_RUNNING, due_date__lt=today)
 
 
-def overdue_annotation(today: date) -> Case:
-    """``overdue`` as a column: :func:`overdue_q`, false where the due date is empty."""
-    return Case(When(overdue_q(today), then=Value(True)), default=Value(False))
+def clock_flags(today: date) -> dict[str, Case]:
+    """What every view of a filing shows of its review clock, as columns for ``annotate``:
+    ``overdue`` (:func:`overdue_q`; false without a due date) and ``clock_paused`` (a correction
+    request keeps the days left)."""
+    return {
+        "overdue": Case(When(overdue_q(today), then=Value(True)), default=Value(False)),
+        "clock_paused": Case(When(paused_days_left__isnull=False, then=Value(True)), default=Value(False)),
+    }
 
 
 def prepared(obj: object, **values: object) -> None:

@@ -11,14 +11,12 @@ from backend.accounts.models import User
 from backend.core.masking import mask_phone
 from backend.core.pagination import keyset_page
 from backend.filings.models import Filing, FilingAttachment, FilingEvent, FilingPerson
-from backend.filings.selectors._common import CLOCK_RUNNING, overdue_annotation, prepared, today_local
+from backend.filings.selectors._common import CLOCK_RUNNING, clock_flags, prepared, today_local
 
 
 def filings_shown(*, today: date | None = None) -> QuerySet[Filing]:
-    """Filings with what every view of them shows: community, group, and the ``overdue`` flag."""
-    return Filing.objects.select_related("community", "group").annotate(
-        overdue=overdue_annotation(today or today_local())
-    )
+    """Filings with what every view of them shows: community, group, and the clock's flags."""
+    return Filing.objects.select_related("community", "group").annotate(**clock_flags(today or today_local()))
 
 
 def filing_get(*, filing_id: int) -> Filing | None:

@@ -12,7 +12,7 @@ from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_scope_ids
 from backend.core.masking import mask_name
 from backend.core.pagination import keyset_page
-from backend.filings.models import CreditListing, Filing, FilingPerson, Group
+from backend.filings.models import AnnualReport, CreditListing, Filing, FilingPerson, Group
 from backend.filings.selectors._common import OPEN_STATUSES, prepared
 from backend.filings.selectors.credit_lists import group_listings
 
@@ -74,6 +74,11 @@ def group_founders(group: Group) -> list[FilingPerson]:
         for p in FilingPerson.objects.filter(filing_id=group.current_filing_id, superseded_at__isnull=True)
         if p.role == FilingPerson.Role.FOUNDER
     ]
+
+
+def group_annual_reports(group: Group) -> list[AnnualReport]:
+    """The group's annual reports, latest year first."""
+    return list(group.annual_reports.order_by("-year"))
 
 
 def group_detail(group: Group) -> Group:

@@ -11,7 +11,7 @@ from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.core.pagination import keyset_page
 from backend.divisions.selectors import division_ancestor_codes
 from backend.filings.models import Filing
-from backend.filings.selectors._common import overdue_annotation, overdue_q, today_local
+from backend.filings.selectors._common import clock_flags, overdue_q, today_local
 
 
 def reviewer_scope_q(user: User, column: str = "reviewing_division_code") -> Q | None:
@@ -41,12 +41,12 @@ def filing_review_list(
     today: date | None = None,
 ) -> tuple[list[Filing], str | None]:
     """The reviewer's queue, newest first; ``overdue`` narrows it to filings past (or within)
-    their time limit. Rows carry the ``overdue`` flag."""
+    their time limit. Rows carry the clock's flags."""
     today = today or today_local()
     qs = (
         filing_review_queryset(user=user)
         .select_related("community", "group", "rep")
-        .annotate(overdue=overdue_annotation(today))
+        .annotate(**clock_flags(today))
     )
     if status:
         qs = qs.filter(status=status)

@@ -27,7 +27,11 @@ from backend.filings.services.groups import (
     group_renewal_remind,
     group_revoke,
 )
-from backend.filings.services.policies import filing_policy_save, registered_organisation_save
+from backend.filings.services.policies import (
+    filing_policy_save,
+    registered_organisation_save,
+    unknown_attachment_kinds,
+)
 from backend.filings.services.review import (
     filing_accept,
     filing_detail_reveal,
@@ -65,4 +69,5 @@ __all__ = [
     "group_renewal_remind",
     "group_revoke",
     "registered_organisation_save",
+    "unknown_attachment_kinds",
 ]

@@ -3,6 +3,8 @@ organisations name checks compare against. Every change is audited."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from backend.accounts.models import User
@@ -14,11 +16,19 @@ from backend.filings.models import AttachmentKind, FilingPolicy, RegisteredOrgan
 from backend.filings.selectors import name_key
 
 
+def unknown_attachment_kinds(value: Any) -> list[str] | None:
+    """``None`` when ``value`` is a list of attachment kinds, else the unknown kinds it names
+    (none for a value that is not a list at all)."""
+    if not isinstance(value, list):
+        return []
+    return [k for k in value if k not in AttachmentKind.values] or None
+
+
 def filing_policy_save(*, policy: FilingPolicy, actor: User | None) -> FilingPolicy:
     """Policies are changed by staff in the admin; every change is audited."""
     if policy.required_attachments is not None:
-        unknown = [k for k in policy.required_attachments if k not in AttachmentKind.values]
-        if not isinstance(policy.required_attachments, list) or unknown:
+        unknown = unknown_attachment_kinds(policy.required_attachments)
+        if unknown is not None:
             raise ValidationFailed(
                 errors=[
                     field_error(
