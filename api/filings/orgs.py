@@ -17,7 +17,7 @@ from api.filings.schemas import (
 from api.schemas import ERRORS
 from backend.core.errors import NotFound
 from backend.filings import selectors, services
-from backend.filings.models import Category
+from backend.filings.models import Category, Group
 from backend.filings.permissions import Action, group_access
 
 router = Router()
@@ -55,7 +55,8 @@ def org_mine(request):
     return selectors.group_list_for_rep(user=request.auth)
 
 
-def _detail(group_id: int):
+def _detail(group_id: int) -> Group:
+    """The group as it is now, prepared for its public page."""
     group = selectors.group_get(group_id=group_id)
     if group is None:
         raise NotFound()
