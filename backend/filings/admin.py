@@ -35,6 +35,7 @@ from backend.filings.models import (
     RegisteredOrganisation,
     WorkCalendarDay,
 )
+from backend.filings.permissions import Action
 
 
 class FilingPolicyForm(forms.ModelForm):
@@ -56,9 +57,7 @@ class FilingPolicyForm(forms.ModelForm):
 
     def clean_required_attachments(self):
         value = self.cleaned_data.get("required_attachments")
-        if value is not None and (
-            not isinstance(value, list) or any(k not in AttachmentKind.values for k in value)
-        ):
+        if value is not None and services.unknown_attachment_kinds(value) is not None:
             raise ValidationError(f"材料类型须为以下之一：{', '.join(AttachmentKind.values)}")
         return value
 
@@ -109,7 +108,7 @@ class ReviewerAdmin(admin.ModelAdmin):
     actions that call the services after checking the API's permission rule on each row."""
 
     scope_column = ""
-    rule = ""
+    rule: Action  # the API's permission rule each action is checked against, row by row
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
@@ -237,7 +236,7 @@ class FilingAdmin(ReviewerAdmin):
     list_select_related = ("community",)
     inlines = (FilingAttachmentInline, FilingEventInline)
     actions = ("accept", "approve", "request_correction", "reject")
-    rule = "filing.review"
+    rule = Action.FILING_REVIEW
 
     def scoped(self, qs: QuerySet, user: Any) -> QuerySet:
         return qs & selectors.filing_review_queryset(user=user)
@@ -303,7 +302,7 @@ class GroupAdmin(ReviewerAdmin):
     inlines = (CreditListingInline,)
     actions = ("revoke",)
     scope_column = "issuing_division_code"
-    rule = "org.review"
+    rule = Action.ORG_REVIEW
 
     @admin.action(description="撤销备案（填写理由）")
     def revoke(self, request, queryset):
@@ -326,7 +325,7 @@ class CreditListingAdmin(ReviewerAdmin):
     list_select_related = ("group",)
     actions = ("remove",)
     scope_column = "group__issuing_division_code"
-    rule = "listing.review"
+    rule = Action.LISTING_REVIEW
 
     @admin.action(description="移出名录（填写理由）")
     def remove(self, request, queryset):

@@ -2,10 +2,12 @@
 
 Deadlines count from the day after the start: ``add_days(Friday, 1, working=True)`` is the next
 Monday (or later, across a holiday). One query loads the exceptions of the window needed.
+Calendar years and months (validity periods, list durations) are plain date arithmetic.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date, timedelta
 
 from backend.filings.models import WorkCalendarDay
@@ -53,3 +55,18 @@ def days_between(start: date, end: date, *, working: bool = True) -> int:
         day += timedelta(days=1)
         count += is_working_day(day, exceptions=exceptions)
     return count
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day ``years`` later (or earlier); 29 February becomes the 28th in common years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (or earlier), or the month's last day when it is shorter."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from django.db import transaction
+
 from backend.filings import calendar, conf, services
+from backend.filings.calendar import add_months, add_years
+from backend.filings.errors import ListingAlreadyRemoved
 from backend.filings.models import AnnualReport, CreditListing, Filing, Group
 from backend.filings.selectors import (
     CLOCK_RUNNING,
     EffectivePolicy,
-    add_months,
-    add_years,
     filing_policy_effective,
     reviewers_for,
     today_local,
@@ -77,7 +79,7 @@ def _remove(listings, *, reason: str, today: date) -> int:
             services.credit_listing_remove(
                 listing=listing, actor=None, reason=reason, basis=AUTO_REMOVAL_BASIS, today=today
             )
-        except services.ListingAlreadyRemoved:
+        except ListingAlreadyRemoved:
             continue
         removed += 1
     return removed
@@ -94,8 +96,6 @@ def _escalate(today: date) -> int:
         fixed_on__isnull=True,
         listed_on__lte=cutoff,
     ):
-        from django.db import transaction
-
         with transaction.atomic():
             try:
                 services.credit_listing_remove(
@@ -105,7 +105,7 @@ def _escalate(today: date) -> int:
                     basis=AUTO_REMOVAL_BASIS,
                     today=today,
                 )
-            except services.ListingAlreadyRemoved:
+            except ListingAlreadyRemoved:
                 continue
             serious = services.credit_listing_create(
                 group=abnormal.group,

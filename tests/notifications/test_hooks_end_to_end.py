@@ -444,7 +444,7 @@ def test_submission_that_fails_after_notifying_rolls_back_its_notifications(
 ):
     """The outbox rows live in the cause's transaction: a failure after the first reviewer's
     notification was written takes it back, and nothing reaches any phone."""
-    from backend.filings import services
+    from backend.filings.services import submission as services
 
     rep_api = ApiClient(group_rep)
     fid = rep_api.post("/filings", filing_payload()).json()["id"]
