@@ -31,7 +31,7 @@ from backend.rivers import conf, selectors, services
 from backend.rivers.errors import PatrolTooManyPoints, PhotoTooLarge
 from backend.rivers.geo import clean_track, simplified_geojson
 from backend.rivers.models import Patrol, RiverIssue, RiverPhoto, RiverSegment, StewardAssignment, StewardTeam
-from backend.rivers.rules import user_coordinated_organisation_ids
+from backend.rivers.permissions import user_coordinated_organisation_ids
 
 router = Router(tags=["rivers"])
 
@@ -537,20 +537,6 @@ def _issue_detail_out(issue: RiverIssue, user: User) -> dict:
     return out
 
 
-def _public_issue_out(issue: RiverIssue) -> dict:
-    digits = conf.public_location_decimals()
-    return {
-        "id": issue.pk,
-        "type": issue.type,
-        "type_label": issue.get_type_display(),
-        "segment": {"id": issue.segment_id, "name": issue.segment.name},
-        "lat": round(issue.lat, digits),
-        "lon": round(issue.lon, digits),
-        "reported_on": timezone.localdate(issue.reported_at).isoformat(),
-        "closed_on": timezone.localdate(issue.closed_at).isoformat() if issue.closed_at else None,
-    }
-
-
 # --- lookups ------------------------------------------------------------------------------------
 
 
@@ -661,7 +647,7 @@ def river_issues_public(request, river_id: int, cursor: str | None = None, limit
     if river is None:
         raise NotFound()
     page = selectors.river_issues_public(river=river, cursor=cursor, limit=limit)
-    return {"items": [_public_issue_out(i) for i in page.items], "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.post("/rivers/{int:river_id}/segments", response={201: SegmentOut, **ERRORS})
