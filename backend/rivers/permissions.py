@@ -273,8 +273,7 @@ def report_place_access(
 ) -> ReportPlace:
     """The first given of: one of ``user``'s own patrols, a segment, a river (404 otherwise)."""
     if patrol_id is not None:
-        patrol = Patrol.objects.select_related("segment").filter(pk=patrol_id, user=user).first()
-        return ReportPlace(patrol=_found(patrol))
+        return ReportPlace(patrol=_found(selectors.own_patrol_get(user=user, patrol_id=patrol_id)))
     if segment_id is not None:
         return ReportPlace(segment=segment_access(user=user, segment_id=segment_id))
     if river_id is not None:

@@ -258,6 +258,11 @@ def patrol_get(*, patrol_id: int) -> Patrol | None:
     )
 
 
+def own_patrol_get(*, user: Any, patrol_id: int) -> Patrol | None:
+    """One of ``user``'s own patrols (with its segment)."""
+    return Patrol.objects.select_related("segment").filter(pk=patrol_id, user=user).first()
+
+
 def patrol_list(
     *, user: Any, organisation_id: int | None = None, cursor: str | None = None, limit: int = 20
 ) -> Page:
