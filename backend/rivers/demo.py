@@ -14,6 +14,11 @@ from django.utils import timezone
 from backend.accounts.demo import DEMO_STREET, demo_user
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.services import grant_role
+from backend.divisions.models import Division
+from backend.rivers import services
+from backend.rivers.models import Patrol, River, RiverIssue, StewardAssignment
+from backend.volunteers.models import Organisation, VolunteerProfile
+from backend.volunteers.services import organisation_create
 
 DEMO_RIVER = "观澜河（演示）"
 DEMO_ORG_NAME = "民治街道志愿服务队（演示）"
@@ -47,12 +52,6 @@ def _walk(now):
 
 
 def seed(stdout) -> None:
-    from backend.divisions.models import Division
-    from backend.rivers import services
-    from backend.rivers.models import Patrol, River, RiverIssue, StewardAssignment
-    from backend.volunteers.models import Organisation, VolunteerProfile
-    from backend.volunteers.services import organisation_create
-
     if not Division.objects.filter(code=DEMO_STREET).exists():
         stdout.write("rivers: skipped (divisions not loaded)")
         return

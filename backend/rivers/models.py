@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from backend.divisions.models import Division
 
@@ -338,6 +339,33 @@ class RiverIssue(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overdue(self) -> bool:
+        """Flagged by the overdue job, or open past its due date already."""
+        return bool(self.overdue_at) or (self.is_open and self.due_at < timezone.now())
+
+
+class IssueStep(NamedTuple):
+    allowed_from: tuple[str, ...]
+    to: str
+
+
+_S = RiverIssue.Status
+
+#: The river-issue workflow, the one table of it: each step, the statuses it may start from and
+#: the status it leads to. The services move issues along it (a conditional UPDATE on
+#: ``allowed_from``); ``backend.rivers.permissions`` offers a user the steps they may take now.
+#: ``verify`` and ``reopen`` are the two answers of one verification.
+ISSUE_WORKFLOW: dict[str, IssueStep] = {
+    "accept": IssueStep((_S.REPORTED,), _S.ACCEPTED),
+    "reject": IssueStep((_S.REPORTED, _S.ACCEPTED), _S.REJECTED),
+    "assign": IssueStep((_S.ACCEPTED, _S.ASSIGNED), _S.ASSIGNED),
+    "resolve": IssueStep((_S.ASSIGNED,), _S.RESOLVED),
+    "verify": IssueStep((_S.RESOLVED,), _S.VERIFIED),
+    "reopen": IssueStep((_S.RESOLVED,), _S.ASSIGNED),
+    "close": IssueStep((_S.VERIFIED,), _S.CLOSED),
+}
 
 
 class RiverPhoto(models.Model):

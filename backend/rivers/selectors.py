@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from backend.accounts.models import Grant, Role, ScopeType
+from backend.accounts.models import Grant, Role, ScopeType, User
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.core.crypto import unseal
 from backend.core.pagination import keyset_page
 from backend.divisions.selectors import division_ancestor_codes
 from backend.rivers import conf
-from backend.rivers.geo import CleanRules, TrackPoint
+from backend.rivers.geo import CleanRules, TrackPoint, clean_track, distance_to_line_m, simplified_geojson
 from backend.rivers.models import (
     Patrol,
     PatrolPoint,
     PatrolPolicy,
     River,
     RiverIssue,
+    RiverPhoto,
     RiverSegment,
     StewardAssignment,
     StewardTeam,
 )
+from backend.volunteers.models import Organisation
+
+#: The purpose the EXIF position of a photo is sealed under (``backend.core.crypto``).
+GPS_PURPOSE = "rivers.photo_gps"
 
 # -- cursor pagination ---------------------------------------------------------------------------
 
@@ -55,6 +63,16 @@ def river_list(*, division: str | None = None, cursor: str | None = None, limit:
 
 def river_get(*, river_id: int) -> River | None:
     return River.objects.prefetch_related("divisions").filter(pk=river_id).first()
+
+
+def river_detail_get(*, river_id: int) -> River | None:
+    """The river with its divisions and its segments (by name; each segment's river is this one)."""
+    segments = RiverSegment.objects.select_related("division").order_by("name", "id")
+    return (
+        River.objects.prefetch_related("divisions", Prefetch("segments", queryset=segments))
+        .filter(pk=river_id)
+        .first()
+    )
 
 
 def segment_list(*, river: River) -> list[RiverSegment]:
@@ -143,6 +161,39 @@ def assignment_list(
     return list(qs.order_by("segment_id", "id"))
 
 
+def steward_assignment_get(*, assignment_id: int) -> StewardAssignment | None:
+    return (
+        StewardAssignment.objects.select_related("segment__river", "organisation", "user", "team")
+        .filter(pk=assignment_id)
+        .first()
+    )
+
+
+def steward_assignments_of(*, user: Any) -> list[StewardAssignment]:
+    """The live assignments that let ``user`` patrol: as river chief or through a team."""
+    steward = Q(kind=StewardAssignment.Kind.RIVER_CHIEF, user=user) | Q(
+        kind=StewardAssignment.Kind.TEAM, team__memberships__user=user
+    )
+    return list(
+        StewardAssignment.objects.filter(ended_at__isnull=True)
+        .filter(steward)
+        .select_related("segment__river", "organisation", "user", "team")
+        .order_by("segment_id", "id")
+    )
+
+
+def steward_team_get(*, team_id: int, organisation: Any = None) -> StewardTeam | None:
+    """A team (of ``organisation`` when given)."""
+    qs = StewardTeam.objects.select_related("organisation").filter(pk=team_id)
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    return qs.first()
+
+
+def steward_team_with_members(*, team_id: int) -> StewardTeam:
+    return StewardTeam.objects.prefetch_related("memberships__user").get(pk=team_id)
+
+
 def team_list(*, organisation_ids: list[int]) -> list[StewardTeam]:
     return list(
         StewardTeam.objects.filter(organisation_id__in=organisation_ids)
@@ -207,6 +258,11 @@ def patrol_get(*, patrol_id: int) -> Patrol | None:
     )
 
 
+def own_patrol_get(*, user: Any, patrol_id: int) -> Patrol | None:
+    """One of ``user``'s own patrols (with its segment)."""
+    return Patrol.objects.select_related("segment").filter(pk=patrol_id, user=user).first()
+
+
 def patrol_list(
     *, user: Any, organisation_id: int | None = None, cursor: str | None = None, limit: int = 20
 ) -> Page:
@@ -214,6 +270,29 @@ def patrol_list(
     qs = Patrol.objects.select_related("segment__river", "service_record", "user")
     qs = qs.filter(organisation_id=organisation_id) if organisation_id is not None else qs.filter(user=user)
     return paginate(qs, cursor=cursor, limit=limit)
+
+
+def patrol_with_live_figures(patrol: Patrol) -> Patrol:
+    """Prepare ``patrol`` for display with its track as a GeoJSON Feature (``track_feature``).
+
+    The figures of a finished patrol were computed once at finish; while it is recording they
+    are computed now from the points received so far and set on this (unsaved) instance.
+    """
+    track = patrol.track or {}
+    if patrol.status == Patrol.Status.RECORDING:
+        clean = clean_track(patrol_track_points(patrol=patrol), clean_rules())
+        patrol.duration_s = clean.duration_s
+        patrol.distance_m = round(clean.distance_m)
+        patrol.points_used = len(clean.points)
+        patrol.track_started_at = clean.started_at
+        patrol.track_ended_at = clean.ended_at
+        track = simplified_geojson(clean.points, conf.patrol_simplify_tolerance_m()) if clean.points else {}
+    patrol.track_feature = {  # type: ignore[attr-defined]
+        "type": "Feature",
+        "geometry": track or None,
+        "properties": {"patrol_id": patrol.pk},
+    }
+    return patrol
 
 
 def patrol_track_points(*, patrol: Patrol) -> list[TrackPoint]:
@@ -251,14 +330,7 @@ def river_issue_list(
     if scope == "assigned":
         qs = qs.filter(assignee=user)
     elif scope == "division":
-        from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
-
-        if not user_is_platform_admin(user):
-            codes = user_scope_ids(user, Role.REVIEWER, ScopeType.DIVISION)
-            match = Q(pk__in=[])
-            for code in codes:
-                match |= Q(division__code__startswith=code)
-            qs = qs.filter(match)
+        qs = qs.filter(_handled_divisions(user))
     else:
         qs = qs.filter(reporter=user)
     if status:
@@ -266,9 +338,58 @@ def river_issue_list(
     return paginate(qs, cursor=cursor, limit=limit)
 
 
+def _handled_divisions(user: Any) -> Q:
+    """Issues of the divisions ``user`` handles (reviewer grants, by code prefix); all for
+    platform admins."""
+    if user_is_platform_admin(user):
+        return Q()
+    match = Q(pk__in=[])
+    for code in user_scope_ids(user, Role.REVIEWER, ScopeType.DIVISION):
+        match |= Q(division__code__startswith=code)
+    return match
+
+
+@dataclass(frozen=True)
+class PublicRiverIssue:
+    """What the public sees of a closed issue: type, dates and a rounded location only."""
+
+    id: int
+    type: str
+    type_label: str
+    segment: RiverSegment
+    lat: float
+    lon: float
+    reported_on: str
+    closed_on: str | None
+
+
+def public_river_issue(issue: RiverIssue) -> PublicRiverIssue:
+    digits = conf.public_location_decimals()
+    return PublicRiverIssue(
+        id=issue.pk,
+        type=issue.type,
+        type_label=issue.get_type_display(),
+        segment=issue.segment,
+        lat=round(issue.lat, digits),
+        lon=round(issue.lon, digits),
+        reported_on=timezone.localdate(issue.reported_at).isoformat(),
+        closed_on=timezone.localdate(issue.closed_at).isoformat() if issue.closed_at else None,
+    )
+
+
 def river_issues_public(*, river: River, cursor: str | None = None, limit: int = 50) -> Page:
+    """Closed issues of a river, as ``PublicRiverIssue`` items."""
     qs = RiverIssue.objects.filter(river=river, status=RiverIssue.Status.CLOSED).select_related("segment")
-    return paginate(qs, cursor=cursor, limit=limit)
+    page = paginate(qs, cursor=cursor, limit=limit)
+    return Page(items=[public_river_issue(issue) for issue in page.items], next_cursor=page.next_cursor)
+
+
+def river_photo_gps_evidence(photo: RiverPhoto) -> dict[str, float] | None:
+    """The position the camera wrote into the photo's EXIF, unsealed (None: it had none)."""
+    if not photo.gps_sealed:
+        return None
+    evidence: dict[str, float] = json.loads(unseal(photo.gps_sealed, purpose=GPS_PURPOSE))
+    return evidence
 
 
 def division_handler_ids(*, division_code: str) -> list[int]:
@@ -285,8 +406,6 @@ def division_handler_ids(*, division_code: str) -> list[int]:
 
 
 def nearest_segment(*, river: River, lat: float, lon: float) -> RiverSegment | None:
-    from backend.rivers.geo import distance_to_line_m
-
     best: tuple[float, RiverSegment] | None = None
     for segment in river.segments.select_related("division"):
         coords = (segment.geometry or {}).get("coordinates") or []
@@ -294,3 +413,18 @@ def nearest_segment(*, river: River, lat: float, lon: float) -> RiverSegment | N
         if best is None or d < best[0]:
             best = (d, segment)
     return best[1] if best else None
+
+
+# -- people and organisations --------------------------------------------------------------------
+
+
+def user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id).first()
+
+
+def active_user_get(*, user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def organisation_get(*, organisation_id: int) -> Organisation | None:
+    return Organisation.objects.filter(pk=organisation_id).first()
