@@ -30,9 +30,15 @@ from backend.core.permissions import authorize
 from backend.credentials import badges, conf, selectors, services
 from backend.credentials.errors import CredentialNotFound
 from backend.credentials.imports import credentials_import
+from backend.credentials.lookup.ratelimit import lookup_limit
+from backend.credentials.lookup.responses import (
+    error_json,
+    manual_check,
+    result_json,
+    throttled_json,
+    token_answer,
+)
 from backend.credentials.models import Association, BlacklistEntry, Credential, Practitioner
-from backend.credentials.ratelimit import lookup_limit
-from backend.credentials.responses import error_json, manual_check, result_json, throttled_json, token_answer
 
 router = Router(tags=["credentials"])
 
@@ -266,7 +272,7 @@ def verify_manual(request, payload: ManualLookupIn):
 async def verify_token(request, token: str):
     """The live status behind a badge token (the mini-program's scan). The signature is checked
     before any database access; a forged or altered token reads ``not_genuine`` and costs no query.
-    Under daphne the ASGI fast path (``backend.credentials.fastpath``) gives this same answer."""
+    Under daphne the ASGI fast path (``backend.credentials.lookup.fastpath``) gives this same answer."""
     limit = await sync_to_async(lookup_limit.hit)(request.META)
     return await token_answer(request, token, channel="api", limit=limit)
 

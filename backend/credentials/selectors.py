@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from backend.accounts.models import Grant, Role, ScopeType
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import (
     Association,
     BlacklistEntry,
@@ -86,8 +87,6 @@ def blacklist_list(*, association: Association, include_lifted: bool = False) ->
 def scan_stats(*, association: Association, days: int = 30, today: date | None = None) -> dict[str, Any]:
     """Lookups of the association's credentials in the last ``days`` days: totals by result, by
     channel and client kind, per day, and the most-scanned credentials. Three aggregate queries."""
-    from backend.credentials.lookup import lookup_log
-
     lookup_log.flush()  # this process's waiting rows (others write theirs within a second)
     today = today or timezone.localdate()
     since = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))
