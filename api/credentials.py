@@ -28,8 +28,7 @@ from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
 from backend.core.permissions import authorize
 from backend.credentials import badges, conf, selectors, services
-from backend.credentials.errors import CredentialNotFound
-from backend.credentials.imports import credentials_import
+from backend.credentials.errors import CredentialNotFound, PhotoRejected
 from backend.credentials.lookup.ratelimit import lookup_limit
 from backend.credentials.lookup.responses import (
     error_json,
@@ -485,7 +484,7 @@ def practitioner_photo(request, association_id: int, practitioner_id: int, file:
     """Multipart upload of the badge photo: type from the bytes, EXIF (GPS!) stripped, thumbnail."""
     practitioner = _practitioner(request, association_id, practitioner_id)
     if file.size and file.size > conf.photo_max_bytes():
-        raise services.PhotoRejected(code="file_too_large", limit=conf.photo_max_bytes())
+        raise PhotoRejected(code="file_too_large", limit=conf.photo_max_bytes())
     services.practitioner_photo_set(actor=request.auth, practitioner=practitioner, data=file.read())
     return practitioner_out(_practitioner(request, association_id, practitioner_id))
 
@@ -602,7 +601,7 @@ def credential_import(request, association_id: int, file: UploadedFile = File(..
         raise ValidationFailed(
             errors=[field_error("file", "too_large", T("文件过大。", "The file is too large."))]
         )
-    return credentials_import(
+    return services.credentials_import(
         actor=request.auth,
         association=association,
         data=file.read(),
