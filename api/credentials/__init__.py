@@ -19,12 +19,17 @@ from api.credentials import associations, badges, credentials, credit, lookup, p
 
 router = Router(tags=["credentials"])
 
-for _sub in (lookup, associations, practitioners, credit, credentials, badges):
-    # The operation ids clients were generated with (``api_credentials_<view>``), as when all
-    # the views lived in one module ``api/credentials.py``.
-    for _path_view in _sub.router.path_operations.values():
-        for _operation in _path_view.operations:
-            _operation.operation_id = (
-                _operation.operation_id or f"api_credentials_{_operation.view_func.__name__}"
+
+def _with_operation_ids(sub: Router) -> Router:
+    """``sub`` with the operation ids clients were generated with (``api_credentials_<view>``),
+    as when all the views lived in one module ``api/credentials.py``."""
+    for path_view in sub.path_operations.values():
+        for operation in path_view.operations:
+            operation.operation_id = (
+                operation.operation_id or f"api_credentials_{operation.view_func.__name__}"
             )
-    router.add_router("", _sub.router)
+    return sub
+
+
+for _sub in (lookup, associations, practitioners, credit, credentials, badges):
+    router.add_router("", _with_operation_ids(_sub.router))
