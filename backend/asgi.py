@@ -19,7 +19,7 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from backend.credentials import conf as credentials_conf  # noqa: E402
-from backend.credentials.fastpath import LookupFastPath  # noqa: E402
+from backend.credentials.lookup.fastpath import LookupFastPath  # noqa: E402
 from backend.runtime.channels import tune_channel_layer  # noqa: E402
 from backend.runtime.gc import tune_gc  # noqa: E402
 from backend.runtime.handlers import LeanASGIHandler, http_router  # noqa: E402

@@ -7,4 +7,4 @@ class CredentialsConfig(AppConfig):
     verbose_name = "从业人员资格 Practitioner credentials"
 
     def ready(self) -> None:
-        from backend.credentials import notifications, rules  # noqa: F401
+        from backend.credentials import notifications, permissions  # noqa: F401

@@ -98,7 +98,8 @@ def verify_url_prefix() -> str:
 
 def lookup_db() -> str:
     """Where the lookup's status query runs: ``direct`` (on the event loop, a connection of its
-    own) or ``django`` (the caller's thread and Django connection; tests). See ``lookup_db``."""
+    own) or ``django`` (the caller's thread and Django connection; tests).
+    See ``backend.credentials.lookup.db``."""
     value = _setting("LINLI_LOOKUP_DB", "direct").strip().lower()
     if value not in {"direct", "django"}:
         raise ValueError(f"LINLI_LOOKUP_DB must be 'direct' or 'django', not {value!r}")

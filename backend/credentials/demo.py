@@ -9,6 +9,7 @@ from django.utils import timezone
 from backend.accounts.demo import demo_user
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.services import grant_role
+from backend.core.validators import resident_id_check_char
 from backend.credentials import services
 from backend.credentials.badges import credential_url
 from backend.credentials.models import Association, BlacklistEntry, Credential, Practitioner
@@ -26,8 +27,6 @@ _PEOPLE = [
 
 
 def _fix(number: str) -> str:
-    from backend.core.validators import resident_id_check_char
-
     return number[:17] + resident_id_check_char(number[:17])
 
 

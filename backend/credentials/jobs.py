@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backend.core.masking import mask_name
 from backend.credentials import conf
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import Credential
 from backend.credentials.selectors import association_admin_ids
 from backend.notifications.scheduler import Job
@@ -57,8 +58,6 @@ def credentials_expiring_notify(*, today: date | None = None) -> int:
 
 def lookup_log_flush() -> int:
     """Write lookup log rows still waiting in this process (the web process flushes on its own)."""
-    from backend.credentials.lookup import lookup_log
-
     return lookup_log.flush()
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+#: The purpose ID numbers are sealed and blind-indexed under (``backend.core.crypto``).
+ID_PURPOSE = "credentials.practitioner.id_number"
+
 
 class Association(models.Model):
     """An industry association (行业协会) that registers practitioners, e.g. the city gas association."""
@@ -30,7 +33,7 @@ class Practitioner(models.Model):
 
     association = models.ForeignKey(Association, on_delete=models.PROTECT, related_name="practitioners")
     name = models.CharField(max_length=50)
-    id_number_sealed = models.CharField(max_length=200)  # backend.core.crypto.seal
+    id_number_sealed = models.CharField(max_length=200)  # seal(number, purpose=ID_PURPOSE)
     id_number_index = models.CharField(max_length=64)  # blind_index: one person once per association
     mobile = models.CharField(max_length=11, blank=True)
     employer = models.CharField(max_length=100, blank=True)

@@ -1,9 +1,15 @@
-"""Reads of the credentials domain: lists for association admins and scan statistics."""
+"""Reads of the credentials domain: lists for association admins and scan statistics.
+
+What an association admin sees of a practitioner is decided here (``practitioner_masked``): the
+name in full (they registered these people), the ID and mobile numbers masked (the full ID
+number has its own audited read, ``services.practitioner_id_number_read``).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -11,7 +17,12 @@ from django.utils import timezone
 
 from backend.accounts.models import Grant, Role, ScopeType
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.core.crypto import unseal
+from backend.core.masking import mask_id_number, mask_name, mask_phone
+from backend.core.pagination import keyset_page
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import (
+    ID_PURPOSE,
     Association,
     BlacklistEntry,
     Credential,
@@ -19,6 +30,22 @@ from backend.credentials.models import (
     LookupLog,
     Practitioner,
 )
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CursorPage(Generic[T]):
+    """One page of a list, newest first: its rows and the cursor of the next page (``None`` at
+    the end). Keyset pagination (``backend.core.pagination``): one query per page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def _page(qs: QuerySet, *, cursor: str | None, limit: int) -> CursorPage:
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return CursorPage(items=rows, next_cursor=next_cursor)
 
 
 def association_list(*, user: Any) -> QuerySet[Association]:
@@ -42,12 +69,32 @@ def practitioner_list(*, association: Association, q: str = "", status: str = ""
     return qs.order_by("-id")
 
 
+def practitioner_page(
+    *, association: Association, q: str = "", status: str = "", cursor: str | None, limit: int
+) -> CursorPage[Practitioner]:
+    page = _page(practitioner_list(association=association, q=q, status=status), cursor=cursor, limit=limit)
+    for practitioner in page.items:
+        practitioner_masked(practitioner=practitioner)
+    return page
+
+
 def practitioner_get(*, association: Association, practitioner_id: int) -> Practitioner | None:
     return (
         Practitioner.objects.filter(association=association, pk=practitioner_id)
         .annotate(blacklisted=_open_blacklist())
         .first()
     )
+
+
+def practitioner_masked(*, practitioner: Practitioner) -> Practitioner:
+    """``practitioner`` as association admins see it: sets ``name_masked``, ``id_number_masked``,
+    ``mobile_masked`` and ``blacklisted`` (false unless annotated by a selector)."""
+    p: Any = practitioner
+    p.name_masked = mask_name(p.name)
+    p.id_number_masked = mask_id_number(unseal(p.id_number_sealed, purpose=ID_PURPOSE))
+    p.mobile_masked = mask_phone(p.mobile)
+    p.blacklisted = bool(getattr(p, "blacklisted", False))
+    return practitioner
 
 
 def credential_list(
@@ -68,12 +115,36 @@ def credential_list(
     return qs.order_by("-id")
 
 
+def credential_page(
+    *,
+    association: Association,
+    status: str = "",
+    practitioner_id: int | None = None,
+    expiring_within: int | None = None,
+    cursor: str | None,
+    limit: int,
+) -> CursorPage[Credential]:
+    qs = credential_list(
+        association=association,
+        status=status,
+        practitioner_id=practitioner_id,
+        expiring_within=expiring_within,
+    )
+    return _page(qs, cursor=cursor, limit=limit)
+
+
 def credential_get(*, credential_id: int) -> Credential | None:
     return Credential.objects.select_related("practitioner", "association").filter(pk=credential_id).first()
 
 
 def credit_record_list(*, practitioner: Practitioner) -> QuerySet[CreditRecord]:
     return CreditRecord.objects.filter(practitioner=practitioner).order_by("-date", "-id")
+
+
+def credit_record_page(
+    *, practitioner: Practitioner, cursor: str | None, limit: int
+) -> CursorPage[CreditRecord]:
+    return _page(credit_record_list(practitioner=practitioner), cursor=cursor, limit=limit)
 
 
 def blacklist_list(*, association: Association, include_lifted: bool = False) -> QuerySet[BlacklistEntry]:
@@ -83,11 +154,24 @@ def blacklist_list(*, association: Association, include_lifted: bool = False) ->
     return qs.order_by("-id")
 
 
+def blacklist_page(
+    *, association: Association, include_lifted: bool = False, cursor: str | None, limit: int
+) -> CursorPage[BlacklistEntry]:
+    qs = blacklist_list(association=association, include_lifted=include_lifted)
+    return _page(qs, cursor=cursor, limit=limit)
+
+
+def blacklist_entry_get(*, association: Association, entry_id: int) -> BlacklistEntry | None:
+    return (
+        BlacklistEntry.objects.select_related("practitioner")
+        .filter(pk=entry_id, practitioner__association=association)
+        .first()
+    )
+
+
 def scan_stats(*, association: Association, days: int = 30, today: date | None = None) -> dict[str, Any]:
     """Lookups of the association's credentials in the last ``days`` days: totals by result, by
     channel and client kind, per day, and the most-scanned credentials. Three aggregate queries."""
-    from backend.credentials.lookup import lookup_log
-
     lookup_log.flush()  # this process's waiting rows (others write theirs within a second)
     today = today or timezone.localdate()
     since = timezone.make_aware(datetime.combine(today - timedelta(days=days - 1), datetime.min.time()))

@@ -1,6 +1,6 @@
 """The public lookup page: ``/v/<TOKEN>`` (what a phone camera opens) and ``/v/`` (manual lookup).
 
-Under daphne, ``GET /v/<TOKEN>`` is answered by the ASGI fast path (``backend.credentials.fastpath``);
+Under daphne, ``GET /v/<TOKEN>`` is answered by the ASGI fast path (``backend.credentials.lookup.fastpath``);
 this view gives the same answer (``responses.token_answer``) wherever Django serves the page.
 """
 
@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from backend.credentials.ratelimit import lookup_limit
-from backend.credentials.responses import (
+from backend.credentials.lookup.ratelimit import lookup_limit
+from backend.credentials.lookup.responses import (
     manual_check,
     manual_not_found_page,
     page,

@@ -22,7 +22,7 @@ def _fresh_signing_keys(settings):
 @pytest.fixture(autouse=True)
 def _lookup_log_in_test_thread(settings):
     """The lookup log is flushed by the tests (the root conftest keeps its writer thread off)."""
-    from backend.credentials.lookup import lookup_log
+    from backend.credentials.lookup.log import lookup_log
 
     settings.LINLI_LOOKUP_DB = "django"  # the lookup query runs in the test's thread and transaction
     lookup_log.rows.clear()
@@ -33,7 +33,7 @@ def _lookup_log_in_test_thread(settings):
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Rate-limit counts outlive a test (in this process, or under this process's Redis prefix)."""
-    from backend.credentials import ratelimit
+    from backend.credentials.lookup import ratelimit
 
     ratelimit.reset()
     yield

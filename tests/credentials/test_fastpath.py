@@ -1,4 +1,4 @@
-"""The ASGI fast path of the public lookup (``backend.credentials.fastpath``).
+"""The ASGI fast path of the public lookup (``backend.credentials.lookup.fastpath``).
 
 In process: which requests it takes, no query for a forged token, the rate limit and the log.
 Through daphne: two real servers on one database, one with the fast path and one without it
@@ -24,9 +24,9 @@ from asgiref.testing import ApplicationCommunicator
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from backend.core.signed_tokens import CREDENTIAL_DOMAIN, parse_token, sign_token
-from backend.credentials import ratelimit
-from backend.credentials.fastpath import LookupFastPath, route
-from backend.credentials.lookup import lookup_log
+from backend.credentials.lookup import ratelimit
+from backend.credentials.lookup.fastpath import LookupFastPath, route
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import LookupLog
 from bench.harness import Server
 from tests.credentials import factories as f

@@ -9,7 +9,10 @@ import pytest
 from openpyxl import Workbook
 
 from backend.core.models import AuditLog
+from backend.credentials import services
+from backend.credentials.errors import ImportFailed
 from backend.credentials.models import Credential, Practitioner
+from backend.credentials.services import imports
 from tests.credentials import factories as f
 from tests.helpers import assert_error
 
@@ -163,3 +166,29 @@ def test_unreadable_file_is_refused(admin_api, assoc):
     assert_error(
         _upload(admin_api, assoc, b"\xff\xfe\x00\x00\x81", name="x.csv"), 422, "import_file_unreadable"
     )
+
+
+def test_an_empty_file_or_too_many_rows_is_refused_on_the_header_row(admin_api, assoc, settings):
+    body = assert_error(_upload(admin_api, assoc, b"\n,,\n"), 422, "import_failed")
+    assert [(e["row"], e["field"], e["code"]) for e in body["details"]["errors"]] == [(1, "file", "empty")]
+    settings.LINLI_CREDENTIAL_IMPORT_MAX_ROWS = 1
+    rows = [_row("周九", f.id_number(), "E-1"), _row("吴十", f.id_number(), "E-2")]
+    body = assert_error(_upload(admin_api, assoc, _csv(rows)), 422, "import_failed")
+    assert [(e["row"], e["code"]) for e in body["details"]["errors"]] == [(1, "too_many_rows")]
+    assert not Practitioner.objects.exists()
+
+
+def test_a_number_taken_between_the_check_and_the_write_writes_nothing(assoc, monkeypatch):
+    rows = [_row("郑十一", f.id_number(), "F-1"), _row("王十二", f.id_number(), "F-2")]
+    real_plan = imports._plan
+
+    def plan_then_someone_takes_f2(*args):
+        plan = real_plan(*args)
+        f.credential(f.practitioner(assoc, name="冯十三"), certificate_no="F-2")
+        return plan
+
+    monkeypatch.setattr(imports, "_plan", plan_then_someone_takes_f2)
+    with pytest.raises(ImportFailed) as failed:
+        services.credentials_import(actor=None, association=assoc, data=_csv(rows))
+    assert [e["code"] for e in failed.value.details["errors"]] == ["certificate_number_taken"]
+    assert list(Practitioner.objects.values_list("name", flat=True)) == ["冯十三"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from backend.core import keys
 from backend.core.signed_tokens import CREDENTIAL_DOMAIN, parse_token, sign_token
 from backend.credentials import services
-from backend.credentials.lookup import lookup_log
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import Credential, LookupLog
 from tests.credentials import factories as f
 

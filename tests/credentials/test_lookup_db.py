@@ -14,8 +14,9 @@ from asgiref.sync import sync_to_async
 from django.db import connection, connections
 from django.utils import timezone
 
-from backend.credentials import lookup_db, services
-from backend.credentials.lookup import alookup_token
+from backend.credentials import services
+from backend.credentials.lookup import db as lookup_db
+from backend.credentials.lookup.answer import alookup_token
 from tests.credentials import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -190,7 +191,7 @@ def test_log_writer_lowers_its_own_priority_only():
     import os
     import threading
 
-    from backend.credentials.lookup import _lower_priority
+    from backend.credentials.lookup.log import _lower_priority
 
     seen = {}
     before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -209,7 +210,8 @@ def test_log_writer_lowers_its_own_priority_only():
 def test_rows_past_the_limit_are_written_by_a_catch_up_thread(settings, monkeypatch):
     import time
 
-    from backend.credentials.lookup import LookupLogBuffer, lookup_log, lookup_record, lookup_token
+    from backend.credentials.lookup.answer import lookup_token
+    from backend.credentials.lookup.log import LookupLogBuffer, lookup_log, lookup_record
     from backend.credentials.models import LookupLog
 
     settings.LINLI_LOOKUP_LOG_BACKGROUND = True

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from backend.credentials import services
 from backend.credentials.jobs import credentials_expiring_notify
-from backend.credentials.lookup import lookup_log
+from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import Credential, LookupLog
 from backend.notifications.models import Notification
 from tests.credentials import factories as f
@@ -125,7 +125,7 @@ def test_association_admin_sees_scan_statistics(api):
 
 
 def test_lookup_log_buffer_writes_in_batches(settings, monkeypatch):
-    from backend.credentials import lookup
+    from backend.credentials.lookup import log as lookup
 
     settings.LINLI_LOOKUP_LOG_BATCH = 12
     credential = f.valid_credential()
@@ -150,7 +150,7 @@ def test_lookup_log_buffer_writes_in_batches(settings, monkeypatch):
 
 
 def test_lookup_log_rows_stay_queued_when_writing_fails(monkeypatch):
-    from backend.credentials import lookup
+    from backend.credentials.lookup import log as lookup
 
     credential = f.valid_credential()
     Client().get(f"/api/v1/verify/{credential.token}")

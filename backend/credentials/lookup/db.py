@@ -1,4 +1,4 @@
-"""The lookup's database work: the live status of a badge, and the lookup log, at the least cost.
+"""The live status of a badge at the least cost: one statement, on the event loop.
 
 The status query is one statement (credential ⋈ practitioner ⋈ association, plus an EXISTS for
 an open blacklist entry). Django compiles it once per process; after that it runs raw.
@@ -21,28 +21,24 @@ Where the status query runs (``LINLI_LOOKUP_DB``)
     ``django``: in the caller's thread through Django's connection. Tests use it, so the query
     sees the test's transaction.
 
-The lookup log is written in batches by ``LookupLogBuffer`` (``backend.credentials.lookup``)
-through ``log_insert``: one ``executemany`` on the driver's cursor inside a transaction.
+The lookup log is written elsewhere (``backend.credentials.lookup.log``), by a thread of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import itertools
 import sqlite3
 import time
 import weakref
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.db import connections, transaction
-from django.db.models import Exists, OuterRef
+from django.db import connections
+from django.db.models import Exists, OuterRef, QuerySet
 
 from backend.credentials import conf
-from backend.credentials.models import BlacklistEntry, Credential, LookupLog
+from backend.credentials.models import BlacklistEntry, Credential
 
 FIELDS = (
     "id",
@@ -61,10 +57,11 @@ FIELDS = (
     "blacklisted",
 )
 
-ALIAS = "default"
+ALIAS = "default"  # the database the lookup reads, and its log is written to
 
 
-def queryset():
+def queryset() -> QuerySet[Credential]:
+    """Credentials with ``blacklisted``: an open blacklist entry exists for their practitioner."""
     open_entry = BlacklistEntry.objects.filter(
         practitioner_id=OuterRef("practitioner_id"), lifted_at__isnull=True
     )
@@ -299,55 +296,3 @@ async def aclose() -> None:
     pg = _pg_readers.pop(loop, None)
     if pg is not None:
         await pg.close()
-
-
-# --- the lookup log ------------------------------------------------------------------------------
-
-LOG_FIELDS = (
-    "at",
-    "result",
-    "channel",
-    "token_id",
-    "detail",
-    "credential_id",
-    "association_id",
-    "client_net",
-    "client_kind",
-)
-
-_ROWS_PER_INSERT = 1000  # SQLite takes at most 32766 parameters in a statement
-
-
-@functools.cache
-def _on_sqlite() -> bool:
-    return settings.DATABASES[ALIAS]["ENGINE"] == "django.db.backends.sqlite3"
-
-
-def db_datetime(value: datetime) -> datetime | str:
-    """An aware datetime as the log's INSERT takes it: on SQLite what Django stores (naive UTC in
-    ``str()`` form), else the datetime itself. Done as a row is queued, so the writer thread has
-    next to no Python work left (see ``log_insert``)."""
-    return str(value.astimezone(UTC).replace(tzinfo=None)) if _on_sqlite() else value
-
-
-def log_insert(rows: list[tuple]) -> None:
-    """Insert log rows (``LOG_FIELDS`` order, the time through ``db_datetime``) in one
-    transaction, up to 1,000 rows per INSERT, on the driver's connection.
-
-    This runs in a background thread beside the event loop, and every moment it holds the GIL
-    the event loop may wait for it (the loop lets go of the GIL whenever it reads the database).
-    So the thread does as little Python as it can: one multi-row statement per 1,000 rows, its
-    parameters flattened in C. Per-row statements (``executemany``), model instances or Django's
-    cursor wrapper measured as 10 % of the lookup's CPU and 10-30 ms stalls of every request
-    in flight (``bench/lookup``)."""
-    connection = connections[ALIAS]
-    meta = LookupLog._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in LOG_FIELDS)  # type: ignore[union-attr,arg-type]
-    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-    group = "(" + ", ".join(["?" if connection.vendor == "sqlite" else "%s"] * len(LOG_FIELDS)) + ")"
-    with transaction.atomic(using=ALIAS):
-        driver = connection.connection
-        for start in range(0, len(rows), _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            driver.execute(head + ", ".join([group] * len(chunk)), list(itertools.chain.from_iterable(chunk)))

@@ -1,8 +1,8 @@
 """The HTTP answers of the public lookup, shared by every path that serves it.
 
 ``GET /api/v1/verify/{TOKEN}`` (JSON) and ``GET /v/{TOKEN}`` (page) are served under daphne by
-the ASGI fast path (``backend.credentials.fastpath``), and otherwise by the ninja route and the
-Django view (OpenAPI, Django's test client, ``LINLI_LOOKUP_FAST_PATH=0``). All of them call
+the ASGI fast path (``backend.credentials.lookup.fastpath``), and otherwise by the ninja route and
+the Django view (OpenAPI, Django's test client, ``LINLI_LOOKUP_FAST_PATH=0``). All of them call
 ``token_answer``, so they answer with the same status, headers and body.
 """
 
@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from backend.core.errors import DomainError, Throttled
 from backend.core.i18n import lang_from_header
-from backend.credentials.lookup import STATUS_TEXT, LookupResult, alookup_token, lookup_manual, lookup_record
-from backend.credentials.ratelimit import Decision, manual_limit
+from backend.credentials.lookup.answer import STATUS_TEXT, LookupResult, alookup_token, lookup_manual
+from backend.credentials.lookup.log import lookup_record
+from backend.credentials.lookup.ratelimit import Decision, manual_limit
 
 Channel = Literal["api", "page"]
 

@@ -9,6 +9,9 @@ A person already registered with the association (same ID number) is reused; sev
 name the same person with different certificates. Every row is checked first; if any row has an
 error, nothing is written and the answer lists each error with its row number (the header is row
 1, as a spreadsheet shows it). Otherwise all rows are written in one transaction.
+
+The steps: ``read_table`` (bytes → rows of cells), ``_table`` (header, limits), ``_plan`` (every
+row checked against the rules of the API and against the association's data), ``_write``.
 """
 
 from __future__ import annotations
@@ -18,14 +21,17 @@ import io
 from datetime import date, datetime
 from typing import Any
 
+from django.core.files import File
 from django.db import transaction
 
 from backend.core.audit import audit_record
-from backend.core.errors import DomainError, field_error
+from backend.core.errors import DomainError, ValidationFailed, field_error
 from backend.core.i18n import T
-from backend.credentials import conf, services
+from backend.credentials import conf
 from backend.credentials.errors import ImportFailed, ImportFileUnreadable
 from backend.credentials.models import Association, Credential, Practitioner
+from backend.credentials.services.credentials import credential_fields, credential_issue
+from backend.credentials.services.practitioners import practitioner_create, practitioner_fields
 
 COLUMNS = {
     "name": ("姓名", "name"),
@@ -95,16 +101,9 @@ def _header(row: list[Any]) -> tuple[dict[int, str], list[dict]]:
     return mapping, errors
 
 
-def _row_errors(row_no: int, errors: list[dict]) -> list[dict]:
-    return [{"row": row_no, **error} for error in errors]
-
-
-def credentials_import(
-    *, actor: Any, association: Association, data: bytes, filename: str = "", dry_run=False
-):
-    """Check every row, then write all of them (or, with ``dry_run``, none); returns a summary.
-
-    Raises ``ImportFailed`` (422) with ``details.errors = [{row, field, code, message}, ...]``."""
+def _table(data: bytes, filename: str) -> tuple[dict[int, str], list[list[Any]]]:
+    """The column mapping and the body rows (blank rows dropped); ``ImportFailed`` for an empty
+    file, missing columns or too many rows."""
     table = [row for row in read_table(data, filename) if any(str(c or "").strip() for c in row)]
     if not table:
         raise ImportFailed(
@@ -119,60 +118,91 @@ def credentials_import(
             errors=[{"row": 1, **field_error("file", "too_many_rows", T("行数过多。", "Too many rows."))}],
             limit=conf.import_max_rows(),
         )
+    return mapping, body
 
-    known = dict(Practitioner.objects.filter(association=association).values_list("id_number_index", "pk"))
-    taken = set(Credential.objects.filter(association=association).values_list("certificate_no", flat=True))
-    seen_numbers: dict[str, int] = {}
+
+class _Numbers:
+    """Certificate numbers already taken in the association, and those seen so far in the file."""
+
+    def __init__(self, association: Association) -> None:
+        self.taken = set(
+            Credential.objects.filter(association=association).values_list("certificate_no", flat=True)
+        )
+        self.seen: dict[str, int] = {}  # number → the row that first named it
+
+    def check(self, number: str, row_no: int) -> list[dict]:
+        if number in self.taken:
+            return [
+                field_error(
+                    "certificate_no", "certificate_number_taken", T("证书编号已存在。", "Already exists.")
+                )
+            ]
+        first = self.seen.get(number)
+        if first is not None:
+            return [
+                field_error(
+                    "certificate_no",
+                    "duplicate_in_file",
+                    T(f"与第 {first} 行重复。", f"Duplicates row {first}."),
+                )
+            ]
+        self.seen[number] = row_no
+        return []
+
+
+def _row_check(row_no: int, values: dict[str, Any], numbers: _Numbers) -> tuple[dict[str, Any], list[dict]]:
+    """One row as a step of the plan, and its errors (each with the row number)."""
+    person, person_errors = practitioner_fields(
+        name=values.get("name"),
+        id_number=values.get("id_number"),
+        mobile=values.get("mobile", ""),
+        employer=values.get("employer", ""),
+    )
+    credential, credential_errors = credential_fields(
+        type=values.get("type"),
+        certificate_no=values.get("certificate_no"),
+        qualification=values.get("qualification"),
+        valid_from=values.get("valid_from"),
+        valid_until=values.get("valid_until"),
+    )
+    errors = person_errors + credential_errors
+    number = credential.get("certificate_no")
+    if number:
+        errors += numbers.check(number, row_no)
+    item = {"row": row_no, "person": person, "credential": credential, "values": values}
+    return item, [{"row": row_no, **error} for error in errors]
+
+
+def _plan(association: Association, mapping: dict[int, str], body: list[list[Any]]) -> list[dict[str, Any]]:
+    """Every row checked; ``ImportFailed`` listing each error by row when any row has one."""
+    numbers = _Numbers(association)
     plan: list[dict[str, Any]] = []
     all_errors: list[dict] = []
     for offset, row in enumerate(body):
-        row_no = offset + 2
         values = {key: (row[i] if i < len(row) else "") for i, key in mapping.items()}
-        person, person_errors = services.practitioner_fields(
-            name=values.get("name"),
-            id_number=values.get("id_number"),
-            mobile=values.get("mobile", ""),
-            employer=values.get("employer", ""),
-        )
-        credential, credential_errors = services.credential_fields(
-            type=values.get("type"),
-            certificate_no=values.get("certificate_no"),
-            qualification=values.get("qualification"),
-            valid_from=values.get("valid_from"),
-            valid_until=values.get("valid_until"),
-        )
-        row_errors = person_errors + credential_errors
-        number = credential.get("certificate_no")
-        if number:
-            if number in taken:
-                row_errors.append(
-                    field_error(
-                        "certificate_no", "certificate_number_taken", T("证书编号已存在。", "Already exists.")
-                    )
-                )
-            elif number in seen_numbers:
-                row_errors.append(
-                    field_error(
-                        "certificate_no",
-                        "duplicate_in_file",
-                        T(f"与第 {seen_numbers[number]} 行重复。", f"Duplicates row {seen_numbers[number]}."),
-                    )
-                )
-            else:
-                seen_numbers[number] = row_no
-        if row_errors:
-            all_errors.extend(_row_errors(row_no, row_errors))
-            continue
-        plan.append({"row": row_no, "person": person, "credential": credential, "values": values})
+        item, errors = _row_check(offset + 2, values, numbers)  # the header is row 1
+        if errors:
+            all_errors.extend(errors)
+        else:
+            plan.append(item)
     if all_errors:
         raise ImportFailed(
             errors=all_errors, rows=len(body), rows_with_errors=len({e["row"] for e in all_errors})
         )
+    return plan
 
-    new_people = {p["person"]["id_number_index"] for p in plan} - set(known)
-    summary = {"rows": len(plan), "practitioners_created": len(new_people), "credentials_created": len(plan)}
-    if dry_run:
-        return {**summary, "dry_run": True}
+
+def _write(
+    *,
+    actor: Any,
+    association: Association,
+    plan: list[dict[str, Any]],
+    known: dict[str, int],
+    summary: dict[str, Any],
+    filename: str,
+) -> None:
+    """Create the new practitioners and every credential in one transaction; a change by someone
+    else since the check (a number taken meanwhile) writes nothing."""
     try:
         with transaction.atomic():
             by_index = dict(known)
@@ -180,7 +210,7 @@ def credentials_import(
                 index = item["person"]["id_number_index"]
                 if index not in by_index:
                     values = item["values"]
-                    by_index[index] = services.practitioner_create(
+                    by_index[index] = practitioner_create(
                         actor=actor,
                         association=association,
                         name=values.get("name"),
@@ -189,7 +219,7 @@ def credentials_import(
                         employer=values.get("employer", ""),
                     ).pk
                 practitioner = Practitioner(pk=by_index[index], association_id=association.pk)
-                services.credential_issue(actor=actor, practitioner=practitioner, **item["credential"])
+                credential_issue(actor=actor, practitioner=practitioner, **item["credential"])
             audit_record(
                 actor=actor,
                 action="credential.import",
@@ -200,4 +230,35 @@ def credentials_import(
         raise ImportFailed(
             errors=[{"row": None, "field": "", "code": exc.error_code, "message": exc.text}]
         ) from None
-    return {**summary, "dry_run": False}
+
+
+def credentials_import(
+    *, actor: Any, association: Association, data: bytes, filename: str = "", dry_run: bool = False
+) -> dict[str, Any]:
+    """Check every row, then write all of them (or, with ``dry_run``, none); returns a summary.
+
+    Raises ``ImportFailed`` (422) with ``details.errors = [{row, field, code, message}, ...]``."""
+    mapping, body = _table(data, filename)
+    known = dict(Practitioner.objects.filter(association=association).values_list("id_number_index", "pk"))
+    plan = _plan(association, mapping, body)
+    new_people = {p["person"]["id_number_index"] for p in plan} - set(known)
+    summary = {"rows": len(plan), "practitioners_created": len(new_people), "credentials_created": len(plan)}
+    if not dry_run:
+        _write(
+            actor=actor, association=association, plan=plan, known=known, summary=summary, filename=filename
+        )
+    return {**summary, "dry_run": bool(dry_run)}
+
+
+def credentials_import_upload(
+    *, actor: Any, association: Association, upload: File, dry_run: bool = False
+) -> dict[str, Any]:
+    """``credentials_import`` for an uploaded file: one over the size limit is refused before it
+    is read."""
+    if upload.size and upload.size > conf.import_max_bytes():
+        raise ValidationFailed(
+            errors=[field_error("file", "too_large", T("文件过大。", "The file is too large."))]
+        )
+    return credentials_import(
+        actor=actor, association=association, data=upload.read(), filename=upload.name or "", dry_run=dry_run
+    )

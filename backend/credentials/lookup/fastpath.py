@@ -12,8 +12,8 @@ several times that, so ``backend.asgi`` routes these two paths here, beside the 
 3. the per-address rate limit is counted on the event loop (``ratelimit.lookup_limit.ahit``);
 4. ``responses.token_answer`` — the very function behind the ninja route and the Django view —
    verifies the signature in the process (a forged token ends here without a query), reads the
-   live status on the event loop (``lookup_db.aquery_token_row``: a connection of its own, no ORM),
-   queues the log row and shapes the response.
+   live status on the event loop (``db.aquery_token_row``: a connection of its own, no ORM),
+   queues the log row (``log.lookup_record``) and shapes the response.
 
 So both paths answer with the same status, headers and body; only ``Content-Length`` is added
 here (Django's handler leaves the framing to the server). The fast path does not send Django's
@@ -34,8 +34,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.security import SecurityMiddleware
 
 from backend.core.errors import InternalError
-from backend.credentials.ratelimit import lookup_limit
-from backend.credentials.responses import Channel, error_json, token_answer
+from backend.credentials.lookup.ratelimit import lookup_limit
+from backend.credentials.lookup.responses import Channel, error_json, token_answer
 
 log = logging.getLogger("linli.credentials.fastpath")
 
