@@ -11,18 +11,23 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from api.auth import AuthedRequest
 from api.schemas import ERRORS
 from backend.checkin import selectors, services
 from backend.checkin.models import CheckinList, Event, Pass
+from backend.checkin.permissions import (
+    Action,
+    event_access,
+    event_pass_access,
+    holder_pass_access,
+    organisation_access,
+)
 from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_name
 from backend.core.pagination import keyset_page
-from backend.core.permissions import authorize
 
 router = Router(tags=["checkin"])
 
@@ -162,12 +167,8 @@ class CheckinPage(Schema):
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _event(request: AuthedRequest, event_id: int, action: str) -> Event:
-    event = selectors.event_get(event_id=event_id)
-    if event is None:
-        raise NotFound()
-    authorize(request.auth, action, event)
-    return event
+def _event(request: AuthedRequest, event_id: int, action: Action) -> Event:
+    return event_access(user=request.auth, event_id=event_id, action=action)
 
 
 def _cursor(value: str | None) -> int | None:
@@ -245,12 +246,9 @@ def _pass_out(p: Pass) -> dict[str, Any]:
     "/events", response={201: EventOut, **ERRORS}, summary="Create an event (coordinator of the organisation)"
 )
 def event_create(request: AuthedRequest, payload: EventIn):
-    from backend.volunteers.models import Organisation, ServicePost
+    from backend.volunteers.models import ServicePost
 
-    organisation = Organisation.objects.filter(pk=payload.organisation_id).first()
-    if organisation is None:
-        raise NotFound()
-    authorize(request.auth, "checkin.event_create", organisation)
+    organisation = organisation_access(user=request.auth, organisation_id=payload.organisation_id)
     post = None
     if payload.venue_post_id is not None:
         post = ServicePost.objects.filter(pk=payload.venue_post_id).first()
@@ -283,25 +281,25 @@ def event_list(request: AuthedRequest, cursor: str | None = None, limit: int = 5
 
 @router.get("/events/{event_id}", response={200: EventOut, **ERRORS})
 def event_detail(request: AuthedRequest, event_id: int):
-    return _event_out(_event(request, event_id, "checkin.event_view"))
+    return _event_out(_event(request, event_id, Action.EVENT_VIEW))
 
 
 @router.patch("/events/{event_id}", response={200: EventOut, **ERRORS})
 def event_patch(request: AuthedRequest, event_id: int, payload: EventPatch):
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     event = services.event_update(event=event, by=request.auth, **payload.dict(exclude_unset=True))
     return _event_out(event)
 
 
 @router.get("/events/{event_id}/lists", response={200: list[ListOut], **ERRORS})
 def list_index(request: AuthedRequest, event_id: int):
-    event = _event(request, event_id, "checkin.event_view")
+    event = _event(request, event_id, Action.EVENT_VIEW)
     return [_list_out(lst) for lst in event.lists.prefetch_related("shifts").order_by("id")]
 
 
 @router.post("/events/{event_id}/lists", response={201: ListOut, **ERRORS})
 def list_create(request: AuthedRequest, event_id: int, payload: ListIn):
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     lst = services.checkin_list_create(event=event, by=request.auth, **payload.dict())
     return Status(201, _list_out(lst))
 
@@ -314,7 +312,7 @@ def list_create(request: AuthedRequest, event_id: int, payload: ListIn):
 def event_shifts(request: AuthedRequest, event_id: int, payload: ShiftsIn):
     from backend.volunteers.models import Shift
 
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     shifts = list(Shift.objects.select_related("activity").filter(pk__in=payload.shift_ids))
     if len(shifts) != len(set(payload.shift_ids)):
         raise ValidationFailed(
@@ -332,7 +330,7 @@ def event_shifts(request: AuthedRequest, event_id: int, payload: ShiftsIn):
 def event_staff(request: AuthedRequest, event_id: int, payload: StaffIn):
     from backend.accounts.models import User
 
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     user = User.objects.filter(pk=payload.user_id, is_active=True).first()
     if user is None:
         raise ValidationFailed(
@@ -347,7 +345,7 @@ def event_staff(request: AuthedRequest, event_id: int, payload: StaffIn):
 
 @router.get("/events/{event_id}/passes", response={200: PassPage, **ERRORS})
 def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     rows, next_cursor = keyset_page(
         selectors.passes_of_event(event=event),
         cursor=cursor,
@@ -360,7 +358,7 @@ def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None,
 
 @router.post("/events/{event_id}/passes", response={201: PassOut, **ERRORS}, summary="Add an attendee")
 def pass_create(request: AuthedRequest, event_id: int, payload: AttendeeIn):
-    event = _event(request, event_id, "checkin.event_manage")
+    event = _event(request, event_id, Action.EVENT_MANAGE)
     holder = None
     if payload.holder_phone:
         from backend.accounts.services import user_get_or_create
@@ -373,8 +371,7 @@ def pass_create(request: AuthedRequest, event_id: int, payload: AttendeeIn):
 
 
 def _event_pass(request: AuthedRequest, event_id: int, pass_id: int) -> Pass:
-    event = _event(request, event_id, "checkin.event_manage")
-    return get_object_or_404(Pass, pk=pass_id, event=event)
+    return event_pass_access(user=request.auth, event_id=event_id, pass_id=pass_id)
 
 
 @router.post("/events/{event_id}/passes/{pass_id}/void", response={200: PassOut, **ERRORS})
@@ -440,10 +437,7 @@ def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
 
     if fmt not in ("png", "svg"):
         raise NotFound()
-    pass_obj = Pass.objects.filter(pk=pass_id, status=Pass.Status.VALID).first()
-    if pass_obj is None:
-        raise NotFound()
-    authorize(request.auth, "checkin.pass_view", pass_obj)
+    pass_obj = holder_pass_access(user=request.auth, pass_id=pass_id)
     qr = qr_for_url("", pass_obj.secret.upper())
     body, content_type = (qr_png(qr), "image/png") if fmt == "png" else (qr_svg(qr), "image/svg+xml")
     response = HttpResponse(body, content_type=content_type)
@@ -460,7 +454,7 @@ def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
     summary="What a scanner needs to decide offline",
 )
 def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse):
-    event = _event(request, event_id, "checkin.scan")
+    event = _event(request, event_id, Action.SCAN)
     response["Cache-Control"] = "no-store, private"
     return selectors.offline_bundle(event=event)
 
@@ -471,7 +465,7 @@ def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse
     summary="Upload a queue of redeems (offline sync, or the HTTP fallback of the scanner socket)",
 )
 def checkin_upload(request: AuthedRequest, event_id: int, payload: UploadIn):
-    event = _event(request, event_id, "checkin.scan")
+    event = _event(request, event_id, Action.SCAN)
     session = getattr(request, "auth_session", None)
     device = payload.device or (f"session:{session.pk}" if session is not None else "")
     results = services.checkin_upload(
@@ -484,7 +478,7 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: UploadIn):
     "/events/{event_id}/checkins", response={200: CheckinPage, **ERRORS}, summary="The event's scans, by seq"
 )
 def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
-    event = _event(request, event_id, "checkin.live")
+    event = _event(request, event_id, Action.LIVE)
     rows, next_cursor = _seq_page(selectors.checkins_of_event(event=event), cursor=cursor, limit=limit)
     return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}
 
@@ -495,4 +489,4 @@ def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = No
     summary="Live counts (as the dashboard's snapshot)",
 )
 def event_stats(request: AuthedRequest, event_id: int):
-    return selectors.event_stats(event=_event(request, event_id, "checkin.live"))
+    return selectors.event_stats(event=_event(request, event_id, Action.LIVE))

@@ -32,7 +32,8 @@ from django.db import close_old_connections
 from backend.checkin import selectors, services
 from backend.checkin.errors import InvalidRedeem
 from backend.checkin.models import Checkin
-from backend.core.permissions import can
+from backend.checkin.permissions import Action, event_access
+from backend.core.errors import DomainError
 from realtime.consumers import CLOSE_BAD_FRAME, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_TOO_BIG, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
@@ -62,21 +63,21 @@ _redeem = _scan_call(services.checkin_redeem)
 
 
 class _EventConsumer(LinliConsumer):
-    action = ""
+    action: Action
 
     async def authorize(self) -> int | None:
         try:
             event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
         except (KeyError, TypeError, ValueError):
             return CLOSE_NOT_FOUND
-        self.event = await database_sync_to_async(selectors.event_get)(event_id=event_id)
-        allowed = self.event is not None and await database_sync_to_async(can)(
-            self.user, self.action, self.event
-        )
-        if allowed:
-            return None
-        # A user with no role on the event learns nothing about whether it exists.
-        return CLOSE_FORBIDDEN
+        try:
+            self.event = await database_sync_to_async(event_access)(
+                user=self.user, event_id=event_id, action=self.action
+            )
+        except DomainError:
+            # A user with no role on the event learns nothing about whether it exists.
+            return CLOSE_FORBIDDEN
+        return None
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -100,7 +101,7 @@ class _EventConsumer(LinliConsumer):
 
 
 class ScanConsumer(_EventConsumer):
-    action = "checkin.scan"
+    action = Action.SCAN
     max_message_chars = 2048
 
     async def opened(self) -> None:
@@ -206,7 +207,7 @@ class _Hub:
 
 
 class LiveConsumer(_EventConsumer):
-    action = "checkin.live"
+    action = Action.LIVE
     max_message_chars = 512
 
     async def opened(self) -> None:
