@@ -33,6 +33,7 @@ from backend.checkin import selectors, services
 from backend.checkin.errors import InvalidRedeem
 from backend.checkin.models import Checkin
 from backend.checkin.permissions import Action, event_access
+from backend.checkin.redeem.messages import scanner_device
 from backend.core.errors import DomainError
 from realtime.consumers import CLOSE_BAD_FRAME, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_TOO_BIG, LinliConsumer
 
@@ -104,10 +105,6 @@ class ScanConsumer(_EventConsumer):
     action = Action.SCAN
     max_message_chars = 2048
 
-    async def opened(self) -> None:
-        session = self.scope.get("auth_session")
-        self.device = f"session:{session.pk}" if session is not None else ""
-
     async def on_redeem(self, content: dict[str, Any]) -> None:
         try:
             redeem = services.redeem_parse(content)
@@ -116,12 +113,11 @@ class ScanConsumer(_EventConsumer):
                 {"type": "error", **error.body(self.lang), "nonce": error.details.get("nonce")}
             )
             return
-        device = content.get("device")
         result = await _redeem(
             event_id=self.event.pk,
             redeem=redeem,
             scanner=self.user,
-            device=device[:64] if isinstance(device, str) and device else self.device,
+            device=scanner_device(sent=content.get("device"), session=self.scope.get("auth_session")),
             source=Checkin.Source.SOCKET,
         )
         await self.send_json(result.message())
