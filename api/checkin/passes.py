@@ -18,6 +18,7 @@ from backend.checkin import selectors, services
 from backend.checkin.permissions import Action, event_access, event_pass_access, holder_pass_access
 from backend.core.errors import NotFound
 from backend.core.pagination import keyset_page
+from media import qr_for_url, qr_png, qr_svg
 
 router = Router()
 
@@ -92,8 +93,6 @@ def my_passes(request: AuthedRequest):
     "/me/passes/{pass_id}/qr.{fmt}", response={200: None, **ERRORS}, summary="QR code of my pass (png or svg)"
 )
 def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
-    from media import qr_for_url, qr_png, qr_svg  # Pillow and the QR encoder load on first use
-
     if fmt not in ("png", "svg"):
         raise NotFound()
     pass_obj = holder_pass_access(user=request.auth, pass_id=pass_id)
