@@ -13,6 +13,7 @@ from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.checkin import conf
 from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, RevokedSecret
+from backend.checkin.redeem.decide import list_admits
 from backend.core import keys
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
@@ -203,16 +204,18 @@ def staff_candidate_get(*, user_id: int) -> User:
 
 
 def pass_lists(*, pass_obj: Pass, lists: list[CheckinList], shifts_by_list: dict[int, set[int]]) -> list[int]:
-    out = []
-    for lst in lists:
-        if pass_obj.kind == Pass.Kind.VOLUNTEER:
-            if lst.include_volunteers and (
-                not shifts_by_list[lst.pk] or pass_obj.shift_id in shifts_by_list[lst.pk]
-            ):
-                out.append(lst.pk)
-        elif lst.include_attendees:
-            out.append(lst.pk)
-    return out
+    """The ids of the lists that take this pass (the rule the redeem applies)."""
+    return [
+        lst.pk
+        for lst in lists
+        if list_admits(
+            kind=pass_obj.kind,
+            include_volunteers=lst.include_volunteers,
+            include_attendees=lst.include_attendees,
+            has_shifts=bool(shifts_by_list[lst.pk]),
+            counts_shift=pass_obj.shift_id in shifts_by_list[lst.pk],
+        )
+    ]
 
 
 def offline_bundle(*, event: Event) -> dict[str, Any]:

@@ -1,15 +1,16 @@
-"""What the readers and both writers of a scan share: the tables quoted for a connection, the
-check-in row's columns and parameters, and datetimes read raw."""
+"""What the readers and both writers of a scan share: the tables quoted for a connection, what a
+writer is given and gives back, the check-in row's columns and parameters, datetimes read raw."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
 from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, Presence
+from backend.checkin.redeem.decide import Deltas, StayChange
 
 # Columns of the check-in row, in the order ``checkin_params`` gives them (``seq`` second).
 CHECKIN_COLUMNS = (
@@ -58,6 +59,32 @@ class Tables:
             presence=q(Presence._meta.db_table),
             columns=", ".join(q(c) for c in CHECKIN_COLUMNS),
         )
+
+
+@dataclass(frozen=True)
+class ScanWrite:
+    """What a writer records for one scan: the check-in row (without ``seq`` and ``counts``, which
+    the writer takes from the counters it updates) and what the decision changes."""
+
+    values: dict[str, Any]
+    deltas: Deltas
+    stay: StayChange | None  # None: presence and pass stay as they are
+    pass_id: int | None
+    presence_id: int | None  # the pass's presence on the row's list, if it has one
+
+    @property
+    def event_id(self) -> int:
+        return self.values["event_id"]
+
+    @property
+    def list_id(self) -> int | None:
+        return self.values["list_id"]
+
+
+class Written(NamedTuple):
+    row_id: int
+    seq: int
+    counts: dict[str, Any]  # the event's and the list's counts right after this scan
 
 
 def checkin_params(values: dict[str, Any], adapt: Any) -> list[Any]:

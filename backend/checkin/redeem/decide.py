@@ -85,9 +85,24 @@ class ListState:
         return self.present and self.inside
 
     def admits(self, holder: PassState) -> bool:
-        if holder.kind == Pass.Kind.VOLUNTEER:
-            return self.include_volunteers and (not self.has_shifts or self.pass_shift_on)
-        return self.include_attendees
+        return list_admits(
+            kind=holder.kind,
+            include_volunteers=self.include_volunteers,
+            include_attendees=self.include_attendees,
+            has_shifts=self.has_shifts,
+            counts_shift=self.pass_shift_on,
+        )
+
+
+def list_admits(
+    *, kind: str, include_volunteers: bool, include_attendees: bool, has_shifts: bool, counts_shift: bool
+) -> bool:
+    """Whether a list takes a pass of this kind: attendees where it includes attendees, volunteers
+    where it includes volunteers and counts their shift (a list without shifts counts them all).
+    The offline bundle applies the same rule for scanners that decide without us."""
+    if kind == Pass.Kind.VOLUNTEER:
+        return include_volunteers and (not has_shifts or counts_shift)
+    return include_attendees
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from backend.checkin.models import Checkin, Event, Pass, RevokedSecret
 from backend.checkin.redeem import store_postgres, store_sqlite
-from backend.checkin.redeem._sql import Tables, aware
+from backend.checkin.redeem._sql import ScanWrite, Tables, aware
 from backend.checkin.redeem.decide import Decision, ListState, PassState, Window
 from backend.checkin.redeem.messages import Redeem
 
@@ -230,21 +230,23 @@ def scan_record(
         "entry_at": decision.entry_at,
     }
     write = store_postgres.write if cursor.db.vendor == "postgresql" else store_sqlite.write
-    row_id, seq, counts = write(
+    written = write(
         cursor,
-        values=values,
-        deltas=decision.deltas,
-        stay=decision.stay,
-        pass_id=values["pass_obj_id"],
-        presence_id=lst.presence_id if lst is not None else None,
+        ScanWrite(
+            values=values,
+            deltas=decision.deltas,
+            stay=decision.stay,
+            pass_id=values["pass_obj_id"],
+            presence_id=lst.presence_id if lst is not None else None,
+        ),
     )
-    if seq is None:
+    if written is None:
         raise Event.DoesNotExist(f"no event {event_id}")
-    row = Checkin(id=row_id, seq=seq, counts=counts, **values)
+    row = Checkin(id=written.row_id, seq=written.seq, counts=written.counts, **values)
     row._state.adding = False
     row._state.db = cursor.db.alias
     if pass_obj is not None:
         if decision.stay is not None:
-            decision.stay.apply(pass_obj, seq=seq)
+            decision.stay.apply(pass_obj, seq=written.seq)
         row.pass_obj = pass_obj
     return row

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.checkin.redeem._sql import CHECKIN_COLUMNS, Tables, checkin_params, counts_of
-from backend.checkin.redeem.decide import Deltas, StayChange
+from backend.checkin.redeem._sql import CHECKIN_COLUMNS, ScanWrite, Tables, Written, checkin_params, counts_of
+from backend.checkin.redeem.decide import StayChange
 
 
 @dataclass(frozen=True)
@@ -74,55 +74,45 @@ def _sql(connection: Any) -> _Parts:
     return found
 
 
-def write(
-    cursor: Any,
-    *,
-    values: dict[str, Any],
-    deltas: Deltas,
-    stay: StayChange | None,
-    pass_id: int | None,
-    presence_id: int | None,
-) -> tuple[int | None, int | None, dict[str, Any]]:
+def write(cursor: Any, scan: ScanWrite) -> Written | None:
     """Number, count and insert the scan, and move the pass's presence and stay, in one statement.
-    Returns (row id, seq, counts), or Nones when the event has no sequence row (no such event)."""
+    None when the event has no sequence row (no such event)."""
     sql = _sql(cursor.db)
     adapt = cursor.db.ops.adapt_datetimefield_value
-    list_id = values["list_id"]
+    deltas, list_id = scan.deltas, scan.list_id
     parts = [sql.seq]
-    params: list[Any] = [deltas.event_checked_in, deltas.event_inside, values["event_id"]]
+    params: list[Any] = [deltas.event_checked_in, deltas.event_inside, scan.event_id]
     if list_id is not None:
         parts += [sql.list, sql.checkin_list]
         params += [deltas.list_checked_in, deltas.list_inside, list_id]
-        params += [*checkin_params(values, adapt), list_id]
+        params += [*checkin_params(scan.values, adapt), list_id]
     else:
         parts.append(sql.checkin)
-        params += checkin_params(values, adapt)
-    if stay is not None and pass_id is not None:
-        stay_parts, stay_params = _stay(
-            sql, stay, adapt, pass_id=pass_id, list_id=list_id, presence_id=presence_id
-        )
+        params += checkin_params(scan.values, adapt)
+    if scan.stay is not None and scan.pass_id is not None:
+        stay_parts, stay_params = _stay(sql, scan, scan.stay, scan.pass_id, adapt)
         parts += stay_parts
         params += stay_params
     final = sql.final_list if list_id is not None else sql.final
     cursor.execute("WITH " + ", ".join(parts) + " " + final, params)
     found = cursor.fetchone()
     if found is None:
-        return None, None, {}
+        return None
     row_id, seq, *rest = found
-    return row_id, seq, counts_of(rest[:2], list_id, rest[2:])
+    return Written(row_id=row_id, seq=seq, counts=counts_of(rest[:2], list_id, rest[2:]))
 
 
 def _stay(
-    sql: _Parts, stay: StayChange, adapt: Any, *, pass_id: int, list_id: int | None, presence_id: int | None
+    sql: _Parts, scan: ScanWrite, stay: StayChange, pass_id: int, adapt: Any
 ) -> tuple[list[str], list[Any]]:
     """The presence and pass updates as CTE parts, with their parameters."""
     params: list[Any]
     if stay.presence == "insert":
-        parts, params = [sql.presence_insert], [pass_id, list_id]
+        parts, params = [sql.presence_insert], [pass_id, scan.list_id]
     elif stay.presence == "enter":
-        parts, params = [sql.presence_enter], [presence_id]
+        parts, params = [sql.presence_enter], [scan.presence_id]
     else:
-        parts, params = [sql.presence_exit], [adapt(stay.exit_at), presence_id]
+        parts, params = [sql.presence_exit], [adapt(stay.exit_at), scan.presence_id]
     parts.append(sql.pass_update)
     params += [
         adapt(stay.first_entry_at),

@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from backend.checkin.redeem._sql import CHECKIN_COLUMNS, Tables, checkin_params, counts_of
-from backend.checkin.redeem.decide import Deltas, StayChange
+from backend.checkin.redeem._sql import CHECKIN_COLUMNS, ScanWrite, Tables, Written, checkin_params, counts_of
+from backend.checkin.redeem.decide import StayChange
 
 
 @dataclass(frozen=True)
@@ -63,67 +63,43 @@ def _sql(connection: Any) -> _Statements:
     return found
 
 
-def write(
-    cursor: Any,
-    *,
-    values: dict[str, Any],
-    deltas: Deltas,
-    stay: StayChange | None,
-    pass_id: int | None,
-    presence_id: int | None,
-) -> tuple[int | None, int | None, dict[str, Any]]:
+def write(cursor: Any, scan: ScanWrite) -> Written | None:
     """Number the scan, count it, insert its row, then move the pass's presence and stay.
-    Returns (row id, seq, counts), or Nones when the event has no sequence row (no such event)."""
+    None when the event has no sequence row (no such event)."""
     sql = _sql(cursor.db)
-    adapt = cursor.db.ops.adapt_datetimefield_value
-    cursor.execute(sql.next_seq, [deltas.event_checked_in, deltas.event_inside, values["event_id"]])
+    deltas, list_id = scan.deltas, scan.list_id
+    cursor.execute(sql.next_seq, [deltas.event_checked_in, deltas.event_inside, scan.event_id])
     seq_row = cursor.fetchone()
     if seq_row is None:
-        return None, None, {}
-    list_id, list_row = values["list_id"], None
+        return None
+    list_row = None
     if list_id is not None:
         if deltas.list_checked_in or deltas.list_inside:
             cursor.execute(sql.list_update, [deltas.list_checked_in, deltas.list_inside, list_id])
         else:
             cursor.execute(sql.list_read, [list_id])
         list_row = cursor.fetchone()
+    seq = seq_row[0]
     counts = counts_of(seq_row[1:], list_id, list_row)
-    params = checkin_params(values, adapt)
-    params.insert(1, seq_row[0])
+    params = checkin_params(scan.values, cursor.db.ops.adapt_datetimefield_value)
+    params.insert(1, seq)
     cursor.execute(sql.insert_checkin, [*params, json.dumps(counts, separators=(",", ":"))])
     row_id = cursor.fetchone()[0]
-    if stay is not None and pass_id is not None:
-        _write_stay(
-            cursor,
-            sql,
-            stay=stay,
-            seq=seq_row[0],
-            row_id=row_id,
-            pass_id=pass_id,
-            list_id=list_id,
-            presence_id=presence_id,
-        )
-    return row_id, seq_row[0], counts
+    if scan.stay is not None and scan.pass_id is not None:
+        _write_stay(cursor, sql, scan=scan, stay=scan.stay, pass_id=scan.pass_id, seq=seq, row_id=row_id)
+    return Written(row_id=row_id, seq=seq, counts=counts)
 
 
 def _write_stay(
-    cursor: Any,
-    sql: _Statements,
-    *,
-    stay: StayChange,
-    seq: int,
-    row_id: int,
-    pass_id: int,
-    list_id: int | None,
-    presence_id: int | None,
+    cursor: Any, sql: _Statements, *, scan: ScanWrite, stay: StayChange, pass_id: int, seq: int, row_id: int
 ) -> None:
     adapt = cursor.db.ops.adapt_datetimefield_value
     if stay.presence == "insert":
-        cursor.execute(sql.insert_presence, [pass_id, list_id, True, 1, row_id])
+        cursor.execute(sql.insert_presence, [pass_id, scan.list_id, True, 1, row_id])
     elif stay.presence == "enter":
-        cursor.execute(sql.enter_presence, [True, row_id, presence_id])
+        cursor.execute(sql.enter_presence, [True, row_id, scan.presence_id])
     else:
-        cursor.execute(sql.exit_presence, [False, adapt(stay.exit_at), presence_id])
+        cursor.execute(sql.exit_presence, [False, adapt(stay.exit_at), scan.presence_id])
     cursor.execute(
         sql.update_pass,
         [
