@@ -3,14 +3,32 @@ writer is given and gives back, the check-in row's columns and parameters, datet
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.utils import timezone
 
 from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, Presence
 from backend.checkin.redeem.decide import Deltas, StayChange
+
+S = TypeVar("S")
+
+
+def per_vendor(build: Callable[[Any], S]) -> Callable[[Any], S]:
+    """``build(connection)`` once per database vendor (table names are quoted per vendor): a
+    module's statements are composed on its first scan, then looked up."""
+    built: dict[str, S] = {}
+
+    def statements(connection: Any) -> S:
+        found = built.get(connection.vendor)
+        if found is None:
+            found = built[connection.vendor] = build(connection)
+        return found
+
+    return statements
+
 
 # Columns of the check-in row, in the order ``checkin_params`` gives them (``seq`` second).
 CHECKIN_COLUMNS = (

@@ -19,7 +19,7 @@ from typing import Any
 
 from backend.checkin.models import Checkin, Event, Pass, RevokedSecret
 from backend.checkin.redeem import store_postgres, store_sqlite
-from backend.checkin.redeem._sql import ScanWrite, Tables, aware
+from backend.checkin.redeem._sql import ScanWrite, Tables, aware, per_vendor
 from backend.checkin.redeem.decide import Decision, ListState, PassState, Window
 from backend.checkin.redeem.messages import Redeem
 
@@ -45,18 +45,13 @@ class _Statements:
     lists: str
 
 
-_statements: dict[str, _Statements] = {}
-
-
+@per_vendor
 def _sql(connection: Any) -> _Statements:
-    found = _statements.get(connection.vendor)
-    if found is not None:
-        return found
     t = Tables.of(connection)
     q = connection.ops.quote_name
     lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
     pass_columns = ", ".join(f"p.{q(name)}" for name in _PASS_FIELDS)
-    found = _statements[connection.vendor] = _Statements(
+    return _Statements(
         # Locking the pass serialises scans of one pass (two scanners admit it once); on SQLite
         # the transaction's write lock (BEGIN IMMEDIATE) already serialises every writer.
         lock_pass=(
@@ -77,7 +72,6 @@ def _sql(connection: Any) -> _Statements:
             "WHERE l.event_id = %s ORDER BY l.id"
         ),
     )
-    return found
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from backend.checkin.redeem._sql import CHECKIN_COLUMNS, ScanWrite, Tables, Written, checkin_params, counts_of
+from backend.checkin.redeem._sql import (
+    CHECKIN_COLUMNS,
+    ScanWrite,
+    Tables,
+    Written,
+    checkin_params,
+    counts_of,
+    per_vendor,
+)
 from backend.checkin.redeem.decide import StayChange
 
 
@@ -28,50 +36,45 @@ class _Parts:
     final_list: str
 
 
-_parts: dict[str, _Parts] = {}
-
-
+@per_vendor
 def _sql(connection: Any) -> _Parts:
-    found = _parts.get(connection.vendor)
-    if found is None:
-        t = Tables.of(connection)
-        # %s for every column but seq (from the sequence update) and counts (built here).
-        row = "%s, s.last_seq, " + ", ".join(["%s"] * (len(CHECKIN_COLUMNS) - 3))
-        counts = "jsonb_build_object('checked_in', s.checked_in, 'inside', s.inside)"
-        list_counts = "jsonb_build_object('id', %s::bigint, 'checked_in', l.checked_in, 'inside', l.inside)"
-        found = _parts[connection.vendor] = _Parts(
-            seq=(
-                f"s AS (UPDATE {t.seq} SET last_seq = last_seq + 1, checked_in = checked_in + %s, "
-                "inside = inside + %s WHERE event_id = %s RETURNING last_seq, checked_in, inside)"
-            ),
-            list=(
-                f"l AS (UPDATE {t.lists} SET checked_in = checked_in + %s, inside = inside + %s "
-                "WHERE id = %s RETURNING checked_in, inside)"
-            ),
-            checkin=(
-                f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, {counts} FROM s RETURNING id, seq)"
-            ),
-            checkin_list=(
-                f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, "
-                f"{counts} || jsonb_build_object('list', {list_counts}) FROM s, l RETURNING id, seq)"
-            ),
-            presence_insert=(
-                f"pr AS (INSERT INTO {t.presence} (pass_id, list_id, inside, entries, last_entry_id) "
-                "SELECT %s, %s, TRUE, 1, c.id FROM c)"
-            ),
-            presence_enter=(
-                f"pr AS (UPDATE {t.presence} SET inside = TRUE, entries = entries + 1, "
-                "last_entry_id = (SELECT id FROM c) WHERE id = %s)"
-            ),
-            presence_exit=f"pr AS (UPDATE {t.presence} SET inside = FALSE, last_exit_at = %s WHERE id = %s)",
-            pass_update=(
-                f"pu AS (UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
-                "stay_seq = CASE WHEN %s THEN (SELECT seq FROM c) ELSE %s::bigint END WHERE id = %s)"
-            ),
-            final="SELECT c.id, c.seq, s.checked_in, s.inside FROM c, s",
-            final_list="SELECT c.id, c.seq, s.checked_in, s.inside, l.checked_in, l.inside FROM c, s, l",
-        )
-    return found
+    t = Tables.of(connection)
+    # %s for every column but seq (from the sequence update) and counts (built here).
+    row = "%s, s.last_seq, " + ", ".join(["%s"] * (len(CHECKIN_COLUMNS) - 3))
+    counts = "jsonb_build_object('checked_in', s.checked_in, 'inside', s.inside)"
+    list_counts = "jsonb_build_object('id', %s::bigint, 'checked_in', l.checked_in, 'inside', l.inside)"
+    return _Parts(
+        seq=(
+            f"s AS (UPDATE {t.seq} SET last_seq = last_seq + 1, checked_in = checked_in + %s, "
+            "inside = inside + %s WHERE event_id = %s RETURNING last_seq, checked_in, inside)"
+        ),
+        list=(
+            f"l AS (UPDATE {t.lists} SET checked_in = checked_in + %s, inside = inside + %s "
+            "WHERE id = %s RETURNING checked_in, inside)"
+        ),
+        checkin=(
+            f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, {counts} FROM s RETURNING id, seq)"
+        ),
+        checkin_list=(
+            f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, "
+            f"{counts} || jsonb_build_object('list', {list_counts}) FROM s, l RETURNING id, seq)"
+        ),
+        presence_insert=(
+            f"pr AS (INSERT INTO {t.presence} (pass_id, list_id, inside, entries, last_entry_id) "
+            "SELECT %s, %s, TRUE, 1, c.id FROM c)"
+        ),
+        presence_enter=(
+            f"pr AS (UPDATE {t.presence} SET inside = TRUE, entries = entries + 1, "
+            "last_entry_id = (SELECT id FROM c) WHERE id = %s)"
+        ),
+        presence_exit=f"pr AS (UPDATE {t.presence} SET inside = FALSE, last_exit_at = %s WHERE id = %s)",
+        pass_update=(
+            f"pu AS (UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
+            "stay_seq = CASE WHEN %s THEN (SELECT seq FROM c) ELSE %s::bigint END WHERE id = %s)"
+        ),
+        final="SELECT c.id, c.seq, s.checked_in, s.inside FROM c, s",
+        final_list="SELECT c.id, c.seq, s.checked_in, s.inside, l.checked_in, l.inside FROM c, s, l",
+    )
 
 
 def write(cursor: Any, scan: ScanWrite) -> Written | None:

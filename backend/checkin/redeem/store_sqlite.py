@@ -10,7 +10,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from backend.checkin.redeem._sql import CHECKIN_COLUMNS, ScanWrite, Tables, Written, checkin_params, counts_of
+from backend.checkin.redeem._sql import (
+    CHECKIN_COLUMNS,
+    ScanWrite,
+    Tables,
+    Written,
+    checkin_params,
+    counts_of,
+    per_vendor,
+)
 from backend.checkin.redeem.decide import StayChange
 
 
@@ -26,41 +34,36 @@ class _Statements:
     update_pass: str
 
 
-_statements: dict[str, _Statements] = {}
-
-
+@per_vendor
 def _sql(connection: Any) -> _Statements:
-    found = _statements.get(connection.vendor)
-    if found is None:
-        t = Tables.of(connection)
-        found = _statements[connection.vendor] = _Statements(
-            next_seq=(
-                f"UPDATE {t.seq} SET last_seq = last_seq + 1, checked_in = checked_in + %s, "
-                "inside = inside + %s WHERE event_id = %s RETURNING last_seq, checked_in, inside"
-            ),
-            list_update=(
-                f"UPDATE {t.lists} SET checked_in = checked_in + %s, inside = inside + %s "
-                "WHERE id = %s RETURNING checked_in, inside"
-            ),
-            list_read=f"SELECT checked_in, inside FROM {t.lists} WHERE id = %s",
-            insert_checkin=(
-                f"INSERT INTO {t.checkins} ({t.columns}) "
-                f"VALUES ({', '.join(['%s'] * len(CHECKIN_COLUMNS))}) RETURNING id"
-            ),
-            insert_presence=(
-                f"INSERT INTO {t.presence} (pass_id, list_id, inside, entries, last_entry_id, last_exit_at) "
-                "VALUES (%s, %s, %s, %s, %s, NULL)"
-            ),
-            enter_presence=(
-                f"UPDATE {t.presence} SET inside = %s, entries = entries + 1, last_entry_id = %s WHERE id = %s"
-            ),
-            exit_presence=f"UPDATE {t.presence} SET inside = %s, last_exit_at = %s WHERE id = %s",
-            update_pass=(
-                f"UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
-                "stay_seq = %s WHERE id = %s"
-            ),
-        )
-    return found
+    t = Tables.of(connection)
+    return _Statements(
+        next_seq=(
+            f"UPDATE {t.seq} SET last_seq = last_seq + 1, checked_in = checked_in + %s, "
+            "inside = inside + %s WHERE event_id = %s RETURNING last_seq, checked_in, inside"
+        ),
+        list_update=(
+            f"UPDATE {t.lists} SET checked_in = checked_in + %s, inside = inside + %s "
+            "WHERE id = %s RETURNING checked_in, inside"
+        ),
+        list_read=f"SELECT checked_in, inside FROM {t.lists} WHERE id = %s",
+        insert_checkin=(
+            f"INSERT INTO {t.checkins} ({t.columns}) "
+            f"VALUES ({', '.join(['%s'] * len(CHECKIN_COLUMNS))}) RETURNING id"
+        ),
+        insert_presence=(
+            f"INSERT INTO {t.presence} (pass_id, list_id, inside, entries, last_entry_id, last_exit_at) "
+            "VALUES (%s, %s, %s, %s, %s, NULL)"
+        ),
+        enter_presence=(
+            f"UPDATE {t.presence} SET inside = %s, entries = entries + 1, last_entry_id = %s WHERE id = %s"
+        ),
+        exit_presence=f"UPDATE {t.presence} SET inside = %s, last_exit_at = %s WHERE id = %s",
+        update_pass=(
+            f"UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
+            "stay_seq = %s WHERE id = %s"
+        ),
+    )
 
 
 def write(cursor: Any, scan: ScanWrite) -> Written | None:
