@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.checkin.errors import ListNotOfEvent
+from backend.checkin.models import Reason
 from backend.checkin.redeem.decide import (
     Decision,
     Deltas,
@@ -145,8 +146,6 @@ def test_refusals_name_their_reason_and_change_nothing(case, given_, reason):
 
 
 def test_every_reason_code_is_covered():
-    from backend.checkin.models import Reason
-
     assert {r[2] for r in REFUSALS} == set(Reason.values)
 
 
