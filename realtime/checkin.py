@@ -32,7 +32,9 @@ from django.db import close_old_connections
 from backend.checkin import selectors, services
 from backend.checkin.errors import InvalidRedeem
 from backend.checkin.models import Checkin
-from backend.core.permissions import can
+from backend.checkin.permissions import Action, event_access
+from backend.checkin.redeem.messages import scanner_device
+from backend.core.errors import DomainError
 from realtime.consumers import CLOSE_BAD_FRAME, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_TOO_BIG, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
@@ -62,21 +64,21 @@ _redeem = _scan_call(services.checkin_redeem)
 
 
 class _EventConsumer(LinliConsumer):
-    action = ""
+    action: Action
 
     async def authorize(self) -> int | None:
         try:
             event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
         except (KeyError, TypeError, ValueError):
             return CLOSE_NOT_FOUND
-        self.event = await database_sync_to_async(selectors.event_get)(event_id=event_id)
-        allowed = self.event is not None and await database_sync_to_async(can)(
-            self.user, self.action, self.event
-        )
-        if allowed:
-            return None
-        # A user with no role on the event learns nothing about whether it exists.
-        return CLOSE_FORBIDDEN
+        try:
+            self.event = await database_sync_to_async(event_access)(
+                user=self.user, event_id=event_id, action=self.action
+            )
+        except DomainError:
+            # A user with no role on the event learns nothing about whether it exists.
+            return CLOSE_FORBIDDEN
+        return None
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -100,12 +102,8 @@ class _EventConsumer(LinliConsumer):
 
 
 class ScanConsumer(_EventConsumer):
-    action = "checkin.scan"
+    action = Action.SCAN
     max_message_chars = 2048
-
-    async def opened(self) -> None:
-        session = self.scope.get("auth_session")
-        self.device = f"session:{session.pk}" if session is not None else ""
 
     async def on_redeem(self, content: dict[str, Any]) -> None:
         try:
@@ -115,12 +113,11 @@ class ScanConsumer(_EventConsumer):
                 {"type": "error", **error.body(self.lang), "nonce": error.details.get("nonce")}
             )
             return
-        device = content.get("device")
         result = await _redeem(
             event_id=self.event.pk,
             redeem=redeem,
             scanner=self.user,
-            device=device[:64] if isinstance(device, str) and device else self.device,
+            device=scanner_device(sent=content.get("device"), session=self.scope.get("auth_session")),
             source=Checkin.Source.SOCKET,
         )
         await self.send_json(result.message())
@@ -206,7 +203,7 @@ class _Hub:
 
 
 class LiveConsumer(_EventConsumer):
-    action = "checkin.live"
+    action = Action.LIVE
     max_message_chars = 512
 
     async def opened(self) -> None:

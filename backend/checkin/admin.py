@@ -8,7 +8,6 @@ from django.contrib import admin
 
 from backend.checkin import services
 from backend.checkin.models import Checkin, CheckinList, Event, Pass
-from backend.core.masking import mask_name
 
 
 class CheckinListInline(admin.TabularInline):
@@ -56,7 +55,7 @@ class PassAdmin(admin.ModelAdmin):
 
     @admin.display(description="holder")
     def masked_name(self, obj: Pass) -> str:
-        return mask_name(obj.holder_name)
+        return obj.masked_name
 
     def has_add_permission(self, request: Any) -> bool:
         return False  # passes come from sign-ups and the API (they need a signed secret)

@@ -10,16 +10,16 @@ from django.utils import timezone
 from backend.accounts.demo import DEMO_STREET, demo_user
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.services import grant_role
+from backend.checkin.models import Event, Pass
+from backend.checkin.services import event_create, pass_add_attendee
+from backend.volunteers.models import Organisation
+from backend.volunteers.services import organisation_create
 
 DEMO_EVENT_TITLE = "邻里节社区义诊（演示）"
 DEMO_ORG_NAME = "民治街道志愿服务队（演示）"
 
 
 def seed(stdout) -> None:
-    from backend.checkin.models import Event, Pass
-    from backend.checkin.services import event_create, pass_add_attendee
-    from backend.volunteers.models import Organisation
-    from backend.volunteers.services import organisation_create
 
     coordinator = demo_user("coordinator")
     organisation = Organisation.objects.filter(division_id=DEMO_STREET).order_by("id").first()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
+from backend.checkin import conf
+from backend.checkin.models import Event, Pass
+from backend.checkin.services import event_auto_checkout
 from backend.notifications.scheduler import Job
+from backend.notifications.services import notify
 
 
 def auto_checkout_ended_events() -> dict[str, int]:
     """Check out everybody still inside an event that has ended (an exit at the event's end), so
     volunteers' stays become service records. Idempotent: each event is closed once, and the
     exits carry fixed nonces."""
-    from backend.checkin.models import Event
-    from backend.checkin.services import event_auto_checkout
-
     now = timezone.now()
     events = list(Event.objects.filter(ends_at__lte=now, closed_at__isnull=True).order_by("ends_at")[:200])
     checked_out = sum(event_auto_checkout(event=event, now=now) for event in events)
@@ -28,12 +30,6 @@ def remind_event_starting() -> dict[str, int]:
     Volunteers whose pass comes from a shift sign-up get the shift reminders instead. One
     notification per pass and start time (dedupe key), so running the job again sends nothing.
     """
-    from django.db import transaction
-
-    from backend.checkin import conf
-    from backend.checkin.models import Pass
-    from backend.notifications.services import notify
-
     now = timezone.now()
     horizon = now + timedelta(minutes=conf.event_reminder_lead_minutes())
     passes = (

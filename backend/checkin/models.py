@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from backend.core.masking import mask_name
 from backend.core.models import AppendOnlyError
 
 
@@ -150,6 +151,11 @@ class Pass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk}"
+
+    @property
+    def masked_name(self) -> str:
+        """The holder's name as staff, scanners and dashboards see it (张*三): never in full."""
+        return mask_name(self.holder_name)
 
 
 class RevokedSecret(models.Model):

@@ -1,4 +1,5 @@
-"""Check-in reads: live counts, snapshots and replays for dashboards, passes, offline bundles."""
+"""Check-in reads: live counts, snapshots and replays for dashboards, passes, offline bundles,
+and the lookups the API makes before it calls a service (each refusing with the field named)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from backend.accounts.models import Role, ScopeType
+from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.checkin import conf
 from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, RevokedSecret
-from backend.core.masking import mask_name
+from backend.checkin.redeem.decide import list_admits
+from backend.core import keys
+from backend.core.errors import ValidationFailed, field_error
+from backend.core.i18n import T
+from backend.volunteers.models import ServicePost, Shift
+
+#: The most rows one API page returns.
+PAGE_MAX = 100
 
 
 def group_name(event_id: int) -> str:
@@ -35,7 +43,7 @@ def checkin_feed_message(row: Checkin) -> dict[str, Any]:
         "reason": row.reason or None,
         "pass": None
         if pass_obj is None
-        else {"id": pass_obj.pk, "name": mask_name(pass_obj.holder_name), "kind": pass_obj.kind},
+        else {"id": pass_obj.pk, "name": pass_obj.masked_name, "kind": pass_obj.kind},
         "list": row.list_id,
         "scanned_at": _iso(row.scanned_at),
         "received_at": _iso(row.received_at),
@@ -133,17 +141,81 @@ def checkins_of_event(*, event: Event) -> QuerySet[Checkin]:
     return Checkin.objects.filter(event_id=event.pk).select_related("pass_obj").order_by("seq")
 
 
+def checkins_page(*, event: Event, cursor: str | None, limit: int) -> tuple[list[Checkin], str | None]:
+    """The event's scans by ``seq`` in ascending order; the cursor is the plain last ``seq`` (the
+    same number the live socket sends), so it keeps its own format rather than the opaque shared
+    one used for the id-keyed lists."""
+    after = _seq_cursor(cursor)
+    limit = max(1, min(limit, PAGE_MAX))
+    qs = checkins_of_event(event=event)
+    if after is not None:
+        qs = qs.filter(seq__gt=after)
+    rows = list(qs.order_by("seq")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (str(rows[-1].seq) if more and rows else None)
+
+
+def _seq_cursor(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ValidationFailed(errors=[field_error("cursor", "invalid", T("格式不正确。", "Invalid value."))])
+    return int(value)
+
+
+def lists_of_event(*, event: Event) -> QuerySet[CheckinList]:
+    return event.lists.prefetch_related("shifts").order_by("id")
+
+
+# --- lookups before a service ----------------------------------------------------------------------
+
+
+def venue_post_get(*, venue_post_id: int | None) -> ServicePost | None:
+    """The service post an event is held at, or a ``venue_post_id`` field error."""
+    if venue_post_id is None:
+        return None
+    post = ServicePost.objects.filter(pk=venue_post_id).first()
+    if post is None:
+        raise ValidationFailed(
+            errors=[field_error("venue_post_id", "not_found", T("找不到该服务岗。", "No such post."))]
+        )
+    return post
+
+
+def shifts_get(*, shift_ids: list[int]) -> list[Shift]:
+    """The shifts with these ids (with their activity), or a ``shift_ids`` field error if any is missing."""
+    shifts = list(Shift.objects.select_related("activity").filter(pk__in=shift_ids))
+    if len(shifts) != len(set(shift_ids)):
+        raise ValidationFailed(
+            errors=[field_error("shift_ids", "not_found", T("找不到该班次。", "No such shift."))]
+        )
+    return shifts
+
+
+def staff_candidate_get(*, user_id: int) -> User:
+    """An active user who can be made staff of an event, or a ``user_id`` field error."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ValidationFailed(
+            errors=[field_error("user_id", "not_found", T("找不到该用户。", "No such user."))]
+        )
+    return user
+
+
 def pass_lists(*, pass_obj: Pass, lists: list[CheckinList], shifts_by_list: dict[int, set[int]]) -> list[int]:
-    out = []
-    for lst in lists:
-        if pass_obj.kind == Pass.Kind.VOLUNTEER:
-            if lst.include_volunteers and (
-                not shifts_by_list[lst.pk] or pass_obj.shift_id in shifts_by_list[lst.pk]
-            ):
-                out.append(lst.pk)
-        elif lst.include_attendees:
-            out.append(lst.pk)
-    return out
+    """The ids of the lists that take this pass (the rule the redeem applies)."""
+    return [
+        lst.pk
+        for lst in lists
+        if list_admits(
+            kind=pass_obj.kind,
+            include_volunteers=lst.include_volunteers,
+            include_attendees=lst.include_attendees,
+            has_shifts=bool(shifts_by_list[lst.pk]),
+            counts_shift=pass_obj.shift_id in shifts_by_list[lst.pk],
+        )
+    ]
 
 
 def offline_bundle(*, event: Event) -> dict[str, Any]:
@@ -152,8 +224,6 @@ def offline_bundle(*, event: Event) -> dict[str, Any]:
 
     Pass ids are the random token ids inside the secrets (hex), so the bundle holds no secret that
     would admit anyone; names are masked as on the scanner's screen."""
-    from backend.core import keys
-
     lists = list(CheckinList.objects.filter(event_id=event.pk).prefetch_related("shifts").order_by("id"))
     shifts_by_list = {lst.pk: {s.pk for s in lst.shifts.all()} for lst in lists}
     passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).order_by("id")
@@ -187,7 +257,7 @@ def offline_bundle(*, event: Event) -> dict[str, Any]:
             {
                 "id": p.token_id,
                 "kind": p.kind,
-                "name": mask_name(p.holder_name),
+                "name": p.masked_name,
                 "blocked": p.blocked,
                 "lists": pass_lists(pass_obj=p, lists=lists, shifts_by_list=shifts_by_list),
                 "entered": p.first_entry_at is not None,

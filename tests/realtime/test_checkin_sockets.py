@@ -235,18 +235,18 @@ async def test_resume_too_old_gets_a_new_snapshot(settings):
 async def test_dropped_broadcasts_are_filled_from_the_log_so_the_feed_has_no_gap(monkeypatch):
     """A full channel drops messages (channels-redis only logs it): the next message that does
     arrive reveals the gap and the dashboard fills it from the database."""
-    from backend.checkin import services
+    from backend.checkin.services import scans
 
     s = await setup_event(passes=3)
     live = await open_socket(live_path(s["event"]), s["coordinator"])
     assert (await live.receive_json_from(timeout=5))["seq"] == 0
-    real = services._broadcast
-    monkeypatch.setattr(services, "_broadcast", lambda row: None)
+    real = scans._broadcast
+    monkeypatch.setattr(scans, "_broadcast", lambda row: None)
     scanner = await open_socket(scan_path(s["event"]), s["scanner"])
     await redeem(scanner, s["secrets"][0])
     await redeem(scanner, s["secrets"][1])
     assert await live.receive_nothing(timeout=0.2)
-    monkeypatch.setattr(services, "_broadcast", real)
+    monkeypatch.setattr(scans, "_broadcast", real)
     await redeem(scanner, s["secrets"][2])
     got = [await live.receive_json_from(timeout=5) for _ in range(3)]
     assert [m["seq"] for m in got] == [1, 2, 3]
@@ -291,14 +291,14 @@ async def test_broadcasts_published_together_reach_the_dashboard_in_order(monkey
     s = await setup_event(passes=3)
     live = await open_socket(live_path(s["event"]), s["coordinator"])
     assert (await live.receive_json_from(timeout=5))["seq"] == 0
-    from backend.checkin import services
+    from backend.checkin.services import scans
 
-    real = services._broadcast
-    monkeypatch.setattr(services, "_broadcast", lambda row: None)
+    real = scans._broadcast
+    monkeypatch.setattr(scans, "_broadcast", lambda row: None)
     scanner = await open_socket(scan_path(s["event"]), s["scanner"])
     for secret in s["secrets"]:
         await redeem(scanner, secret)
-    monkeypatch.setattr(services, "_broadcast", real)
+    monkeypatch.setattr(scans, "_broadcast", real)
     rows = await database_sync_to_async(
         lambda: [checkin_feed_message(r) for r in Checkin.objects.filter(event=s["event"]).order_by("seq")]
     )()

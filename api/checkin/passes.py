@@ -1,0 +1,103 @@
+"""Passes: coordinators list, add, void, re-issue and block them; holders get theirs with a QR."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from ninja import Router, Status
+
+from api.auth import AuthedRequest
+from api.checkin.schemas import (
+    CheckinAttendeeIn,
+    CheckinMyPassOut,
+    CheckinPassOut,
+    CheckinPassPage,
+    CheckinReasonIn,
+)
+from api.schemas import ERRORS
+from backend.checkin import selectors, services
+from backend.checkin.permissions import Action, event_access, event_pass_access, holder_pass_access
+from backend.core.errors import NotFound
+from backend.core.pagination import keyset_page
+from media import qr_for_url, qr_png, qr_svg
+
+router = Router()
+
+
+@router.get("/events/{event_id}/passes", response={200: CheckinPassPage, **ERRORS})
+def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+    event = event_access(user=request.auth, event_id=event_id, action=Action.EVENT_MANAGE)
+    rows, next_cursor = keyset_page(
+        selectors.passes_of_event(event=event),
+        cursor=cursor,
+        limit=limit,
+        max_limit=selectors.PAGE_MAX,
+        descending=False,
+    )
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@router.post("/events/{event_id}/passes", response={201: CheckinPassOut, **ERRORS}, summary="Add an attendee")
+def pass_create(request: AuthedRequest, event_id: int, payload: CheckinAttendeeIn):
+    event = event_access(user=request.auth, event_id=event_id, action=Action.EVENT_MANAGE)
+    pass_obj = services.pass_add_attendee(
+        event=event, holder_name=payload.holder_name, holder_phone=payload.holder_phone, by=request.auth
+    )
+    return Status(201, pass_obj)
+
+
+@router.post("/events/{event_id}/passes/{pass_id}/void", response={200: CheckinPassOut, **ERRORS})
+def pass_void(request: AuthedRequest, event_id: int, pass_id: int, payload: CheckinReasonIn | None = None):
+    return services.pass_void(
+        pass_obj=event_pass_access(user=request.auth, event_id=event_id, pass_id=pass_id),
+        by=request.auth,
+        reason=payload.reason if payload else "",
+    )
+
+
+@router.post("/events/{event_id}/passes/{pass_id}/reissue", response={200: CheckinPassOut, **ERRORS})
+def pass_reissue(request: AuthedRequest, event_id: int, pass_id: int):
+    return services.pass_reissue(
+        pass_obj=event_pass_access(user=request.auth, event_id=event_id, pass_id=pass_id), by=request.auth
+    )
+
+
+@router.post("/events/{event_id}/passes/{pass_id}/block", response={200: CheckinPassOut, **ERRORS})
+def pass_block(request: AuthedRequest, event_id: int, pass_id: int, payload: CheckinReasonIn | None = None):
+    return services.pass_block(
+        pass_obj=event_pass_access(user=request.auth, event_id=event_id, pass_id=pass_id),
+        blocked=True,
+        by=request.auth,
+        reason=payload.reason if payload else "",
+    )
+
+
+@router.post("/events/{event_id}/passes/{pass_id}/unblock", response={200: CheckinPassOut, **ERRORS})
+def pass_unblock(request: AuthedRequest, event_id: int, pass_id: int):
+    return services.pass_block(
+        pass_obj=event_pass_access(user=request.auth, event_id=event_id, pass_id=pass_id),
+        blocked=False,
+        by=request.auth,
+    )
+
+
+@router.get(
+    "/me/passes",
+    response={200: list[CheckinMyPassOut], **ERRORS},
+    summary="My valid passes, with their QR codes",
+)
+def my_passes(request: AuthedRequest):
+    return selectors.passes_for_holder(user=request.auth)[: selectors.PAGE_MAX]
+
+
+@router.get(
+    "/me/passes/{pass_id}/qr.{fmt}", response={200: None, **ERRORS}, summary="QR code of my pass (png or svg)"
+)
+def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
+    if fmt not in ("png", "svg"):
+        raise NotFound()
+    pass_obj = holder_pass_access(user=request.auth, pass_id=pass_id)
+    qr = qr_for_url("", pass_obj.secret.upper())
+    body, content_type = (qr_png(qr), "image/png") if fmt == "png" else (qr_svg(qr), "image/svg+xml")
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store, private"
+    return response

@@ -1,0 +1,111 @@
+"""The redeem message a scanner sends and the result it gets back (websocket frame, HTTP
+fallback item or offline queue item alike)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from backend.checkin.errors import InvalidRedeem
+from backend.checkin.models import Checkin, Kind
+from backend.core.errors import field_error
+from backend.core.i18n import T
+
+NONCE_MAX = 64
+DEVICE_MAX = 64
+
+
+@dataclass(frozen=True)
+class Redeem:
+    """One parsed redeem message (websocket frame, HTTP fallback item or offline queue item)."""
+
+    secret: str
+    nonce: str
+    kind: str
+    scanned_at: datetime
+    list_id: int | None = None
+
+
+@dataclass
+class RedeemResult:
+    row: Checkin
+    replayed: bool = False
+
+    def message(self) -> dict[str, Any]:
+        row = self.row
+        pass_obj = row.pass_obj
+        out: dict[str, Any] = {
+            "type": "result",
+            "nonce": row.nonce,
+            "status": row.status,
+            "kind": row.kind,
+            "pass": None if pass_obj is None else {"name": pass_obj.masked_name, "kind": pass_obj.kind},
+            "checked_in_at": _iso(row.entry_at),
+            "list": row.list_id,
+            "seq": row.seq,
+            "late": row.late,
+        }
+        if row.status == Checkin.Status.ERROR:
+            out["reason"] = row.reason
+        if self.replayed:
+            out["replayed"] = True
+        return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat()
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def redeem_parse(content: dict[str, Any]) -> Redeem:
+    """Validate one redeem message; raises ``InvalidRedeem`` (422, ``invalid_message``) with field errors."""
+    errors = []
+    secret = content.get("secret")
+    nonce = content.get("nonce")
+    kind = content.get("kind", Kind.ENTRY)
+    list_id = content.get("list")
+    scanned_raw = content.get("scanned_at")
+    if not isinstance(secret, str) or not 1 <= len(secret) <= 512:
+        errors.append(field_error("secret", "invalid", T("格式不正确。", "Invalid value.")))
+    if not isinstance(nonce, str) or not 8 <= len(nonce) <= NONCE_MAX:
+        errors.append(
+            field_error("nonce", "invalid", T("须为 8 至 64 个字符。", "Must be 8 to 64 characters."))
+        )
+    if kind not in (Kind.ENTRY, Kind.EXIT):
+        errors.append(field_error("kind", "invalid_choice", T("不是允许的选项。", "Not an allowed choice.")))
+    if list_id is not None and (isinstance(list_id, bool) or not isinstance(list_id, int) or list_id <= 0):
+        errors.append(field_error("list", "invalid", T("格式不正确。", "Invalid value.")))
+    scanned_at = _parse_time(scanned_raw) if scanned_raw is not None else timezone.now()
+    if scanned_at is None:
+        errors.append(
+            field_error("scanned_at", "invalid", T("须为 ISO 8601 时间。", "Must be an ISO 8601 time."))
+        )
+    if errors:
+        raise InvalidRedeem(
+            errors=errors, nonce=nonce if isinstance(nonce, str) and len(nonce) <= NONCE_MAX else None
+        )
+    return Redeem(secret=secret, nonce=nonce, kind=kind, scanned_at=scanned_at, list_id=list_id)  # type: ignore[arg-type]
+
+
+def scanner_device(*, sent: Any, session: Any) -> str:
+    """The device a scan is recorded from: the one the scanner named, else its sign-in session."""
+    if isinstance(sent, str) and sent:
+        return sent[:DEVICE_MAX]
+    return f"session:{session.pk}" if session is not None else ""

@@ -1,0 +1,53 @@
+"""Check-in writes, one module per sub-domain:
+
+- ``events``: events, their staff and linked shifts, the end-of-event checkout;
+- ``lists``: check-in lists;
+- ``passes``: passes (issue, void, re-issue, block) and passes that follow volunteers' sign-ups;
+- ``scans``: ``checkin_redeem``, the one redeem every scan goes through, and queue uploads.
+
+The redeem's decision and its SQL live in ``backend.checkin.redeem``. Every public name is
+re-exported here: ``from backend.checkin.services import checkin_redeem`` keeps working.
+"""
+
+from backend.checkin.redeem.messages import DEVICE_MAX, NONCE_MAX, Redeem, RedeemResult, redeem_parse
+from backend.checkin.services.events import (
+    event_auto_checkout,
+    event_create,
+    event_shifts_link,
+    event_staff_grant,
+    event_update,
+)
+from backend.checkin.services.lists import checkin_list_create
+from backend.checkin.services.passes import (
+    pass_add_attendee,
+    pass_block,
+    pass_issue,
+    pass_reissue,
+    pass_void,
+    signup_changed_listener,
+    signup_passes_sync,
+)
+from backend.checkin.services.scans import checkin_redeem, checkin_upload
+
+__all__ = [
+    "DEVICE_MAX",
+    "NONCE_MAX",
+    "Redeem",
+    "RedeemResult",
+    "checkin_list_create",
+    "checkin_redeem",
+    "checkin_upload",
+    "event_auto_checkout",
+    "event_create",
+    "event_shifts_link",
+    "event_staff_grant",
+    "event_update",
+    "pass_add_attendee",
+    "pass_block",
+    "pass_issue",
+    "pass_reissue",
+    "pass_void",
+    "redeem_parse",
+    "signup_changed_listener",
+    "signup_passes_sync",
+]

@@ -1,0 +1,64 @@
+"""Check-in lists: which passes count at a door, and its entry rules (pretix's check-in lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+
+from backend.checkin.models import CheckinList, Event
+from backend.core.audit import audit_record
+from backend.core.errors import ValidationFailed, field_error
+from backend.core.i18n import T
+
+
+def checkin_list_create(
+    *,
+    event: Event,
+    name: str,
+    include_volunteers: bool = True,
+    include_attendees: bool = True,
+    shift_ids: Sequence[int] = (),
+    allow_multiple_entries: bool = False,
+    allow_entry_after_exit: bool = True,
+    by: Any = None,
+) -> CheckinList:
+    name = (name or "").strip()[:100]
+    if not name:
+        raise ValidationFailed(
+            errors=[field_error("name", "required", T("此项必填。", "This field is required."))]
+        )
+    linked = set(event.shifts.values_list("pk", flat=True))
+    stray = [sid for sid in shift_ids if sid not in linked]
+    if stray:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "shift_ids",
+                    "not_linked",
+                    T("班次未关联到该活动。", "The shift is not linked to the event."),
+                    ids=stray,
+                )
+            ]
+        )
+    with transaction.atomic():
+        if CheckinList.objects.filter(event=event, name=name).exists():
+            raise ValidationFailed(
+                errors=[field_error("name", "duplicate", T("名称已存在。", "This name is taken."))]
+            )
+        lst = CheckinList.objects.create(
+            event=event,
+            name=name,
+            include_volunteers=include_volunteers,
+            include_attendees=include_attendees,
+            allow_multiple_entries=allow_multiple_entries,
+            allow_entry_after_exit=allow_entry_after_exit,
+        )
+        if shift_ids:
+            lst.shifts.set(shift_ids)
+        # Passes already inside somewhere count as checked in on the new list only once they enter it.
+        audit_record(
+            actor=by, action="checkin.list_created", target=lst, data={"event": event.pk, "name": name}
+        )
+    return lst

@@ -1,0 +1,188 @@
+"""Passes: issued to attendees by coordinators and to volunteers by their confirmed sign-ups;
+voided, re-issued (a new secret, the old one revoked) and blocked. Holders are told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from backend.accounts.services import user_get_or_create
+from backend.checkin import conf
+from backend.checkin.errors import PassVoided
+from backend.checkin.models import Event, Pass, RevokedSecret
+from backend.core import keys
+from backend.core.audit import audit_record
+from backend.core.errors import ValidationFailed, field_error
+from backend.core.i18n import T
+from backend.core.signed_tokens import new_token_id
+from backend.notifications.services import notify
+
+
+def _sign_secret(*, event: Event) -> tuple[str, str]:
+    token_id = new_token_id()
+    issued = timezone.localdate()
+    expires = max(
+        timezone.localdate(event.ends_at) + timedelta(days=conf.pass_valid_days_after_event()), issued
+    )
+    secret = keys.token_sign(purpose="pass", token_id=token_id, issued=issued, expires=expires)
+    return token_id.hex(), secret
+
+
+def pass_issue(
+    *,
+    event: Event,
+    kind: str,
+    holder_name: str,
+    holder: Any = None,
+    signup: Any = None,
+    shift: Any = None,
+    by: Any = None,
+) -> Pass:
+    holder_name = (holder_name or "").strip()[:50]
+    if not holder_name:
+        raise ValidationFailed(
+            errors=[field_error("holder_name", "required", T("此项必填。", "This field is required."))]
+        )
+    token_id, secret = _sign_secret(event=event)
+    with transaction.atomic():
+        pass_obj = Pass.objects.create(
+            event=event,
+            kind=kind,
+            holder=holder,
+            holder_name=holder_name,
+            signup=signup,
+            shift=shift,
+            token_id=token_id,
+            secret=secret,
+            created_by=by,
+        )
+        audit_record(
+            actor=by,
+            action="checkin.pass_issued",
+            target=pass_obj,
+            data={"event": event.pk, "kind": kind, "signup": getattr(signup, "pk", None)},
+        )
+        _notify_holder(pass_obj=pass_obj, event=event, kind="checkin.pass_issued")
+    return pass_obj
+
+
+def _notify_holder(*, pass_obj: Pass, event: Event, kind: str) -> None:
+    if pass_obj.holder_id is None:
+        return
+    notify(
+        user=pass_obj.holder_id,
+        kind=kind,
+        params={
+            "event": event.title,
+            "starts_at": timezone.localtime(event.starts_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        target=pass_obj,
+    )
+
+
+def pass_add_attendee(
+    *, event: Event, holder_name: str, holder: Any = None, holder_phone: str | None = None, by: Any = None
+) -> Pass:
+    """An attendee's pass. With ``holder_phone`` (and no ``holder``) the pass goes to the account
+    of that mobile number, created if need be, so the attendee finds it under "my passes"."""
+    if holder is None and holder_phone:
+        holder = user_get_or_create(phone=holder_phone)
+    return pass_issue(event=event, kind=Pass.Kind.ATTENDEE, holder_name=holder_name, holder=holder, by=by)
+
+
+def _revoke_secret(*, pass_obj: Pass, reason: str) -> None:
+    RevokedSecret.objects.create(
+        event_id=pass_obj.event_id, pass_obj=pass_obj, token_id=pass_obj.token_id, reason=reason
+    )
+
+
+def pass_void(*, pass_obj: Pass, by: Any = None, reason: str = "") -> Pass:
+    """Void a pass: its secret goes on the event's revoked list. Idempotent."""
+    with transaction.atomic():
+        pass_obj = Pass.objects.select_for_update().select_related("event").get(pk=pass_obj.pk)
+        if pass_obj.status == Pass.Status.VOID:
+            return pass_obj
+        pass_obj.status = Pass.Status.VOID
+        pass_obj.voided_at = timezone.now()
+        pass_obj.save(update_fields=["status", "voided_at"])
+        _revoke_secret(pass_obj=pass_obj, reason="void")
+        audit_record(actor=by, action="checkin.pass_voided", target=pass_obj, reason=reason)
+        if reason != "signup_changed":  # the volunteers domain tells the volunteer about the sign-up
+            _notify_holder(pass_obj=pass_obj, event=pass_obj.event, kind="checkin.pass_voided")
+    return pass_obj
+
+
+def pass_reissue(*, pass_obj: Pass, by: Any = None) -> Pass:
+    """A new secret for the same pass (a lost or photographed QR); the old one is revoked."""
+    with transaction.atomic():
+        pass_obj = Pass.objects.select_for_update().select_related("event").get(pk=pass_obj.pk)
+        if pass_obj.status == Pass.Status.VOID:
+            raise PassVoided()
+        _revoke_secret(pass_obj=pass_obj, reason="reissue")
+        pass_obj.token_id, pass_obj.secret = _sign_secret(event=pass_obj.event)
+        pass_obj.save(update_fields=["token_id", "secret"])
+        audit_record(actor=by, action="checkin.pass_reissued", target=pass_obj)
+        _notify_holder(pass_obj=pass_obj, event=pass_obj.event, kind="checkin.pass_reissued")
+    return pass_obj
+
+
+def pass_block(*, pass_obj: Pass, blocked: bool, by: Any = None, reason: str = "") -> Pass:
+    with transaction.atomic():
+        updated = Pass.objects.filter(pk=pass_obj.pk).exclude(blocked=blocked).update(blocked=blocked)
+        pass_obj.blocked = blocked
+        if updated:
+            audit_record(
+                actor=by,
+                action="checkin.pass_blocked" if blocked else "checkin.pass_unblocked",
+                target=pass_obj,
+                reason=reason,
+            )
+    return pass_obj
+
+
+# --- passes follow volunteers' sign-ups ------------------------------------------------------------
+
+
+def _volunteer_name(signup: Any) -> str:
+    profile = (
+        getattr(signup.user, "volunteer_profile", None) if hasattr(signup.user, "volunteer_profile") else None
+    )
+    return (getattr(profile, "real_name", "") or signup.user.display_name or "志愿者").strip()
+
+
+def signup_passes_sync(*, signup: Any, by: Any = None) -> list[Pass]:
+    """Passes follow sign-ups: a confirmed sign-up of a shift linked to an event has one valid
+    pass for that event; any other state voids it. Called inside the volunteers' transaction."""
+    events = list(Event.objects.filter(shifts=signup.shift_id).order_by("id"))
+    live = {p.event_id: p for p in Pass.objects.filter(signup_id=signup.pk, status=Pass.Status.VALID)}
+    out = []
+    if signup.holds_pass:
+        for event in events:
+            if event.pk in live:
+                out.append(live[event.pk])
+            else:
+                out.append(
+                    pass_issue(
+                        event=event,
+                        kind=Pass.Kind.VOLUNTEER,
+                        holder_name=_volunteer_name(signup),
+                        holder=signup.user,
+                        signup=signup,
+                        shift=signup.shift,
+                        by=by,
+                    )
+                )
+        stale = [p for eid, p in live.items() if eid not in {e.pk for e in events}]
+    else:
+        stale = list(live.values())
+    for pass_obj in stale:
+        pass_void(pass_obj=pass_obj, by=by, reason="signup_changed")
+    return out
+
+
+def signup_changed_listener(signup: Any) -> None:
+    """Registered with ``backend.volunteers.hooks``: runs inside the volunteers' transaction."""
+    signup_passes_sync(signup=signup)
