@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.throttling import SimpleRateThrottle
@@ -25,10 +24,21 @@ from backend.core.crypto import unseal
 from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_id_number, mask_name, mask_phone
-from backend.core.permissions import authorize, can
+from backend.core.permissions import authorize
 from backend.volunteers import documents, selectors, services
 from backend.volunteers.errors import NothingToCertify
 from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.permissions import (
+    Action,
+    activity_access,
+    activity_detail_access,
+    organisation_access,
+    post_organisation_access,
+    profile_access,
+    record_access,
+    shift_access,
+    signup_access,
+)
 
 if TYPE_CHECKING:  # django-stubs-ext is a development dependency
     from django_stubs_ext import WithAnnotations
@@ -533,39 +543,6 @@ def _record_out(r: ServiceRecord) -> dict:
     }
 
 
-def _get_org(organisation_id: int) -> Organisation:
-    return get_object_or_404(Organisation.objects.select_related("division"), pk=organisation_id)
-
-
-def _profile_of(user: User) -> VolunteerProfile:
-    profile = selectors.volunteer_profile_of(user=user)
-    if profile is None:
-        raise NotFound(T("尚未注册为志愿者。", "Not registered as a volunteer."))
-    return profile
-
-
-def _activity_shown(activity_id: int, user: User) -> Activity:
-    """The activity with its shifts as ``user`` may see it (drafts only to its coordinators)."""
-    activity = selectors.activity_get(activity_id=activity_id, user=user)
-    if activity is None:
-        raise NotFound()
-    return activity
-
-
-def _get_shift(shift_id: int) -> Shift:
-    shift = selectors.shift_get(shift_id=shift_id)
-    if shift is None:
-        raise NotFound()
-    return shift
-
-
-def _get_signup(signup_id: int) -> Signup:
-    signup = selectors.signup_get(signup_id=signup_id)
-    if signup is None:
-        raise NotFound()
-    return signup
-
-
 # --- registration -----------------------------------------------------------------------------
 
 
@@ -584,12 +561,12 @@ def profile_put(request, payload: ProfileIn):
         consents=[c.dict() for c in payload.consents],
         guardian=payload.guardian.dict() if payload.guardian else None,
     )
-    return _profile_out(_profile_of(profile.user))
+    return _profile_out(profile_access(user=profile.user))
 
 
 @router.get("/volunteer/profile", response={200: ProfileOut, **ERRORS})
 def profile_get(request):
-    return _profile_out(_profile_of(request.auth))
+    return _profile_out(profile_access(user=request.auth))
 
 
 # --- organisations and posts ------------------------------------------------------------------
@@ -598,7 +575,7 @@ def profile_get(request):
 @router.post("/volunteer/organisations", response={201: OrganisationOut, **ERRORS})
 def organisation_create(request, payload: OrganisationIn):
     """Platform admins create volunteer organisations (志愿服务组织)."""
-    authorize(request.auth, "volunteers.organisation_create", hide=False)
+    authorize(request.auth, Action.ORGANISATION_CREATE, hide=False)
     org = services.organisation_create(by=request.auth, **payload.dict())
     return Status(201, _org_out(org))
 
@@ -613,8 +590,9 @@ def organisation_mine(request):
     "/volunteer/organisations/{organisation_id}/coordinators", response={201: OrganisationOut, **ERRORS}
 )
 def coordinator_add(request, organisation_id: int, payload: CoordinatorIn):
-    org = _get_org(organisation_id)
-    authorize(request.auth, "volunteers.coordinators_manage", org, hide=False)
+    org = organisation_access(
+        user=request.auth, organisation_id=organisation_id, action=Action.COORDINATORS_MANAGE, hide=False
+    )
     from backend.core.validators import InvalidPhone, normalize_mainland_mobile
 
     try:
@@ -633,12 +611,7 @@ def coordinator_add(request, organisation_id: int, payload: CoordinatorIn):
 @router.post("/service-posts", response={201: PostOut, **ERRORS})
 def post_create(request, payload: PostIn):
     """A red-vest service post (U站); coordinators create posts of their organisation."""
-    org = None
-    if payload.organisation_id is not None:
-        org = _get_org(payload.organisation_id)
-        authorize(request.auth, "volunteers.organisation_manage", org, hide=False)
-    else:
-        authorize(request.auth, "volunteers.organisation_create", hide=False)
+    org = post_organisation_access(user=request.auth, organisation_id=payload.organisation_id)
     data = payload.dict(exclude={"organisation_id"})
     post = services.service_post_create(by=request.auth, organisation=org, **data)
     return Status(201, _post_out(post))
@@ -661,12 +634,11 @@ def post_list(request, division: str | None = None, cursor: str | None = None, l
 @router.post("/activities", response={201: ActivityOut, **ERRORS})
 def activity_create(request, payload: ActivityIn):
     """A draft activity of an organisation the caller coordinates."""
-    org = _get_org(payload.organisation_id)
-    authorize(request.auth, "volunteers.organisation_manage", org, hide=False)
+    org = organisation_access(user=request.auth, organisation_id=payload.organisation_id, hide=False)
     activity = services.activity_create(
         by=request.auth, organisation=org, **payload.dict(exclude={"organisation_id"})
     )
-    return Status(201, _activity_out(_activity_shown(activity.pk, request.auth)))
+    return Status(201, _activity_out(activity_detail_access(user=request.auth, activity_id=activity.pk)))
 
 
 class ActivityFilters(Schema):
@@ -698,26 +670,20 @@ def activity_list(request, filters: Query[ActivityFilters]):
 
 @router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS})
 def activity_detail(request, activity_id: int):
-    return _activity_out(_activity_shown(activity_id, request.auth))
-
-
-def _managed_activity(request, activity_id: int) -> Activity:
-    activity = get_object_or_404(Activity.objects.select_related("organisation"), pk=activity_id)
-    authorize(request.auth, "volunteers.activity_manage", activity)
-    return activity
+    return _activity_out(activity_detail_access(user=request.auth, activity_id=activity_id))
 
 
 @router.post("/activities/{activity_id}/publish", response={200: ActivityOut, **ERRORS})
 def activity_publish(request, activity_id: int):
     """Publish a draft; only future activities (every shift in the future) can be published."""
-    activity = _managed_activity(request, activity_id)
+    activity = activity_access(user=request.auth, activity_id=activity_id)
     services.activity_publish(activity=activity, by=request.auth)
-    return _activity_out(_activity_shown(activity_id, request.auth))
+    return _activity_out(activity_detail_access(user=request.auth, activity_id=activity_id))
 
 
 @router.post("/activities/{activity_id}/shifts", response={201: ShiftOut, **ERRORS})
 def shift_create(request, activity_id: int, payload: ShiftIn):
-    activity = _managed_activity(request, activity_id)
+    activity = activity_access(user=request.auth, activity_id=activity_id)
     shift = services.shift_create(activity=activity, by=request.auth, **payload.dict())
     return Status(201, _shift_out(shift))
 
@@ -725,7 +691,7 @@ def shift_create(request, activity_id: int, payload: ShiftIn):
 @router.post("/activities/{activity_id}/shift-series", response={201: SeriesOut, **ERRORS})
 def series_create(request, activity_id: int, payload: SeriesIn):
     """A weekly rule; occurrences are generated now and kept ahead by the scheduler."""
-    activity = _managed_activity(request, activity_id)
+    activity = activity_access(user=request.auth, activity_id=activity_id)
     series, shifts = services.shift_series_create(activity=activity, by=request.auth, **payload.dict())
     return Status(
         201,
@@ -735,8 +701,7 @@ def series_create(request, activity_id: int, payload: SeriesIn):
 
 @router.patch("/shifts/{shift_id}", response={200: ShiftOut, **ERRORS})
 def shift_patch(request, shift_id: int, payload: ShiftPatch):
-    shift = _get_shift(shift_id)
-    authorize(request.auth, "volunteers.activity_manage", shift.activity)
+    shift = shift_access(user=request.auth, shift_id=shift_id, action=Action.SHIFT_MANAGE)
     return _shift_out(services.shift_capacity_set(shift=shift, capacity=payload.capacity, by=request.auth))
 
 
@@ -753,8 +718,7 @@ def signup_create(request, shift_id: int):
 @router.get("/shifts/{shift_id}/signups", response={200: RosterPage, **ERRORS})
 def shift_roster(request, shift_id: int, cursor: str | None = None, limit: int = 100):
     """The coordinator's roster, masked."""
-    shift = _get_shift(shift_id)
-    authorize(request.auth, "volunteers.shift_roster", shift)
+    shift = shift_access(user=request.auth, shift_id=shift_id, action=Action.SHIFT_ROSTER)
     page = selectors.shift_roster(shift=shift, cursor=cursor, limit=limit)
     items = []
     for s in page.items:
@@ -776,31 +740,27 @@ def shift_roster(request, shift_id: int, cursor: str | None = None, limit: int =
 @router.delete("/signups/{signup_id}", response={200: SignupOut, **ERRORS})
 def signup_cancel(request, signup_id: int):
     """Cancel; after the cancellation deadline it counts as ``cancelled_late``."""
-    signup = _get_signup(signup_id)
-    authorize(request.auth, "volunteers.signup_cancel", signup)
+    signup = signup_access(user=request.auth, signup_id=signup_id, action=Action.SIGNUP_CANCEL)
     return _signup_out(services.signup_cancel(signup=signup, by=request.auth))
 
 
 @router.post("/signups/{signup_id}/confirm", response={200: SignupOut, **ERRORS})
 def signup_confirm(request, signup_id: int):
     """A promoted waitlister confirms before ``confirm_by``."""
-    signup = _get_signup(signup_id)
-    authorize(request.auth, "volunteers.signup_cancel", signup)
+    signup = signup_access(user=request.auth, signup_id=signup_id, action=Action.SIGNUP_CANCEL)
     return _signup_out(services.signup_confirm(signup=signup, by=request.auth))
 
 
 @router.post("/signups/{signup_id}/no-show", response={200: SignupOut, **ERRORS})
 def signup_no_show(request, signup_id: int):
-    signup = _get_signup(signup_id)
-    authorize(request.auth, "volunteers.attendance_record", signup)
+    signup = signup_access(user=request.auth, signup_id=signup_id, action=Action.ATTENDANCE_RECORD)
     return _signup_out(services.signup_mark_no_show(signup=signup, by=request.auth))
 
 
 @router.post("/signups/{signup_id}/attendance", response={201: RecordOut, **ERRORS})
 def signup_attendance(request, signup_id: int, payload: AttendanceIn):
     """The coordinator records check-in and check-out; the service record comes back."""
-    signup = _get_signup(signup_id)
-    authorize(request.auth, "volunteers.attendance_record", signup)
+    signup = signup_access(user=request.auth, signup_id=signup_id, action=Action.ATTENDANCE_RECORD)
     ref = f"attendance:{signup.pk}:{int(payload.checked_in_at.timestamp())}"
     record = services.attendance_record(
         signup=signup,
@@ -841,7 +801,9 @@ def my_records(
 @router.post("/me/backfill-requests", response={201: RecordOut, **ERRORS})
 def backfill_request(request, payload: BackfillIn):
     """Past service (补录): kept apart from recorded hours, pending the organisation's approval."""
-    org = _get_org(payload.organisation_id)
+    org = selectors.organisation_get(organisation_id=payload.organisation_id)
+    if org is None:
+        raise NotFound()
     activity = None
     if payload.activity_id is not None:
         activity = Activity.objects.filter(pk=payload.activity_id, organisation=org).first()
@@ -868,10 +830,7 @@ def backfill_request(request, payload: BackfillIn):
 
 
 def _decide(request, record_id: int, payload: DecisionIn, approve: bool):
-    record = get_object_or_404(ServiceRecord, pk=record_id)
-    if not can(request.auth, "volunteers.record_view", record):
-        raise NotFound()
-    authorize(request.auth, "volunteers.record_decide", record, hide=False)
+    record = record_access(user=request.auth, record_id=record_id, action=Action.RECORD_DECIDE)
     decided = services.service_record_decide(
         record=record, by=request.auth, approve=approve, evaluation=payload.evaluation, reason=payload.reason
     )
@@ -902,8 +861,7 @@ def org_records(
     cursor: str | None = None,
     limit: int = 50,
 ):
-    org = _get_org(organisation_id)
-    authorize(request.auth, "volunteers.organisation_manage", org)
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
     page = selectors.organisation_records(organisation=org, status=status, cursor=cursor, limit=limit)
     items = []
     for r in page.items:
@@ -922,8 +880,7 @@ def org_records_export(
     status: Literal["valid", "pending", "escalated", "rejected", "refused"] | None = None,
 ):
     """Excel (default) or CSV of the organisation's records, personal data masked."""
-    org = _get_org(organisation_id)
-    authorize(request.auth, "volunteers.organisation_manage", org)
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
     records = selectors.organisation_records_all(organisation=org, status=status).iterator(chunk_size=1000)
     audit_record(actor=request.auth, action="service_records.exported", target=org, data={"format": format})
     stamp = timezone.localdate().strftime("%Y%m%d")
@@ -945,7 +902,7 @@ def my_certificate(request, organisation_id: int | None = None):
 
     With several recording organisations, ``organisation_id`` picks one (422 without it).
     """
-    profile = _profile_of(request.auth)
+    profile = profile_access(user=request.auth)
     orgs = selectors.record_organisations(user=request.auth)
     if organisation_id is not None:
         org = next((o for o in orgs if o.pk == organisation_id), None)

@@ -22,6 +22,7 @@ from backend.volunteers.models import (
     Signup,
     VolunteerProfile,
 )
+from backend.volunteers.permissions import Action
 
 
 @admin.register(VolunteerProfile)
@@ -104,7 +105,7 @@ class SignupAdmin(admin.ModelAdmin):
 def approve_records(modeladmin, request, queryset) -> None:
     done = 0
     for record in queryset:
-        if not (request.user.is_superuser or can(request.user, "volunteers.record_decide", record)):
+        if not (request.user.is_superuser or can(request.user, Action.RECORD_DECIDE, record)):
             messages.warning(request, f"{record.pk}: 没有权限")
             continue
         try:

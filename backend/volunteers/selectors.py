@@ -59,6 +59,10 @@ def volunteer_profile_of(*, user: User) -> VolunteerProfile | None:
 # --- organisations and posts -----------------------------------------------------------------
 
 
+def organisation_get(*, organisation_id: int) -> Organisation | None:
+    return Organisation.objects.select_related("division").filter(pk=organisation_id).first()
+
+
 def organisations_coordinated(*, user: User) -> QuerySet[Organisation]:
     ids = [int(i) for i in user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION) if i.isdigit()]
     return Organisation.objects.filter(pk__in=ids).select_related("division").order_by("id")
@@ -122,9 +126,10 @@ def activity_list(
     return _page(qs, cursor=cursor, limit=limit)
 
 
-def activity_get(*, activity_id: int, user: User | None = None) -> Activity | None:
-    """An activity with its shifts; drafts only for their organisation's coordinators."""
-    activity = (
+def activity_get(*, activity_id: int) -> Activity | None:
+    """An activity with its shifts, whatever its status (who may see a draft:
+    ``permissions.activity_detail_access``)."""
+    return (
         Activity.objects.select_related(
             "organisation", "post", "division", "river_segment", "river_segment__river"
         )
@@ -132,14 +137,6 @@ def activity_get(*, activity_id: int, user: User | None = None) -> Activity | No
         .filter(pk=activity_id)
         .first()
     )
-    if activity is None:
-        return None
-    if activity.status == Activity.Status.DRAFT:
-        from backend.core.permissions import can
-
-        if user is None or not can(user, "volunteers.activity_manage", activity):
-            return None
-    return activity
 
 
 def shift_get(*, shift_id: int) -> Shift | None:
