@@ -1,0 +1,318 @@
+"""Service hours: records (the contract other domains call), attendance, backfill, approvals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from backend.accounts.models import User
+from backend.core.audit import audit_record
+from backend.core.errors import InvalidTransition, ValidationFailed, field_error
+from backend.core.i18n import T
+from backend.notifications.services import notify
+from backend.volunteers import conf
+from backend.volunteers.hours import clip_to, counted_minutes, round_hours
+from backend.volunteers.models import (
+    Activity,
+    Organisation,
+    ServiceRecord,
+    Shift,
+    Signup,
+)
+from backend.volunteers.services._common import (
+    _changed,
+    _ends_before_start,
+    _local_date,
+    _now,
+    _retrying,
+)
+
+SOURCES = {s.value for s in ServiceRecord.Source}
+
+
+def service_record_create(
+    *,
+    user: User,
+    organisation: Organisation,
+    source: str,
+    started_at: datetime,
+    ended_at: datetime,
+    place: str,
+    content: str,
+    activity: Activity | None = None,
+    shift: Shift | None = None,
+    recipients: str = "",
+    lead: User | None = None,
+    recorder: User | None = None,
+    external_ref: str,
+    signup: Signup | None = None,
+    minutes: int | None = None,
+) -> ServiceRecord:
+    """Record service hours; see the module docstring for the rules. Idempotent by external_ref."""
+    existing = ServiceRecord.objects.filter(external_ref=external_ref).first()
+    if existing is not None:
+        return existing
+    errors = []
+    if source not in SOURCES:
+        errors.append(
+            field_error("source", "invalid_choice", T("不是允许的选项。", "Not an allowed choice."))
+        )
+    if not external_ref or len(external_ref) > 120:
+        errors.append(field_error("external_ref", "invalid", T("格式不正确。", "Invalid value.")))
+    if ended_at < started_at:
+        errors.append(_ends_before_start("ended_at"))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    counted = counted_minutes(started_at, ended_at) if minutes is None else max(minutes, 0)
+    hours = round_hours(counted)
+    service_date = _local_date(started_at)
+    backfill = source == ServiceRecord.Source.BACKFILL
+
+    def create() -> ServiceRecord:
+        with transaction.atomic():
+            # One writer per person at a time, so two check-outs can't both see "2 pairs today".
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            again = ServiceRecord.objects.filter(external_ref=external_ref).first()
+            if again is not None:
+                return again
+            reason = ""
+            record_hours = hours
+            if backfill:
+                status, kind, reason = ServiceRecord.Status.PENDING, ServiceRecord.Kind.BACKFILLED, "backfill"
+            else:
+                kind = ServiceRecord.Kind.RECORDED
+                day = ServiceRecord.objects.filter(
+                    user=user, service_date=service_date, kind=ServiceRecord.Kind.RECORDED
+                ).exclude(status=ServiceRecord.Status.REFUSED)
+                pairs = day.count()
+                before = day.exclude(status=ServiceRecord.Status.REJECTED).aggregate(total=Sum("hours"))[
+                    "total"
+                ] or Decimal("0")
+                if pairs >= conf.daily_max_pairs():
+                    status, reason, record_hours = (
+                        ServiceRecord.Status.REFUSED,
+                        "daily_pair_limit",
+                        Decimal("0"),
+                    )
+                elif before + hours <= conf.daily_valid_hours():
+                    status = ServiceRecord.Status.VALID
+                elif before + hours <= conf.daily_approval_hours():
+                    status, reason = ServiceRecord.Status.PENDING, "daily_over_valid"
+                else:
+                    status, reason = ServiceRecord.Status.ESCALATED, "daily_over_approval"
+            try:
+                with transaction.atomic():
+                    record = ServiceRecord.objects.create(
+                        user=user,
+                        organisation=organisation,
+                        source=source,
+                        kind=kind,
+                        status=status,
+                        status_reason=reason,
+                        activity=activity,
+                        shift=shift,
+                        signup=signup,
+                        service_date=service_date,
+                        started_at=started_at,
+                        ended_at=ended_at,
+                        place=(place or "")[:200],
+                        content=content or "",
+                        recipients=(recipients or "")[:200],
+                        minutes=counted,
+                        hours=record_hours,
+                        lead=lead,
+                        recorder=recorder,
+                        external_ref=external_ref,
+                    )
+            except IntegrityError:
+                again = ServiceRecord.objects.filter(external_ref=external_ref).first()
+                if again is None:
+                    raise
+                return again
+            audit_record(
+                actor=recorder,
+                action="service_record.created",
+                target=record,
+                data={
+                    "user": user.pk,
+                    "source": source,
+                    "hours": str(record_hours),
+                    "status": status,
+                    "reason": reason,
+                },
+            )
+            if status in (ServiceRecord.Status.PENDING, ServiceRecord.Status.ESCALATED) and not backfill:
+                notify(
+                    user=user,
+                    kind="service_record.pending",
+                    params={"date": service_date.isoformat(), "hours": str(record_hours)},
+                    target=record,
+                )
+            return record
+
+    return _retrying(create)
+
+
+def attendance_record(
+    *,
+    signup: Signup,
+    checked_in_at: datetime,
+    checked_out_at: datetime,
+    recorder: User | None = None,
+    external_ref: str,
+    source: str = ServiceRecord.Source.COORDINATOR,
+) -> ServiceRecord:
+    """Attendance of a signed-up volunteer: hours inside the shift; the sign-up becomes attended."""
+    existing = ServiceRecord.objects.filter(external_ref=external_ref).first()
+    if existing is not None:
+        return existing
+    if checked_out_at < checked_in_at:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "checked_out_at", "before_start", T("签退须晚于签到。", "Check-out must follow check-in.")
+                )
+            ]
+        )
+    with transaction.atomic():
+        current = Signup.objects.select_related(
+            "shift", "shift__activity", "shift__activity__organisation"
+        ).get(pk=signup.pk)
+        if current.status not in (Signup.Status.CONFIRMED, Signup.Status.ATTENDED):
+            raise InvalidTransition(
+                T(
+                    "只有已确认的报名才能记录考勤。",
+                    "Attendance can only be recorded for a confirmed sign-up.",
+                ),
+                status=current.status,
+            )
+        shift = current.shift
+        activity = shift.activity
+        start, end = clip_to(checked_in_at, checked_out_at, shift.starts_at, shift.ends_at)
+        record = service_record_create(
+            user=current.user,
+            organisation=activity.organisation,
+            source=source,
+            started_at=start,
+            ended_at=end,
+            place=activity.place,
+            content=activity.title,
+            activity=activity,
+            shift=shift,
+            signup=current,
+            recipients=activity.recipients,
+            recorder=recorder,
+            external_ref=external_ref,
+        )
+        if current.status == Signup.Status.CONFIRMED:
+            Signup.objects.filter(pk=current.pk, status=Signup.Status.CONFIRMED).update(
+                status=Signup.Status.ATTENDED, attended_at=checked_in_at
+            )
+            current.status, current.attended_at = Signup.Status.ATTENDED, checked_in_at
+            _changed(current, actor=recorder, action="signup.attended", data={"record": record.pk})
+    return record
+
+
+def backfill_request_create(
+    *,
+    user: User,
+    organisation: Organisation,
+    started_at: datetime,
+    ended_at: datetime,
+    place: str,
+    content: str,
+    activity: Activity | None = None,
+    recipients: str = "",
+    now: datetime | None = None,
+) -> ServiceRecord:
+    """Past service entered afterwards (补录): kept apart and pending the organisation's approval."""
+    now = _now(now)
+    if ended_at > now:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "ended_at",
+                    "in_future",
+                    T("补录只适用于已完成的服务。", "Only past service can be backfilled."),
+                )
+            ]
+        )
+    if ended_at - started_at > conf.backfill_max_duration():
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "ended_at",
+                    "too_long",
+                    T("一次补录最长一天的服务。", "One backfill request covers one day's service at most."),
+                    max_hours=int(conf.backfill_max_duration().total_seconds() // 3600),
+                )
+            ]
+        )
+    if activity is not None and activity.organisation_id != organisation.pk:
+        raise ValidationFailed(
+            errors=[field_error("activity_id", "not_found", T("没有该活动。", "No such activity."))]
+        )
+    return service_record_create(
+        user=user,
+        organisation=organisation,
+        source=ServiceRecord.Source.BACKFILL,
+        started_at=started_at,
+        ended_at=ended_at,
+        place=place,
+        content=content,
+        activity=activity,
+        recipients=recipients,
+        recorder=user,
+        external_ref=f"backfill:{uuid.uuid4().hex}",
+    )
+
+
+def service_record_decide(
+    *,
+    record: ServiceRecord,
+    by: User,
+    approve: bool,
+    evaluation: str = "",
+    reason: str = "",
+    now: datetime | None = None,
+) -> ServiceRecord:
+    """Approve or reject a pending (or escalated) record; the rule decides who may."""
+    now = _now(now)
+    with transaction.atomic():
+        current = ServiceRecord.objects.select_for_update().get(pk=record.pk)
+        if current.status not in (ServiceRecord.Status.PENDING, ServiceRecord.Status.ESCALATED):
+            raise InvalidTransition(status=current.status)
+        if not approve and not reason.strip():
+            raise ValidationFailed(
+                errors=[
+                    field_error("reason", "required", T("驳回须说明理由。", "A rejection needs a reason."))
+                ]
+            )
+        was = current.status
+        current.status = ServiceRecord.Status.VALID if approve else ServiceRecord.Status.REJECTED
+        current.decided_by, current.decided_at = by, now
+        if evaluation:
+            current.evaluation = evaluation
+        current.save(update_fields=["status", "decided_by", "decided_at", "evaluation"])
+        audit_record(
+            actor=by,
+            action="service_record.approved" if approve else "service_record.rejected",
+            target=current,
+            data={"was": was, "hours": str(current.hours)},
+            reason=reason,
+        )
+        notify(
+            user=current.user_id,
+            kind="service_record.decided",
+            params={
+                "date": current.service_date.isoformat(),
+                "hours": str(current.hours),
+                "result": "已通过" if approve else "未通过",
+            },
+            target=current,
+        )
+    return current
