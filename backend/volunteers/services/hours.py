@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -15,7 +16,7 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.notifications.services import notify
 from backend.volunteers import conf
-from backend.volunteers.hours import clip_to, counted_minutes, round_hours
+from backend.volunteers.hours import DayRuling, clip_to, counted_minutes, daily_ruling, round_hours
 from backend.volunteers.models import (
     Activity,
     Organisation,
@@ -52,10 +53,35 @@ def service_record_create(
     signup: Signup | None = None,
     minutes: int | None = None,
 ) -> ServiceRecord:
-    """Record service hours; see the module docstring for the rules. Idempotent by external_ref."""
+    """Record service hours; see the package docstring for the rules. Idempotent by external_ref."""
     existing = ServiceRecord.objects.filter(external_ref=external_ref).first()
     if existing is not None:
         return existing
+    _record_input_check(source=source, external_ref=external_ref, started_at=started_at, ended_at=ended_at)
+    counted = counted_minutes(started_at, ended_at) if minutes is None else max(minutes, 0)
+    fields: dict[str, Any] = {
+        "user": user,
+        "organisation": organisation,
+        "source": source,
+        "activity": activity,
+        "shift": shift,
+        "signup": signup,
+        "service_date": _local_date(started_at),
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "place": (place or "")[:200],
+        "content": content or "",
+        "recipients": (recipients or "")[:200],
+        "minutes": counted,
+        "lead": lead,
+        "recorder": recorder,
+        "external_ref": external_ref,
+    }
+    hours = round_hours(counted)
+    return _retrying(lambda: _record_create_locked(fields=fields, hours=hours))
+
+
+def _record_input_check(*, source: str, external_ref: str, started_at: datetime, ended_at: datetime) -> None:
     errors = []
     if source not in SOURCES:
         errors.append(
@@ -67,94 +93,68 @@ def service_record_create(
         errors.append(_ends_before_start("ended_at"))
     if errors:
         raise ValidationFailed(errors=errors)
-    counted = counted_minutes(started_at, ended_at) if minutes is None else max(minutes, 0)
-    hours = round_hours(counted)
-    service_date = _local_date(started_at)
-    backfill = source == ServiceRecord.Source.BACKFILL
 
-    def create() -> ServiceRecord:
-        with transaction.atomic():
-            # One writer per person at a time, so two check-outs can't both see "2 pairs today".
-            User.objects.select_for_update().filter(pk=user.pk).first()
-            again = ServiceRecord.objects.filter(external_ref=external_ref).first()
-            if again is not None:
-                return again
-            reason = ""
-            record_hours = hours
-            if backfill:
-                status, kind, reason = ServiceRecord.Status.PENDING, ServiceRecord.Kind.BACKFILLED, "backfill"
-            else:
-                kind = ServiceRecord.Kind.RECORDED
-                day = ServiceRecord.objects.filter(
-                    user=user, service_date=service_date, kind=ServiceRecord.Kind.RECORDED
-                ).exclude(status=ServiceRecord.Status.REFUSED)
-                pairs = day.count()
-                before = day.exclude(status=ServiceRecord.Status.REJECTED).aggregate(total=Sum("hours"))[
-                    "total"
-                ] or Decimal("0")
-                if pairs >= conf.daily_max_pairs():
-                    status, reason, record_hours = (
-                        ServiceRecord.Status.REFUSED,
-                        "daily_pair_limit",
-                        Decimal("0"),
-                    )
-                elif before + hours <= conf.daily_valid_hours():
-                    status = ServiceRecord.Status.VALID
-                elif before + hours <= conf.daily_approval_hours():
-                    status, reason = ServiceRecord.Status.PENDING, "daily_over_valid"
-                else:
-                    status, reason = ServiceRecord.Status.ESCALATED, "daily_over_approval"
-            try:
-                with transaction.atomic():
-                    record = ServiceRecord.objects.create(
-                        user=user,
-                        organisation=organisation,
-                        source=source,
-                        kind=kind,
-                        status=status,
-                        status_reason=reason,
-                        activity=activity,
-                        shift=shift,
-                        signup=signup,
-                        service_date=service_date,
-                        started_at=started_at,
-                        ended_at=ended_at,
-                        place=(place or "")[:200],
-                        content=content or "",
-                        recipients=(recipients or "")[:200],
-                        minutes=counted,
-                        hours=record_hours,
-                        lead=lead,
-                        recorder=recorder,
-                        external_ref=external_ref,
-                    )
-            except IntegrityError:
-                again = ServiceRecord.objects.filter(external_ref=external_ref).first()
-                if again is None:
-                    raise
-                return again
-            audit_record(
-                actor=recorder,
-                action="service_record.created",
-                target=record,
-                data={
-                    "user": user.pk,
-                    "source": source,
-                    "hours": str(record_hours),
-                    "status": status,
-                    "reason": reason,
-                },
-            )
-            if status in (ServiceRecord.Status.PENDING, ServiceRecord.Status.ESCALATED) and not backfill:
-                notify(
-                    user=user,
-                    kind="service_record.pending",
-                    params={"date": service_date.isoformat(), "hours": str(record_hours)},
-                    target=record,
+
+def _record_create_locked(*, fields: dict[str, Any], hours: Decimal) -> ServiceRecord:
+    """One attempt: under the person's lock, rule on the day and store the record (or return
+    the record another request stored under the same ``external_ref`` meanwhile)."""
+    user, external_ref = fields["user"], fields["external_ref"]
+    backfill = fields["source"] == ServiceRecord.Source.BACKFILL
+    with transaction.atomic():
+        # One writer per person at a time, so two check-outs can't both see "2 pairs today".
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        again = ServiceRecord.objects.filter(external_ref=external_ref).first()
+        if again is not None:
+            return again
+        kind, ruling = _record_ruling(
+            user=user, service_date=fields["service_date"], hours=hours, backfill=backfill
+        )
+        try:
+            with transaction.atomic():
+                record = ServiceRecord.objects.create(
+                    **fields, kind=kind, status=ruling.status, status_reason=ruling.reason, hours=ruling.hours
                 )
-            return record
+        except IntegrityError:
+            again = ServiceRecord.objects.filter(external_ref=external_ref).first()
+            if again is None:
+                raise
+            return again
+        audit_record(
+            actor=fields["recorder"],
+            action="service_record.created",
+            target=record,
+            data={
+                "user": user.pk,
+                "source": fields["source"],
+                "hours": str(ruling.hours),
+                "status": ruling.status,
+                "reason": ruling.reason,
+            },
+        )
+        if ruling.status in (ServiceRecord.Status.PENDING, ServiceRecord.Status.ESCALATED) and not backfill:
+            notify(
+                user=user,
+                kind="service_record.pending",
+                params={"date": fields["service_date"].isoformat(), "hours": str(ruling.hours)},
+                target=record,
+            )
+        return record
 
-    return _retrying(create)
+
+def _record_ruling(
+    *, user: User, service_date: date, hours: Decimal, backfill: bool
+) -> tuple[str, DayRuling]:
+    """The record's kind and how it counts: backfills always wait for approval; recorded hours
+    follow the day's rules (``hours.daily_ruling``) over the person's earlier records that day."""
+    if backfill:
+        return ServiceRecord.Kind.BACKFILLED, DayRuling(ServiceRecord.Status.PENDING, "backfill", hours)
+    day = ServiceRecord.objects.filter(
+        user=user, service_date=service_date, kind=ServiceRecord.Kind.RECORDED
+    ).exclude(status=ServiceRecord.Status.REFUSED)
+    pairs = day.count()
+    before = day.exclude(status=ServiceRecord.Status.REJECTED).aggregate(total=Sum("hours"))["total"]
+    ruling = daily_ruling(pairs_before=pairs, hours_before=before or Decimal("0"), hours=hours)
+    return ServiceRecord.Kind.RECORDED, ruling
 
 
 def attendance_record(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.core.audit import audit_record
 from backend.core.errors import InvalidTransition, NotFound
+from backend.core.validators import age_on
 from backend.notifications.services import notify
 from backend.volunteers import conf
 from backend.volunteers.errors import (
@@ -40,14 +41,7 @@ from backend.volunteers.services.waitlist import _promote_waitlisted
 
 def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift: Shift) -> None:
     reasons = []
-    age = (
-        _local_date(shift.starts_at).year
-        - profile.birth_date.year
-        - (
-            (_local_date(shift.starts_at).month, _local_date(shift.starts_at).day)
-            < (profile.birth_date.month, profile.birth_date.day)
-        )
-    )
+    age = age_on(profile.birth_date, _local_date(shift.starts_at))
     needed_age = max(activity.min_age, conf.min_age())
     if age < needed_age:
         reasons.append({"requirement": "min_age", "required": needed_age, "actual": age})
