@@ -12,6 +12,7 @@ from backend.core.masking import mask_id_number, mask_phone
 from backend.core.permissions import can
 from backend.volunteers import services
 from backend.volunteers.models import (
+    ID_PURPOSE,
     Activity,
     Certificate,
     Organisation,
@@ -43,7 +44,7 @@ class VolunteerProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description="证件号码")
     def id_masked(self, obj: VolunteerProfile) -> str:
-        return mask_id_number(unseal(obj.id_number_sealed, purpose=services.ID_PURPOSE))
+        return mask_id_number(unseal(obj.id_number_sealed, purpose=ID_PURPOSE))
 
     @admin.display(description="手机")
     def mobile_masked(self, obj: VolunteerProfile) -> str:

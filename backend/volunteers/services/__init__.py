@@ -10,6 +10,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
 - ``hours``: service records, attendance, backfill requests, approvals
 - ``certificates``: service certificates
+- ``exports``: an organisation's records as Excel or CSV
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -35,18 +36,21 @@ Every change of a sign-up's status calls ``hooks.signup_changed(signup)`` inside
 transaction (see ``backend/volunteers/hooks.py``).
 """
 
-from backend.volunteers.services._common import ID_INDEX_PURPOSE, ID_PURPOSE
+from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
-from backend.volunteers.services.certificates import certificate_issue
+from backend.volunteers.services.certificates import certificate_issue, certificate_request
+from backend.volunteers.services.exports import RecordsExport, service_records_export
 from backend.volunteers.services.hours import (
     SOURCES,
     attendance_record,
     backfill_request_create,
+    backfill_request_submit,
     service_record_create,
     service_record_decide,
 )
 from backend.volunteers.services.organisations import (
     organisation_coordinator_add,
+    organisation_coordinator_add_by_phone,
     organisation_create,
     service_post_create,
 )
@@ -64,16 +68,21 @@ __all__ = [
     "ID_INDEX_PURPOSE",
     "ID_PURPOSE",
     "SOURCES",
+    "RecordsExport",
     "activity_create",
     "activity_publish",
     "attendance_record",
     "backfill_request_create",
+    "backfill_request_submit",
     "certificate_issue",
+    "certificate_request",
     "organisation_coordinator_add",
+    "organisation_coordinator_add_by_phone",
     "organisation_create",
     "service_post_create",
     "service_record_create",
     "service_record_decide",
+    "service_records_export",
     "shift_capacity_set",
     "shift_create",
     "shift_reminders_send",

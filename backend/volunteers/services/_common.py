@@ -25,8 +25,6 @@ from backend.volunteers.models import (
     Signup,
 )
 
-ID_PURPOSE = "volunteer.id_number"
-ID_INDEX_PURPOSE = "volunteer.id_number"
 R = TypeVar("R")
 
 

@@ -11,7 +11,10 @@ from django.db.models import Sum
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
+from backend.core.errors import ValidationFailed, field_error
+from backend.core.i18n import T
 from backend.core.masking import mask_name
+from backend.volunteers import selectors
 from backend.volunteers.errors import NothingToCertify, RequirementsNotMet
 from backend.volunteers.models import (
     Certificate,
@@ -78,3 +81,37 @@ def certificate_issue(*, user: User, organisation: Organisation, now: datetime |
             data={"org": organisation.pk, "hours": str(cert.hours)},
         )
     return cert
+
+
+def certificate_request(
+    *, user: User, organisation_id: int | None = None, now: datetime | None = None
+) -> Certificate:
+    """The certificate a volunteer asks for: issued by the one organisation that recorded their
+    approved hours, or by the one they name when there are several (``certificate_issue``)."""
+    organisation = _certifying_organisation(user=user, organisation_id=organisation_id)
+    return certificate_issue(user=user, organisation=organisation, now=now)
+
+
+def _certifying_organisation(*, user: User, organisation_id: int | None) -> Organisation:
+    """The organisation that certifies: the one named, if it recorded approved hours of the user,
+    or the only one that did; with several and none named the volunteer must choose."""
+    organisations = selectors.record_organisations(user=user)
+    if organisation_id is not None:
+        chosen = next((o for o in organisations if o.pk == organisation_id), None)
+        if chosen is None:
+            raise NothingToCertify()
+        return chosen
+    if not organisations:
+        raise NothingToCertify()
+    if len(organisations) > 1:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "organisation_id",
+                    "required",
+                    T("请选择出具证明的组织。", "Choose the organisation that issues the certificate."),
+                    choices=[o.pk for o in organisations],
+                )
+            ]
+        )
+    return organisations[0]

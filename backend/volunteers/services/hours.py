@@ -12,10 +12,11 @@ from django.db.models import Sum
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
-from backend.core.errors import InvalidTransition, ValidationFailed, field_error
+from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.notifications.services import notify
 from backend.volunteers import conf
+from backend.volunteers.errors import RequirementsNotMet
 from backend.volunteers.hours import DayRuling, clip_to, counted_minutes, daily_ruling, round_hours
 from backend.volunteers.models import (
     Activity,
@@ -23,6 +24,7 @@ from backend.volunteers.models import (
     ServiceRecord,
     Shift,
     Signup,
+    VolunteerProfile,
 )
 from backend.volunteers.services._common import (
     _changed,
@@ -253,9 +255,7 @@ def backfill_request_create(
             ]
         )
     if activity is not None and activity.organisation_id != organisation.pk:
-        raise ValidationFailed(
-            errors=[field_error("activity_id", "not_found", T("没有该活动。", "No such activity."))]
-        )
+        raise ValidationFailed(errors=[_no_such_activity()])
     return service_record_create(
         user=user,
         organisation=organisation,
@@ -269,6 +269,45 @@ def backfill_request_create(
         recorder=user,
         external_ref=f"backfill:{uuid.uuid4().hex}",
     )
+
+
+def backfill_request_submit(
+    *,
+    user: User,
+    organisation_id: int,
+    started_at: datetime,
+    ended_at: datetime,
+    place: str,
+    content: str,
+    activity_id: int | None = None,
+    recipients: str = "",
+) -> ServiceRecord:
+    """A volunteer's backfill request by ids: the organisation must exist, the activity (if any)
+    be one of its own, and the caller be a registered volunteer; then ``backfill_request_create``."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        raise NotFound()
+    activity = None
+    if activity_id is not None:
+        activity = Activity.objects.filter(pk=activity_id, organisation=organisation).first()
+        if activity is None:
+            raise ValidationFailed(errors=[_no_such_activity()])
+    if not VolunteerProfile.objects.filter(user=user).exists():
+        raise RequirementsNotMet(reasons=[{"requirement": "profile"}])
+    return backfill_request_create(
+        user=user,
+        organisation=organisation,
+        activity=activity,
+        started_at=started_at,
+        ended_at=ended_at,
+        place=place,
+        content=content,
+        recipients=recipients,
+    )
+
+
+def _no_such_activity() -> dict[str, Any]:
+    return field_error("activity_id", "not_found", T("没有该活动。", "No such activity."))
 
 
 def service_record_decide(

@@ -9,9 +9,9 @@ from django.db import transaction
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.services import grant_role
 from backend.core.audit import audit_record
-from backend.core.errors import ValidationFailed, field_error
+from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
-from backend.core.validators import InvalidUscc, parse_uscc
+from backend.core.validators import InvalidPhone, InvalidUscc, normalize_mainland_mobile, parse_uscc
 from backend.volunteers.models import (
     Organisation,
     ServicePost,
@@ -58,6 +58,21 @@ def organisation_coordinator_add(*, organisation: Organisation, user: User, by: 
         scope_id=str(organisation.pk),
         by=by,
     )
+
+
+def organisation_coordinator_add_by_phone(*, organisation: Organisation, phone: str, by: User) -> User:
+    """Make the registered user with this mainland mobile number a coordinator of ``organisation``."""
+    try:
+        number = normalize_mainland_mobile(phone)
+    except InvalidPhone:
+        raise ValidationFailed(
+            errors=[field_error("phone", "invalid_phone", T("手机号无效。", "Invalid phone."))]
+        ) from None
+    user = User.objects.filter(phone=number).first()
+    if user is None:
+        raise NotFound(T("该手机号尚未注册。", "No user with this phone number."))
+    organisation_coordinator_add(organisation=organisation, user=user, by=by)
+    return user
 
 
 def service_post_create(

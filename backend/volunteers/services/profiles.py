@@ -28,10 +28,8 @@ from backend.volunteers.errors import (
     IdNumberTaken,
     TooYoung,
 )
-from backend.volunteers.models import VolunteerConsent, VolunteerProfile
+from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE, VolunteerConsent, VolunteerProfile
 from backend.volunteers.services._common import (
-    ID_INDEX_PURPOSE,
-    ID_PURPOSE,
     _clean_list,
     _division,
     _local_date,
