@@ -18,14 +18,7 @@ from backend.core.errors import NotFound
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
-from backend.volunteers.models import (
-    Activity,
-    Organisation,
-    ServiceRecord,
-    Shift,
-    Signup,
-    VolunteerProfile,
-)
+from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
 
 
 class Action(StrEnum):

@@ -55,11 +55,7 @@ from backend.volunteers.services.organisations import (
     service_post_create,
 )
 from backend.volunteers.services.profiles import volunteer_profile_save
-from backend.volunteers.services.series import (
-    shift_series_create,
-    shift_series_extend,
-    shift_series_generate,
-)
+from backend.volunteers.services.series import shift_series_create, shift_series_extend, shift_series_generate
 from backend.volunteers.services.shifts import shift_capacity_set, shift_create, shift_reminders_send
 from backend.volunteers.services.signups import shift_signup_create, signup_cancel, signup_mark_no_show
 from backend.volunteers.services.waitlist import signup_confirm, signup_promotions_expire

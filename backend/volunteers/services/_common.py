@@ -14,16 +14,10 @@ from backend.core.audit import audit_record
 from backend.core.db import run_retrying
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
-from backend.core.validators import (
-    InvalidPhone,
-    normalize_mainland_mobile,
-)
+from backend.core.validators import InvalidPhone, normalize_mainland_mobile
 from backend.divisions.models import Division
 from backend.volunteers import conf, hooks
-from backend.volunteers.models import (
-    Shift,
-    Signup,
-)
+from backend.volunteers.models import Shift, Signup
 
 R = TypeVar("R")
 

@@ -11,21 +11,9 @@ from backend.accounts.models import User
 from backend.core.audit import audit_record
 from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
-from backend.volunteers.errors import (
-    ActivityNotInFuture,
-)
-from backend.volunteers.models import (
-    Activity,
-    Organisation,
-    Programme,
-    ServicePost,
-    Shift,
-)
-from backend.volunteers.services._common import (
-    _clean_list,
-    _division,
-    _now,
-)
+from backend.volunteers.errors import ActivityNotInFuture
+from backend.volunteers.models import Activity, Organisation, Programme, ServicePost, Shift
+from backend.volunteers.services._common import _clean_list, _division, _now
 
 
 def activity_create(

@@ -16,16 +16,8 @@ from backend.core.i18n import T
 from backend.core.masking import mask_name
 from backend.volunteers import selectors
 from backend.volunteers.errors import NothingToCertify, RequirementsNotMet
-from backend.volunteers.models import (
-    Certificate,
-    Organisation,
-    ServiceRecord,
-    VolunteerProfile,
-)
-from backend.volunteers.services._common import (
-    _local_date,
-    _now,
-)
+from backend.volunteers.models import Certificate, Organisation, ServiceRecord, VolunteerProfile
+from backend.volunteers.services._common import _local_date, _now
 
 
 def certificate_issue(*, user: User, organisation: Organisation, now: datetime | None = None) -> Certificate:

@@ -18,21 +18,8 @@ from backend.notifications.services import notify
 from backend.volunteers import conf
 from backend.volunteers.errors import RequirementsNotMet
 from backend.volunteers.hours import DayRuling, clip_to, counted_minutes, daily_ruling, round_hours
-from backend.volunteers.models import (
-    Activity,
-    Organisation,
-    ServiceRecord,
-    Shift,
-    Signup,
-    VolunteerProfile,
-)
-from backend.volunteers.services._common import (
-    _changed,
-    _ends_before_start,
-    _local_date,
-    _now,
-    _retrying,
-)
+from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.services._common import _changed, _ends_before_start, _local_date, _now, _retrying
 
 SOURCES = {s.value for s in ServiceRecord.Source}
 

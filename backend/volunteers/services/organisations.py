@@ -12,13 +12,8 @@ from backend.core.audit import audit_record
 from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.validators import InvalidPhone, InvalidUscc, normalize_mainland_mobile, parse_uscc
-from backend.volunteers.models import (
-    Organisation,
-    ServicePost,
-)
-from backend.volunteers.services._common import (
-    _division,
-)
+from backend.volunteers.models import Organisation, ServicePost
+from backend.volunteers.services._common import _division
 
 
 def organisation_create(

@@ -22,20 +22,9 @@ from backend.core.i18n import T
 from backend.core.validators import InvalidIdNumber, ResidentId, age_on, parse_resident_id
 from backend.divisions.models import Division
 from backend.volunteers import conf
-from backend.volunteers.errors import (
-    ConsentRequired,
-    GuardianConsentRequired,
-    IdNumberTaken,
-    TooYoung,
-)
+from backend.volunteers.errors import ConsentRequired, GuardianConsentRequired, IdNumberTaken, TooYoung
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE, VolunteerConsent, VolunteerProfile
-from backend.volunteers.services._common import (
-    _clean_list,
-    _division,
-    _local_date,
-    _mobile,
-    _now,
-)
+from backend.volunteers.services._common import _clean_list, _division, _local_date, _mobile, _now
 
 Consent = tuple[str | None, str | None]  # (kind, version) as the form gave them
 

@@ -13,17 +13,8 @@ from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers import conf
-from backend.volunteers.models import (
-    Activity,
-    Shift,
-    ShiftSeries,
-)
-from backend.volunteers.services._common import (
-    _ends_before_start,
-    _local_date,
-    _now,
-    _size_errors,
-)
+from backend.volunteers.models import Activity, Shift, ShiftSeries
+from backend.volunteers.services._common import _ends_before_start, _local_date, _now, _size_errors
 
 
 def shift_series_create(

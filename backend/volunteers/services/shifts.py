@@ -13,20 +13,9 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.notifications.services import notify
 from backend.volunteers import conf
-from backend.volunteers.errors import (
-    ActivityNotInFuture,
-)
-from backend.volunteers.models import (
-    Activity,
-    Shift,
-    Signup,
-)
-from backend.volunteers.services._common import (
-    _ends_before_start,
-    _now,
-    _retrying,
-    _size_errors,
-)
+from backend.volunteers.errors import ActivityNotInFuture
+from backend.volunteers.models import Activity, Shift, Signup
+from backend.volunteers.services._common import _ends_before_start, _now, _retrying, _size_errors
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
 

@@ -23,19 +23,8 @@ from backend.volunteers.errors import (
     SignupClosed,
     VolunteerBanned,
 )
-from backend.volunteers.models import (
-    Activity,
-    Shift,
-    Signup,
-    VolunteerProfile,
-)
-from backend.volunteers.services._common import (
-    _changed,
-    _local_date,
-    _lock_shift_of,
-    _now,
-    _retrying,
-)
+from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
+from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
 

@@ -13,16 +13,8 @@ from backend.core.errors import InvalidTransition
 from backend.core.i18n import T
 from backend.notifications.services import notify
 from backend.volunteers import conf
-from backend.volunteers.models import (
-    Shift,
-    Signup,
-)
-from backend.volunteers.services._common import (
-    _changed,
-    _lock_shift_of,
-    _now,
-    _retrying,
-)
+from backend.volunteers.models import Shift, Signup
+from backend.volunteers.services._common import _changed, _lock_shift_of, _now, _retrying
 
 
 def _promote_waitlisted(*, shift: Shift, now: datetime) -> list[Signup]:
