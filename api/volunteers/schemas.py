@@ -4,7 +4,9 @@ each); generic words carry the domain (``VolunteerProfileOut``, ``ServicePostOut
 
 Outputs read the objects the services and selectors return. What a reader may see of a person
 is decided by the selectors (``volunteer_profile_shown``, ``service_record_shown``,
-``shift_roster``… set the masked values); the ``resolve_*`` methods here only read or rename.
+``shift_roster``… set the masked values); fields here only read them, through an alias
+(``Field(alias="shift.starts_at")``) or a ``resolve_*`` method (a default for a blank, a value
+the selectors compute).
 """
 
 from __future__ import annotations
@@ -62,35 +64,19 @@ class VolunteerProfileOut(Schema):
     birth_date: date
     gender: str
     mobile_masked: str
-    division_code: str
-    division_name: str
+    division_code: str = Field(alias="division_id")
+    division_name: str = Field(alias="division.name")
     skills: list[str]
     service_categories: list[str]
     available_times: list[str]
     is_minor: bool
     guardian_name_masked: str
-    consents: list[VolunteerConsentOut]
-    banned_until: datetime | None
+    consents: list[VolunteerConsentOut] = Field(alias="consents_given")
+    banned_until: datetime | None = Field(alias="banned_until_shown")
 
     @staticmethod
     def resolve_volunteer_no(obj: Any) -> str:
         return obj.volunteer_no or ""
-
-    @staticmethod
-    def resolve_division_code(obj: Any) -> str:
-        return obj.division_id
-
-    @staticmethod
-    def resolve_division_name(obj: Any) -> str:
-        return obj.division.name
-
-    @staticmethod
-    def resolve_consents(obj: Any) -> list[Any]:
-        return obj.consents_given
-
-    @staticmethod
-    def resolve_banned_until(obj: Any) -> datetime | None:
-        return obj.banned_until_shown
 
 
 # --- organisations and service posts ----------------------------------------------------------
@@ -107,12 +93,8 @@ class VolunteerOrganisationIn(Schema):
 class VolunteerOrganisationOut(Schema):
     id: int
     name: str
-    division_code: str
+    division_code: str = Field(alias="division_id")
     contact_name: str
-
-    @staticmethod
-    def resolve_division_code(obj: Any) -> str:
-        return obj.division_id
 
 
 class VolunteerCoordinatorIn(Schema):
@@ -132,15 +114,11 @@ class ServicePostIn(Schema):
 class ServicePostOut(Schema):
     id: int
     name: str
-    division_code: str
+    division_code: str = Field(alias="division_id")
     address: str
     latitude: Decimal | None
     longitude: Decimal | None
     host: str
-
-    @staticmethod
-    def resolve_division_code(obj: Any) -> str:
-        return obj.division_id
 
 
 class ServicePostPage(Schema):
@@ -227,7 +205,7 @@ class _ActivityBase(Schema):
     programme: str
     title: str
     organisation: VolunteerOrganisationOut
-    division_code: str
+    division_code: str = Field(alias="division_id")
     category: str
     place: str
     river_segment_id: int | None
@@ -236,10 +214,6 @@ class _ActivityBase(Schema):
     min_age: int
     required_skills: list[str]
     remaining: int
-
-    @staticmethod
-    def resolve_division_code(obj: Activity) -> str:
-        return obj.division_id
 
     @staticmethod
     def resolve_remaining(obj: Any) -> int:
@@ -296,42 +270,18 @@ class SignupOut(Schema):
     id: int
     status: str
     shift_id: int
-    activity_id: int
-    activity_title: str
-    starts_at: datetime
-    ends_at: datetime
-    place: str
+    activity_id: int = Field(alias="shift.activity_id")
+    activity_title: str = Field(alias="shift.activity.title")
+    starts_at: datetime = Field(alias="shift.starts_at")
+    ends_at: datetime = Field(alias="shift.ends_at")
+    place: str = Field(alias="shift.activity.place")
     created_at: datetime
     confirm_by: datetime | None
-    cancel_deadline: datetime | None
-
-    @staticmethod
-    def resolve_activity_id(obj: Signup) -> int:
-        return obj.shift.activity_id
-
-    @staticmethod
-    def resolve_activity_title(obj: Signup) -> str:
-        return obj.shift.activity.title
-
-    @staticmethod
-    def resolve_starts_at(obj: Signup) -> datetime:
-        return obj.shift.starts_at
-
-    @staticmethod
-    def resolve_ends_at(obj: Signup) -> datetime:
-        return obj.shift.ends_at
-
-    @staticmethod
-    def resolve_place(obj: Signup) -> str:
-        return obj.shift.activity.place
+    cancel_deadline: datetime | None = Field(alias="shift.cancel_deadline")
 
     @staticmethod
     def resolve_confirm_by(obj: Signup) -> datetime | None:
         return selectors.signup_confirm_by(obj)
-
-    @staticmethod
-    def resolve_cancel_deadline(obj: Signup) -> datetime | None:
-        return obj.shift.cancel_deadline
 
 
 class SignupPage(Schema):
@@ -344,23 +294,11 @@ class ShiftRosterEntryOut(Schema):
 
     id: int
     status: str
-    volunteer_no: str
-    name_masked: str
-    mobile_masked: str
+    volunteer_no: str = Field(alias="volunteer.volunteer_no")
+    name_masked: str = Field(alias="volunteer.name_masked")
+    mobile_masked: str = Field(alias="volunteer.mobile_masked")
     created_at: datetime
     confirm_by: datetime | None
-
-    @staticmethod
-    def resolve_volunteer_no(obj: Any) -> str:
-        return obj.volunteer.volunteer_no
-
-    @staticmethod
-    def resolve_name_masked(obj: Any) -> str:
-        return obj.volunteer.name_masked
-
-    @staticmethod
-    def resolve_mobile_masked(obj: Any) -> str:
-        return obj.volunteer.mobile_masked
 
     @staticmethod
     def resolve_confirm_by(obj: Signup) -> datetime | None:
@@ -386,7 +324,7 @@ class VolunteerRecordOut(Schema):
 
     id: int
     organisation_id: int
-    organisation_name: str
+    organisation_name: str = Field(alias="organisation.name")
     activity_id: int | None
     activity_title: str
     service_date: date
@@ -402,24 +340,12 @@ class VolunteerRecordOut(Schema):
     status_reason: str
     source: str
     evaluation: str
-    lead: str
-    recorder: str
-
-    @staticmethod
-    def resolve_organisation_name(obj: Any) -> str:
-        return obj.organisation.name
+    lead: str = Field(alias="lead_shown")
+    recorder: str = Field(alias="recorder_shown")
 
     @staticmethod
     def resolve_activity_title(obj: Any) -> str:
         return obj.activity.title if obj.activity else ""
-
-    @staticmethod
-    def resolve_lead(obj: Any) -> str:
-        return obj.lead_shown
-
-    @staticmethod
-    def resolve_recorder(obj: Any) -> str:
-        return obj.recorder_shown
 
 
 class VolunteerHoursTotalsOut(Schema):
@@ -441,16 +367,8 @@ class VolunteerRecordPage(Schema):
 class OrganisationRecordOut(VolunteerRecordOut):
     # A record from ``selectors.organisation_records`` (which sets ``volunteer``).
 
-    volunteer_no: str
-    name_masked: str
-
-    @staticmethod
-    def resolve_volunteer_no(obj: Any) -> str:
-        return obj.volunteer.volunteer_no
-
-    @staticmethod
-    def resolve_name_masked(obj: Any) -> str:
-        return obj.volunteer.name_masked
+    volunteer_no: str = Field(alias="volunteer.volunteer_no")
+    name_masked: str = Field(alias="volunteer.name_masked")
 
 
 class OrganisationRecordPage(Schema):
@@ -481,14 +399,10 @@ class VolunteerCertificateVerifyOut(Schema):
     number: str
     holder_name_masked: str
     volunteer_no: str
-    organisation: str
+    organisation: str = Field(alias="organisation.name")
     hours: Decimal
     issued_at: datetime
 
     @staticmethod
     def resolve_valid(obj: Certificate) -> bool:
         return True  # only certificates that exist are shown
-
-    @staticmethod
-    def resolve_organisation(obj: Certificate) -> str:
-        return obj.organisation.name

@@ -11,6 +11,7 @@ hidden, ``PermissionDenied`` (403) where the endpoint says so (``hide=False``).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_has_role
@@ -117,6 +118,18 @@ def record_view(user: User, record: ServiceRecord) -> bool:
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
+T_ = TypeVar("T_")
+
+
+def _authorized(user: User, action: Action, obj: T_ | None, *, hide: bool = True) -> T_:
+    """``obj`` if it exists and ``user`` may ``action`` it: ``NotFound`` when it does not exist,
+    and when it is refused with ``hide`` (else ``PermissionDenied``)."""
+    if obj is None:
+        raise NotFound()
+    authorize(user, action, obj, hide=hide)
+    return obj
+
+
 def profile_access(*, user: User) -> VolunteerProfile:
     """The caller's own volunteer profile (division and consents loaded), or ``NotFound``."""
     profile = selectors.volunteer_profile_of(user=user)
@@ -129,11 +142,7 @@ def organisation_access(
     *, user: User, organisation_id: int, action: Action = Action.ORGANISATION_MANAGE, hide: bool = True
 ) -> Organisation:
     """The organisation ``user`` may ``action``; ``NotFound`` when there is none."""
-    organisation = selectors.organisation_get(organisation_id=organisation_id)
-    if organisation is None:
-        raise NotFound()
-    authorize(user, action, organisation, hide=hide)
-    return organisation
+    return _authorized(user, action, selectors.organisation_get(organisation_id=organisation_id), hide=hide)
 
 
 def post_organisation_access(*, user: User, organisation_id: int | None) -> Organisation | None:
@@ -152,41 +161,26 @@ def activity_access(
 ) -> Activity:
     """The activity (with its organisation) ``user`` may ``action``, or ``NotFound``."""
     activity = Activity.objects.select_related("organisation").filter(pk=activity_id).first()
-    if activity is None:
-        raise NotFound()
-    authorize(user, action, activity, hide=hide)
-    return activity
+    return _authorized(user, action, activity, hide=hide)
 
 
 def activity_detail_access(*, user: User, activity_id: int) -> Activity:
     """The activity with its shifts as ``user`` may see it: drafts only to its coordinators,
     ``NotFound`` for everybody else."""
-    activity = selectors.activity_get(activity_id=activity_id)
-    if activity is None:
-        raise NotFound()
-    authorize(user, Action.ACTIVITY_VIEW, activity)
-    return activity
+    return _authorized(user, Action.ACTIVITY_VIEW, selectors.activity_get(activity_id=activity_id))
 
 
 def shift_access(
     *, user: User, shift_id: int, action: Action = Action.SHIFT_ROSTER, hide: bool = True
 ) -> Shift:
     """The shift (with its activity and organisation) ``user`` may ``action``, or ``NotFound``."""
-    shift = selectors.shift_get(shift_id=shift_id)
-    if shift is None:
-        raise NotFound()
-    authorize(user, action, shift, hide=hide)
-    return shift
+    return _authorized(user, action, selectors.shift_get(shift_id=shift_id), hide=hide)
 
 
 def signup_access(*, user: User, signup_id: int, action: Action = Action.SIGNUP_VIEW) -> Signup:
     """The sign-up (with shift, activity, organisation and volunteer) ``user`` may ``action``;
     ``NotFound`` for anyone else, so sign-up ids cannot be probed."""
-    signup = selectors.signup_get(signup_id=signup_id)
-    if signup is None:
-        raise NotFound()
-    authorize(user, action, signup)
-    return signup
+    return _authorized(user, action, selectors.signup_get(signup_id=signup_id))
 
 
 def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_DECIDE) -> ServiceRecord:
