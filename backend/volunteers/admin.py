@@ -12,6 +12,7 @@ from backend.core.masking import mask_id_number, mask_phone
 from backend.core.permissions import can
 from backend.volunteers import services
 from backend.volunteers.models import (
+    ID_PURPOSE,
     Activity,
     Certificate,
     Organisation,
@@ -22,6 +23,7 @@ from backend.volunteers.models import (
     Signup,
     VolunteerProfile,
 )
+from backend.volunteers.permissions import Action
 
 
 @admin.register(VolunteerProfile)
@@ -42,7 +44,7 @@ class VolunteerProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description="证件号码")
     def id_masked(self, obj: VolunteerProfile) -> str:
-        return mask_id_number(unseal(obj.id_number_sealed, purpose=services.ID_PURPOSE))
+        return mask_id_number(unseal(obj.id_number_sealed, purpose=ID_PURPOSE))
 
     @admin.display(description="手机")
     def mobile_masked(self, obj: VolunteerProfile) -> str:
@@ -104,7 +106,7 @@ class SignupAdmin(admin.ModelAdmin):
 def approve_records(modeladmin, request, queryset) -> None:
     done = 0
     for record in queryset:
-        if not (request.user.is_superuser or can(request.user, "volunteers.record_decide", record)):
+        if not (request.user.is_superuser or can(request.user, Action.RECORD_DECIDE, record)):
             messages.warning(request, f"{record.pk}: 没有权限")
             continue
         try:

@@ -17,6 +17,18 @@ from django.utils import timezone
 from backend.accounts.demo import DEMO_STREET, demo_user
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.services import grant_role
+from backend.core.validators import resident_id_check_char
+from backend.divisions.models import Division
+from backend.volunteers import conf, services
+from backend.volunteers.models import (
+    Activity,
+    Organisation,
+    ServicePost,
+    ServiceRecord,
+    Shift,
+    Signup,
+    VolunteerProfile,
+)
 
 DEMO_ORG_NAME = "民治街道志愿服务队（演示）"
 DEMO_POST_NAME = "民治街道党群服务中心U站（演示）"
@@ -24,25 +36,11 @@ DEMO_ACTIVITY = "周末U站值守（演示）"
 
 
 def _demo_id_number() -> str:
-    from backend.core.validators import resident_id_check_char
-
     first17 = "44030919900501001"
     return first17 + resident_id_check_char(first17)
 
 
 def seed(stdout) -> None:
-    from backend.divisions.models import Division
-    from backend.volunteers import services
-    from backend.volunteers.models import (
-        Activity,
-        Organisation,
-        ServicePost,
-        ServiceRecord,
-        Shift,
-        Signup,
-        VolunteerProfile,
-    )
-
     if not Division.objects.filter(code=DEMO_STREET).exists():
         stdout.write("volunteers: demo street missing (run load_divisions); skipped")
         return
@@ -114,7 +112,7 @@ def seed(stdout) -> None:
             skills=["first_aid"],
             service_categories=["community_service"],
             available_times=["weekend_morning"],
-            consents=[{"kind": k, "version": v} for k, v in services.conf.consent_versions().items()],
+            consents=[{"kind": k, "version": v} for k, v in conf.consent_versions().items()],
         )
     upcoming = (
         Shift.objects.filter(activity=activity, starts_at__gt=now, status="open")

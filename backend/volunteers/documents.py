@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from backend.core.crypto import unseal
-from backend.core.masking import mask_id_number, mask_name, mask_phone
+from backend.core.masking import mask_id_number, mask_name
 from backend.volunteers import conf
-from backend.volunteers.models import Certificate, ServiceRecord, VolunteerProfile
+from backend.volunteers.models import ID_PURPOSE, Certificate, ServiceRecord, VolunteerProfile
+from backend.volunteers.selectors import masked_person, volunteer_shown
 
 VERIFY_PATH = "/api/v1/certificates/verify/"
 
@@ -67,7 +68,7 @@ def certificate_pdf(
     family = "cjk" if cjk else "helvetica"
 
     issued = timezone.localtime(cert.issued_at)
-    id_masked = mask_id_number(unseal(profile.id_number_sealed, purpose="volunteer.id_number"))
+    id_masked = mask_id_number(unseal(profile.id_number_sealed, purpose=ID_PURPOSE))
     lines = [
         _Line("姓名", "Name", cert.holder_name_masked if not cjk else mask_name(profile.real_name)),
         _Line("证件类型", "ID type", "居民身份证" if cjk else "Resident ID card"),
@@ -123,29 +124,6 @@ def certificate_pdf(
 def _latin(text: str) -> str:
     """Core fonts only carry Latin-1: anything else becomes '?'."""
     return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def masked_person(user) -> str:
-    """A lead or recorder as shown to anyone: the masked display name (or masked phone)."""
-    return mask_name(str(user)) if user is not None else ""
-
-
-@dataclass
-class VolunteerShown:
-    volunteer_no: str
-    name_masked: str
-    mobile_masked: str
-
-
-def volunteer_shown(user) -> VolunteerShown:
-    """A volunteer on a roster, a record list or an export: number, masked name and mobile
-    (from the profile; the account's own name and phone without one)."""
-    profile = getattr(user, "volunteer_profile", None)
-    return VolunteerShown(
-        volunteer_no=getattr(profile, "volunteer_no", "") or "",
-        name_masked=mask_name(getattr(profile, "real_name", "") or user.display_name),
-        mobile_masked=mask_phone(getattr(profile, "mobile", "") or user.phone),
-    )
 
 
 EXPORT_COLUMNS = [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from backend.volunteers import conf
+from backend.volunteers.models import ServiceRecord
 
 
 def counted_minutes(start: datetime, end: datetime) -> int:
@@ -54,3 +56,39 @@ def next_star_at(hours: Decimal, thresholds: list[Decimal] | None = None) -> Dec
         if hours < limit:
             return limit
     return None
+
+
+@dataclass(frozen=True)
+class DayRuling:
+    """How a new record of recorded hours (信用时数) counts, given the person's day so far."""
+
+    status: str  # a ServiceRecord.Status
+    reason: str  # the record's status_reason ("" when valid)
+    hours: Decimal  # the hours the record keeps: 0 when refused
+
+
+def daily_ruling(
+    *,
+    pairs_before: int,
+    hours_before: Decimal,
+    hours: Decimal,
+    max_pairs: int | None = None,
+    valid_hours: Decimal | None = None,
+    approval_hours: Decimal | None = None,
+) -> DayRuling:
+    """The per-day rules for one more check-in/check-out pair of ``hours``.
+
+    ``pairs_before`` counts the day's earlier records that were not refused, ``hours_before``
+    their hours except rejected ones. Past ``max_pairs`` pairs (3) the record is refused with no
+    hours; a day totalling up to ``valid_hours`` (8) is valid, up to ``approval_hours`` (12)
+    waits for the organisation, above that it is escalated. Limits default to ``conf``.
+    """
+    max_pairs = conf.daily_max_pairs() if max_pairs is None else max_pairs
+    if pairs_before >= max_pairs:
+        return DayRuling(ServiceRecord.Status.REFUSED, "daily_pair_limit", Decimal("0"))
+    total = hours_before + hours
+    if total <= (conf.daily_valid_hours() if valid_hours is None else valid_hours):
+        return DayRuling(ServiceRecord.Status.VALID, "", hours)
+    if total <= (conf.daily_approval_hours() if approval_hours is None else approval_hours):
+        return DayRuling(ServiceRecord.Status.PENDING, "daily_over_valid", hours)
+    return DayRuling(ServiceRecord.Status.ESCALATED, "daily_over_approval", hours)

@@ -22,6 +22,10 @@ from django.db.models import F, Q
 
 from backend.divisions.models import Division
 
+# Purposes of the ID number's sealing key and blind index (backend.core.crypto).
+ID_PURPOSE = "volunteer.id_number"
+ID_INDEX_PURPOSE = "volunteer.id_number"
+
 
 class Programme(models.TextChoices):
     RED_VEST = "red_vest", "红马甲"

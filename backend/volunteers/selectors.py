@@ -1,5 +1,9 @@
 """Reads of the volunteers domain. Lists take a cursor (the last id seen) and run a fixed number
-of queries whatever the page size."""
+of queries whatever the page size.
+
+What a reader may see of a person is decided here: the ``*_shown`` functions set the masked
+values on the objects they return (``real_name_masked``, ``lead_shown``, ``volunteer``…), and
+the API schemas only read them."""
 
 from __future__ import annotations
 
@@ -13,9 +17,14 @@ from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_scope_ids
+from backend.core.crypto import unseal
+from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
+from backend.core.validators import age_on
+from backend.volunteers import conf
 from backend.volunteers.hours import next_star_at, stars_for
 from backend.volunteers.models import (
+    ID_PURPOSE,
     Activity,
     Certificate,
     Organisation,
@@ -44,6 +53,32 @@ def _page(qs: QuerySet, *, cursor: str | None, limit: int) -> Page:
     return Page(items=rows, next_cursor=next_cursor)
 
 
+# --- how people are shown ---------------------------------------------------------------------
+
+
+def masked_person(user: User | None) -> str:
+    """A lead or recorder as shown to anyone: the masked display name (or masked phone)."""
+    return mask_name(str(user)) if user is not None else ""
+
+
+@dataclass
+class VolunteerShown:
+    volunteer_no: str
+    name_masked: str
+    mobile_masked: str
+
+
+def volunteer_shown(user: User) -> VolunteerShown:
+    """A volunteer on a roster, a record list or an export: number, masked name and mobile
+    (from the profile; the account's own name and phone without one)."""
+    profile = getattr(user, "volunteer_profile", None)
+    return VolunteerShown(
+        volunteer_no=getattr(profile, "volunteer_no", "") or "",
+        name_masked=mask_name(getattr(profile, "real_name", "") or user.display_name),
+        mobile_masked=mask_phone(getattr(profile, "mobile", "") or user.phone),
+    )
+
+
 # --- profiles ---------------------------------------------------------------------------------
 
 
@@ -56,7 +91,28 @@ def volunteer_profile_of(*, user: User) -> VolunteerProfile | None:
     )
 
 
+def volunteer_profile_shown(*, profile: VolunteerProfile, now: datetime | None = None) -> VolunteerProfile:
+    """``profile`` (from ``volunteer_profile_of``) as its owner sees it. Sets ``real_name_masked``,
+    ``id_number_masked``, ``mobile_masked``, ``guardian_name_masked``, ``is_minor`` (today),
+    ``consents_given`` (those not withdrawn) and ``banned_until_shown`` (None once lapsed)."""
+    now = now or timezone.now()
+    shown: Any = profile
+    shown.real_name_masked = mask_name(profile.real_name)
+    shown.id_number_masked = mask_id_number(unseal(profile.id_number_sealed, purpose=ID_PURPOSE))
+    shown.mobile_masked = mask_phone(profile.mobile)
+    shown.guardian_name_masked = mask_name(profile.guardian_name)
+    shown.is_minor = age_on(profile.birth_date, timezone.localdate(now)) < conf.adult_age()
+    shown.consents_given = [c for c in profile.consents.all() if c.withdrawn_at is None]
+    banned = profile.banned_until
+    shown.banned_until_shown = banned if banned and banned > now else None
+    return profile
+
+
 # --- organisations and posts -----------------------------------------------------------------
+
+
+def organisation_get(*, organisation_id: int) -> Organisation | None:
+    return Organisation.objects.select_related("division").filter(pk=organisation_id).first()
 
 
 def organisations_coordinated(*, user: User) -> QuerySet[Organisation]:
@@ -122,8 +178,10 @@ def activity_list(
     return _page(qs, cursor=cursor, limit=limit)
 
 
-def activity_get(*, activity_id: int, user: User | None = None) -> Activity | None:
-    """An activity with its shifts; drafts only for their organisation's coordinators."""
+def activity_get(*, activity_id: int, now: datetime | None = None) -> Activity | None:
+    """An activity with its shifts, whatever its status (who may see a draft:
+    ``permissions.activity_detail_access``); ``remaining`` is set to the free places of its
+    upcoming open shifts, as ``activity_list`` annotates it."""
     activity = (
         Activity.objects.select_related(
             "organisation", "post", "division", "river_segment", "river_segment__river"
@@ -132,13 +190,12 @@ def activity_get(*, activity_id: int, user: User | None = None) -> Activity | No
         .filter(pk=activity_id)
         .first()
     )
-    if activity is None:
-        return None
-    if activity.status == Activity.Status.DRAFT:
-        from backend.core.permissions import can
-
-        if user is None or not can(user, "volunteers.activity_manage", activity):
-            return None
+    if activity is not None:
+        now = now or timezone.now()
+        shown: Any = activity
+        shown.remaining = sum(
+            s.remaining for s in activity.shifts.all() if s.status == Shift.Status.OPEN and s.starts_at > now
+        )
     return activity
 
 
@@ -163,23 +220,42 @@ def my_signups(*, user: User, status: str | None = None, cursor: str | None = No
     return _page(qs, cursor=cursor, limit=limit)
 
 
-def shift_roster(*, shift: Shift, cursor: str | None = None, limit: int = 100) -> Page:
+def signup_confirm_by(signup: Signup) -> datetime | None:
+    """When a promoted waitlister must confirm by; nothing to show in any other status."""
+    return signup.confirm_by if signup.status == Signup.Status.PROMOTED else None
+
+
+@dataclass
+class RosterPage(Page):
+    shift: Shift
+
+
+def shift_roster(*, shift: Shift, cursor: str | None = None, limit: int = 100) -> RosterPage:
+    """A page of the shift's sign-ups, each with ``volunteer`` (``VolunteerShown``) set."""
     qs = Signup.objects.filter(shift=shift).select_related("user", "user__volunteer_profile")
-    return _page(qs, cursor=cursor, limit=limit)
+    page = _page(qs, cursor=cursor, limit=limit)
+    for signup in page.items:
+        signup.volunteer = volunteer_shown(signup.user)
+    return RosterPage(items=page.items, next_cursor=page.next_cursor, shift=shift)
 
 
 # --- service records --------------------------------------------------------------------------
 
 
-def my_service_records(
-    *, user: User, kind: str | None = None, cursor: str | None = None, limit: int = 20
-) -> Page:
-    qs = ServiceRecord.objects.filter(user=user).select_related(
-        "organisation", "activity", "lead", "recorder"
+def service_record_shown(record: ServiceRecord) -> ServiceRecord:
+    """Sets ``lead_shown`` and ``recorder_shown``: masked names, "" for nobody."""
+    shown: Any = record
+    shown.lead_shown = masked_person(record.lead) if record.lead_id else ""
+    shown.recorder_shown = masked_person(record.recorder) if record.recorder_id else ""
+    return record
+
+
+def service_record_get(*, record_id: int) -> ServiceRecord:
+    """A record that exists (just written or decided), with what ``service_record_shown`` sets."""
+    record = ServiceRecord.objects.select_related("organisation", "activity", "lead", "recorder").get(
+        pk=record_id
     )
-    if kind:
-        qs = qs.filter(kind=kind)
-    return _page(qs, cursor=cursor, limit=limit)
+    return service_record_shown(record)
 
 
 @dataclass
@@ -225,12 +301,45 @@ def service_hour_totals(*, user: User) -> HourTotals:
     )
 
 
+@dataclass
+class RecordPage(Page):
+    totals: HourTotals | None = None
+
+
+def my_service_records(
+    *,
+    user: User,
+    kind: str | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+    with_totals: bool = False,
+) -> RecordPage:
+    """A page of the user's records (``service_record_shown``), with the totals if asked."""
+    qs = ServiceRecord.objects.filter(user=user).select_related(
+        "organisation", "activity", "lead", "recorder"
+    )
+    if kind:
+        qs = qs.filter(kind=kind)
+    page = _page(qs, cursor=cursor, limit=limit)
+    return RecordPage(
+        items=[service_record_shown(r) for r in page.items],
+        next_cursor=page.next_cursor,
+        totals=service_hour_totals(user=user) if with_totals else None,
+    )
+
+
 def organisation_records(
     *, organisation: Organisation, status: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:
-    return _page(
+    """A page of the organisation's records (``service_record_shown``), each with ``volunteer``
+    (``VolunteerShown``) set."""
+    page = _page(
         _organisation_records_qs(organisation=organisation, status=status), cursor=cursor, limit=limit
     )
+    for record in page.items:
+        shown: Any = service_record_shown(record)
+        shown.volunteer = volunteer_shown(record.user)
+    return page
 
 
 def _organisation_records_qs(

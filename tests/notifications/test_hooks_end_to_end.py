@@ -511,8 +511,8 @@ def test_promotion_from_the_waitlist_is_pushed_with_its_confirm_by_time(fcm_stan
 
 @pytest.mark.django_db(transaction=True)
 def test_cancellation_that_fails_after_the_promotion_notice_sends_nothing(fcm_standin, monkeypatch):
-    from backend.volunteers import services
     from backend.volunteers.models import Shift, Signup
+    from backend.volunteers.services import waitlist as services
 
     shift, holder, held, first, _ = waitlisted_shift()
     promoted_phone = phone(fcm_standin, first)

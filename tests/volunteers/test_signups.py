@@ -32,6 +32,19 @@ def test_places_then_waitlist_then_full(api):
     assert (shift.taken, shift.waitlisted) == (2, 1)
 
 
+def test_a_signup_runs_a_fixed_number_of_queries(api, django_assert_max_num_queries):
+    """The burst path: a place or a waitlist spot in one short transaction, and a full shift
+    refused from the committed counters without one (auth session included)."""
+    shift = f.shift(capacity=1, waitlist_size=1)
+    clients = [api.as_user(f.volunteer()) for _ in range(3)]
+    with django_assert_max_num_queries(13):
+        assert clients[0].post(f"/shifts/{shift.pk}/signups").json()["status"] == "confirmed"
+    with django_assert_max_num_queries(14):
+        assert clients[1].post(f"/shifts/{shift.pk}/signups").json()["status"] == "waitlisted"
+    with django_assert_max_num_queries(3):
+        assert_error(clients[2].post(f"/shifts/{shift.pk}/signups"), 409, "shift_full")
+
+
 def test_without_a_waitlist_a_full_shift_refuses(api):
     shift = f.shift(capacity=1, waitlist_size=0)
     assert sign(api, f.volunteer(), shift).status_code == 201

@@ -1,0 +1,95 @@
+"""Service hours: my records and backfill requests, approvals, an organisation's records."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Router, Status
+
+from api.schemas import ERRORS
+from api.volunteers.schemas import (
+    BackfillRequestIn,
+    OrganisationRecordPage,
+    VolunteerRecordDecisionIn,
+    VolunteerRecordOut,
+    VolunteerRecordPage,
+)
+from backend.accounts.models import User
+from backend.volunteers import selectors, services
+from backend.volunteers.models import ServiceRecord
+from backend.volunteers.permissions import Action, organisation_access, record_access
+
+router = Router()
+
+RecordStatus = Literal["valid", "pending", "escalated", "rejected", "refused"]
+
+
+@router.get("/me/service-records", response={200: VolunteerRecordPage, **ERRORS})
+def my_records(
+    request, kind: Literal["recorded", "backfilled"] | None = None, cursor: str | None = None, limit: int = 20
+):
+    """My service records, newest first, with totals (recorded and backfilled apart) and stars."""
+    return selectors.my_service_records(
+        user=request.auth, kind=kind, cursor=cursor, limit=limit, with_totals=not cursor
+    )
+
+
+@router.post("/me/backfill-requests", response={201: VolunteerRecordOut, **ERRORS})
+def backfill_request(request, payload: BackfillRequestIn):
+    """Past service (补录): kept apart from recorded hours, pending the organisation's approval."""
+    record = services.backfill_request_submit(user=request.auth, **payload.dict())
+    return Status(201, selectors.service_record_get(record_id=record.pk))
+
+
+@router.post("/service-records/{record_id}/approve", response={200: VolunteerRecordOut, **ERRORS})
+def record_approve(request, record_id: int, payload: VolunteerRecordDecisionIn):
+    """The organisation approves a day over 8 h or a backfill; over 12 h needs a platform admin."""
+    return _decide(request.auth, record_id, payload, approve=True)
+
+
+@router.post("/service-records/{record_id}/reject", response={200: VolunteerRecordOut, **ERRORS})
+def record_reject(request, record_id: int, payload: VolunteerRecordDecisionIn):
+    return _decide(request.auth, record_id, payload, approve=False)
+
+
+def _decide(
+    user: User, record_id: int, payload: VolunteerRecordDecisionIn, *, approve: bool
+) -> ServiceRecord:
+    record = record_access(user=user, record_id=record_id, action=Action.RECORD_DECIDE)
+    decided = services.service_record_decide(
+        record=record, by=user, approve=approve, evaluation=payload.evaluation, reason=payload.reason
+    )
+    return selectors.service_record_get(record_id=decided.pk)
+
+
+@router.get(
+    "/volunteer/organisations/{organisation_id}/service-records",
+    response={200: OrganisationRecordPage, **ERRORS},
+)
+def org_records(
+    request,
+    organisation_id: int,
+    status: RecordStatus | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+):
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
+    return selectors.organisation_records(organisation=org, status=status, cursor=cursor, limit=limit)
+
+
+@router.get(
+    "/volunteer/organisations/{organisation_id}/service-records/export", response={200: None, **ERRORS}
+)
+def org_records_export(
+    request,
+    organisation_id: int,
+    format: Literal["xlsx", "csv"] = "xlsx",
+    status: RecordStatus | None = None,
+):
+    """Excel (default) or CSV of the organisation's records, personal data masked."""
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
+    export = services.service_records_export(organisation=org, by=request.auth, format=format, status=status)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response

@@ -1,0 +1,94 @@
+"""Writes of the volunteers domain, one module per sub-domain; every public name is re-exported here,
+so ``from backend.volunteers.services import x`` and ``services.x`` work as before.
+
+- ``profiles``: registration (``volunteer_profile_save``)
+- ``organisations``: organisations, their coordinators, service posts (U站)
+- ``activities``: draft activities, publishing
+- ``shifts``: shifts, capacity changes, reminders
+- ``series``: weekly shift series and their occurrences
+- ``signups``: sign-ups, cancellations, no-shows
+- ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
+- ``hours``: service records, attendance, backfill requests, approvals
+- ``certificates``: service certificates
+- ``exports``: an organisation's records as Excel or CSV
+- ``_common``: private helpers the modules share
+
+Contracts used by other domains (keep names and keyword arguments):
+
+``service_record_create(*, user, organisation, source, started_at, ended_at, place, content,
+activity=None, shift=None, recipients="", lead=None, recorder=None, external_ref, signup=None)``
+    Idempotent by ``external_ref`` (unique; a repeat returns the first record unchanged). Hours
+    = whole minutes between start and end, rounded by ``conf.rounding_rule``. ``source`` is
+    "checkin" | "patrol" | "coordinator" | "backfill". Backfilled hours (补录) are kept apart
+    (``kind="backfilled"``) and always wait for approval (``status="pending"``). For recorded
+    hours (信用时数) the per-day rules apply: the 4th check-in/out pair of a day is kept with
+    ``status="refused"`` and 0 hours; the day's total up to 8 h is ``valid``, up to 12 h
+    ``pending`` (organisation approves), above ``escalated``. Never raises for those rules, so
+    a check-out never fails because of them.
+
+``attendance_record(*, signup, checked_in_at, checked_out_at, recorder=None, external_ref,
+source="coordinator")``
+    Hours = the time inside the shift between check-in and check-out; marks the sign-up
+    ``attended`` (listeners hear about it) and returns the ServiceRecord (idempotent as above).
+    Event check-in passes ``source="checkin"``.
+
+Every change of a sign-up's status calls ``hooks.signup_changed(signup)`` inside the
+transaction (see ``backend/volunteers/hooks.py``).
+"""
+
+from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
+from backend.volunteers.services.activities import activity_create, activity_publish
+from backend.volunteers.services.certificates import certificate_issue, certificate_request
+from backend.volunteers.services.exports import RecordsExport, service_records_export
+from backend.volunteers.services.hours import (
+    SOURCES,
+    attendance_record,
+    backfill_request_create,
+    backfill_request_submit,
+    service_record_create,
+    service_record_decide,
+)
+from backend.volunteers.services.organisations import (
+    organisation_coordinator_add,
+    organisation_coordinator_add_by_phone,
+    organisation_create,
+    service_post_create,
+)
+from backend.volunteers.services.profiles import volunteer_profile_save
+from backend.volunteers.services.series import shift_series_create, shift_series_extend, shift_series_generate
+from backend.volunteers.services.shifts import shift_capacity_set, shift_create, shift_reminders_send
+from backend.volunteers.services.signups import shift_signup_create, signup_cancel, signup_mark_no_show
+from backend.volunteers.services.waitlist import signup_confirm, signup_promotions_expire
+
+__all__ = [
+    "ID_INDEX_PURPOSE",
+    "ID_PURPOSE",
+    "SOURCES",
+    "RecordsExport",
+    "activity_create",
+    "activity_publish",
+    "attendance_record",
+    "backfill_request_create",
+    "backfill_request_submit",
+    "certificate_issue",
+    "certificate_request",
+    "organisation_coordinator_add",
+    "organisation_coordinator_add_by_phone",
+    "organisation_create",
+    "service_post_create",
+    "service_record_create",
+    "service_record_decide",
+    "service_records_export",
+    "shift_capacity_set",
+    "shift_create",
+    "shift_reminders_send",
+    "shift_series_create",
+    "shift_series_extend",
+    "shift_series_generate",
+    "shift_signup_create",
+    "signup_cancel",
+    "signup_confirm",
+    "signup_mark_no_show",
+    "signup_promotions_expire",
+    "volunteer_profile_save",
+]

@@ -1,0 +1,212 @@
+"""Sign-ups: taking a place or a waitlist spot, cancelling, marking a no-show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.core.audit import audit_record
+from backend.core.errors import InvalidTransition, NotFound
+from backend.core.validators import age_on
+from backend.notifications.services import notify
+from backend.volunteers import conf
+from backend.volunteers.errors import (
+    AlreadySignedUp,
+    CancelNotAllowed,
+    OverlappingShift,
+    RequirementsNotMet,
+    ShiftFull,
+    SignupClosed,
+    VolunteerBanned,
+)
+from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
+from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
+from backend.volunteers.services.waitlist import _promote_waitlisted
+
+
+def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift: Shift) -> None:
+    reasons = []
+    age = age_on(profile.birth_date, _local_date(shift.starts_at))
+    needed_age = max(activity.min_age, conf.min_age())
+    if age < needed_age:
+        reasons.append({"requirement": "min_age", "required": needed_age, "actual": age})
+    missing = [s for s in activity.required_skills if s not in (profile.skills or [])]
+    if missing:
+        reasons.append({"requirement": "skills", "missing": missing})
+    if reasons:
+        raise RequirementsNotMet(reasons=reasons)
+
+
+def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = None) -> Signup:
+    """Sign up for a shift: a place if one is free (``confirmed``), else the waitlist.
+
+    Places are taken by ``UPDATE shift SET taken = taken + 1 WHERE taken < capacity`` (0 rows →
+    full) inside the transaction, backed by a CheckConstraint; a partial UniqueConstraint stops
+    a double sign-up. The volunteer's profile row is locked first so the overlap check holds.
+    """
+    now = _now(now)
+    _refuse_if_plainly_full(shift_id=shift_id, user=user)
+
+    def attempt() -> Signup:
+        try:
+            with transaction.atomic():
+                return _signup_create_locked(shift_id=shift_id, user=user, now=now)
+        except IntegrityError as exc:
+            if Signup.objects.filter(
+                shift_id=shift_id, user=user, status__in=Signup.ACTIVE_STATUSES
+            ).exists():
+                raise AlreadySignedUp() from None
+            raise exc
+
+    return _retrying(attempt)
+
+
+def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
+    """Answer a sign-up for a shift that is full, waitlist included, without a write transaction.
+
+    In a burst most requests meet a full shift; reading the committed counters (no lock) and
+    refusing at once keeps them from queueing for the write lock. "Full" read here is a true
+    answer at the moment of the read; anything else goes through the locked path, which decides.
+    """
+    row = (
+        Shift.objects.filter(pk=shift_id)
+        .values("taken", "capacity", "waitlisted", "waitlist_size", "activity__status")
+        .first()
+    )
+    if row is None or row["activity__status"] != Activity.Status.PUBLISHED:
+        return
+    if row["taken"] < row["capacity"] or row["waitlisted"] < row["waitlist_size"]:
+        return
+    if Signup.objects.filter(shift_id=shift_id, user=user, status__in=Signup.ACTIVE_STATUSES).exists():
+        raise AlreadySignedUp()
+    raise ShiftFull()
+
+
+def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
+    profile = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+    shift = Shift.objects.select_related("activity").filter(pk=shift_id).first()
+    if shift is None or shift.activity.status == Activity.Status.DRAFT:
+        raise NotFound()
+    activity = shift.activity
+    if profile is None:
+        raise RequirementsNotMet(reasons=[{"requirement": "profile"}])
+    if (
+        shift.status != Shift.Status.OPEN
+        or activity.status != Activity.Status.PUBLISHED
+        or now >= shift.starts_at
+        or (shift.signup_opens_at and now < shift.signup_opens_at)
+        or (shift.signup_closes_at and now >= shift.signup_closes_at)
+    ):
+        raise SignupClosed(opens_at=shift.signup_opens_at, closes_at=shift.signup_closes_at)
+    if profile.banned_until and profile.banned_until > now:
+        raise VolunteerBanned(until=profile.banned_until.isoformat())
+    _check_requirements(profile=profile, activity=activity, shift=shift)
+    mine = Signup.objects.filter(user=user, status__in=Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED})
+    if mine.filter(shift_id=shift.pk).exists():
+        raise AlreadySignedUp()
+    clash = (
+        mine.filter(shift__starts_at__lt=shift.ends_at, shift__ends_at__gt=shift.starts_at)
+        .values_list("shift_id", flat=True)
+        .first()
+    )
+    if clash is not None:
+        raise OverlappingShift(shift_id=clash)
+    if Shift.objects.filter(pk=shift.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+        status = Signup.Status.CONFIRMED
+    elif Shift.objects.filter(pk=shift.pk, waitlisted__lt=F("waitlist_size")).update(
+        waitlisted=F("waitlisted") + 1
+    ):
+        status = Signup.Status.WAITLISTED
+    else:
+        raise ShiftFull()
+    signup = Signup.objects.create(
+        shift=shift, user=user, status=status, confirmed_at=now if status == Signup.Status.CONFIRMED else None
+    )
+    signup.shift = shift
+    _changed(signup, actor=user, action="signup.created")
+    return signup
+
+
+def signup_cancel(*, signup: Signup, by: User, now: datetime | None = None) -> Signup:
+    """Cancel before the shift starts (after the deadline it counts as ``cancelled_late``); a held
+    place goes to the first waitlisted volunteer in the same transaction."""
+    now = _now(now)
+
+    def cancel() -> Signup:
+        with transaction.atomic():
+            _lock_shift_of(signup_id=signup.pk)
+            current = Signup.objects.select_related("shift", "shift__activity").get(pk=signup.pk)
+            shift = current.shift
+            if (
+                current.status not in Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED}
+                or current.status == Signup.Status.ATTENDED
+            ):
+                raise CancelNotAllowed(status=current.status)
+            if now >= shift.starts_at:
+                raise CancelNotAllowed(status=current.status, reason="started")
+            late = (
+                bool(shift.cancel_deadline and now > shift.cancel_deadline)
+                and current.status != Signup.Status.WAITLISTED
+            )
+            new_status = Signup.Status.CANCELLED_LATE if late else Signup.Status.CANCELLED
+            if not Signup.objects.filter(pk=current.pk, status=current.status).update(
+                status=new_status, cancelled_at=now
+            ):
+                raise CancelNotAllowed()
+            was = current.status
+            current.status, current.cancelled_at = new_status, now
+            if was == Signup.Status.WAITLISTED:
+                Shift.objects.filter(pk=shift.pk).update(waitlisted=F("waitlisted") - 1)
+            else:
+                Shift.objects.filter(pk=shift.pk).update(taken=F("taken") - 1)
+            _changed(current, actor=by, action="signup.cancelled", data={"was": was, "late": late})
+            if was != Signup.Status.WAITLISTED:
+                _promote_waitlisted(shift=shift, now=now)
+            return current
+
+    return _retrying(cancel)
+
+
+def signup_mark_no_show(*, signup: Signup, by: User, now: datetime | None = None) -> Signup:
+    """The coordinator marks a confirmed volunteer absent once the shift has started; N no-shows
+    within the window ban the volunteer from signing up for a while."""
+    now = _now(now)
+    with transaction.atomic():
+        _lock_shift_of(signup_id=signup.pk)
+        current = Signup.objects.select_related("shift", "shift__activity").get(pk=signup.pk)
+        if current.status != Signup.Status.CONFIRMED or now < current.shift.starts_at:
+            raise InvalidTransition(status=current.status)
+        if not Signup.objects.filter(pk=current.pk, status=Signup.Status.CONFIRMED).update(
+            status=Signup.Status.NO_SHOW, no_show_at=now
+        ):
+            raise InvalidTransition()
+        current.status, current.no_show_at = Signup.Status.NO_SHOW, now
+        Shift.objects.filter(pk=current.shift_id).update(taken=F("taken") - 1)
+        _changed(current, actor=by, action="signup.no_show")
+        recent = Signup.objects.filter(
+            user_id=current.user_id, status=Signup.Status.NO_SHOW, no_show_at__gte=now - conf.no_show_window()
+        ).count()
+        if recent >= conf.no_show_limit():
+            until = now + conf.no_show_ban()
+            profile = VolunteerProfile.objects.select_for_update().filter(user_id=current.user_id).first()
+            if profile is not None and (profile.banned_until is None or profile.banned_until < until):
+                profile.banned_until = until
+                profile.save(update_fields=["banned_until", "updated_at"])
+                audit_record(
+                    actor=by,
+                    action="volunteer.banned",
+                    target=profile,
+                    data={"until": until.isoformat(), "no_shows": recent},
+                )
+                notify(
+                    user=current.user_id,
+                    kind="volunteer.banned",
+                    params={"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"), "count": recent},
+                    target=profile,
+                    dedupe_key=f"volunteer.banned:{profile.pk}:{until:%Y%m%d%H%M}",
+                )
+    return current
