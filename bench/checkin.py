@@ -183,6 +183,92 @@ async def _open_many(url: str, token: str, count: int, concurrency: int = 50) ->
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
 
+class _Dashboards:
+    """The dashboards' side: which seq each one received and when, and duplicates."""
+
+    def __init__(self, boards: list[Any], start_seq: int) -> None:
+        self.boards = boards
+        self.start_seq = start_seq
+        self.received: list[dict[int, float]] = [{} for _ in boards]
+        self.duplicates = 0
+        self.final_seq: int | None = None
+        self.all_in = asyncio.Event()
+
+    def complete(self) -> bool:
+        final = self.final_seq
+        return final is not None and all(len(r) >= final - self.start_seq for r in self.received)
+
+    async def listen(self, index: int) -> None:
+        seen = self.received[index]
+        with contextlib.suppress(Exception):
+            async for frame in self.boards[index]:
+                now = time.perf_counter()
+                message = json.loads(frame)
+                if message.get("type") != "checkin":
+                    continue
+                if message["seq"] in seen:
+                    self.duplicates += 1
+                else:
+                    seen[message["seq"]] = now
+                if self.complete():
+                    self.all_in.set()
+
+    def lost(self) -> int:
+        expected = set(range(self.start_seq + 1, (self.final_seq or self.start_seq) + 1))
+        return sum(len(expected - set(r)) for r in self.received)
+
+    def fanout(self, sent_at: dict[int, float]) -> list[float]:
+        """Scan sent → the last dashboard has it, for scans every dashboard received."""
+        out = []
+        for seq, started in sent_at.items():
+            times = [r[seq] for r in self.received if seq in r]
+            if times and len(times) == len(self.received):
+                out.append((max(times) - started) * 1000)
+        return out
+
+
+async def _snapshots(boards: list[Any]) -> int:
+    start_seq = 0
+    for ws in boards:
+        snapshot = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert snapshot["type"] == "snapshot", snapshot
+        start_seq = max(start_seq, snapshot["seq"])
+    return start_seq
+
+
+class _Scanners:
+    """The scanners' side: each redeems its share of the passes until the deadline."""
+
+    def __init__(self, secrets: list[str], count: int, deadline: float) -> None:
+        self.secrets = secrets
+        self.per_scanner = len(secrets) // count
+        self.deadline = deadline
+        self.sent_at: dict[int, float] = {}
+        self.acks: list[float] = []
+        self.statuses: dict[str, int] = {}
+        self.nonces = itertools.count()
+
+    async def scan(self, index: int, ws: Any) -> None:
+        for secret in self.secrets[index * self.per_scanner : (index + 1) * self.per_scanner]:
+            if time.perf_counter() >= self.deadline:
+                return
+            nonce = f"bench-{next(self.nonces):010d}"
+            started = time.perf_counter()
+            await ws.send(
+                json.dumps(
+                    {"type": "redeem", "secret": secret, "nonce": nonce, "kind": "entry"},
+                    separators=(",", ":"),
+                )
+            )
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            self.acks.append((time.perf_counter() - started) * 1000)
+            key = reply.get("status") if reply.get("type") == "result" else reply.get("code", "?")
+            self.statuses[key] = self.statuses.get(key, 0) + 1
+            if "seq" in reply:
+                self.sent_at[reply["seq"]] = started
+        log.warning("scanner %d ran out of passes", index)
+
+
 async def measure_checkin(
     server: Server,
     seed_data: dict[str, Any],
@@ -193,92 +279,33 @@ async def measure_checkin(
     settle: float = 10.0,
 ) -> dict[str, Any]:
     event_id = seed_data["event_id"]
-    base = server.ws_url
-    live_url = f"{base}/ws/v1/events/{event_id}/live"
-    scan_url = f"{base}/ws/v1/events/{event_id}/scan"
+    live_url = f"{server.ws_url}/ws/v1/events/{event_id}/live"
+    scan_url = f"{server.ws_url}/ws/v1/events/{event_id}/scan"
     boards = await _open_many(live_url, seed_data["coordinator"], dashboards)
-    start_seq = 0
-    for ws in boards:
-        snapshot = json.loads(await asyncio.wait_for(ws.recv(), 20))
-        assert snapshot["type"] == "snapshot", snapshot
-        start_seq = max(start_seq, snapshot["seq"])
-    received: list[dict[int, float]] = [{} for _ in boards]
-    duplicates = 0
-    final_seq: int | None = None
-    all_in = asyncio.Event()
-
-    async def listen(index: int, ws: Any) -> None:
-        nonlocal duplicates
-        seen = received[index]
-        with contextlib.suppress(Exception):
-            async for frame in ws:
-                now = time.perf_counter()
-                message = json.loads(frame)
-                if message.get("type") != "checkin":
-                    continue
-                if message["seq"] in seen:
-                    duplicates += 1
-                else:
-                    seen[message["seq"]] = now
-                if final_seq is not None and all(len(r) >= final_seq - start_seq for r in received):
-                    all_in.set()
-
-    listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(boards)]
+    feed = _Dashboards(boards, await _snapshots(boards))
+    listeners = [asyncio.create_task(feed.listen(i)) for i in range(len(boards))]
     scanner_socks = [
         await connect(scan_url, seed_data["scanners"][i % len(seed_data["scanners"])])
         for i in range(scanners)
     ]
-    secrets = seed_data["secrets"]
-    per_scanner = len(secrets) // scanners
-    sent_at: dict[int, float] = {}
-    acks: list[float] = []
-    statuses: dict[str, int] = {}
-    deadline = time.perf_counter() + duration
-    nonce_counter = itertools.count()
-
-    async def scan(index: int, ws: Any) -> None:
-        mine = secrets[index * per_scanner : (index + 1) * per_scanner]
-        for secret in mine:
-            if time.perf_counter() >= deadline:
-                return
-            nonce = f"bench-{next(nonce_counter):010d}"
-            started = time.perf_counter()
-            await ws.send(
-                json.dumps(
-                    {"type": "redeem", "secret": secret, "nonce": nonce, "kind": "entry"},
-                    separators=(",", ":"),
-                )
-            )
-            reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            done = time.perf_counter()
-            acks.append((done - started) * 1000)
-            key = reply.get("status") if reply.get("type") == "result" else reply.get("code", "?")
-            statuses[key] = statuses.get(key, 0) + 1
-            if "seq" in reply:
-                sent_at[reply["seq"]] = started
-        log.warning("scanner %d ran out of passes", index)
-
+    work = _Scanners(seed_data["secrets"], scanners, time.perf_counter() + duration)
     began = time.perf_counter()
-    await asyncio.gather(*(scan(i, ws) for i, ws in enumerate(scanner_socks)))
+    await asyncio.gather(*(work.scan(i, ws) for i, ws in enumerate(scanner_socks)))
     elapsed = time.perf_counter() - began
-    final_seq = max(sent_at) if sent_at else start_seq
-    if all(len(r) >= final_seq - start_seq for r in received):
-        all_in.set()
+    feed.final_seq = max(work.sent_at) if work.sent_at else feed.start_seq
+    if feed.complete():
+        feed.all_in.set()
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(all_in.wait(), settle)
-    expected = set(range(start_seq + 1, final_seq + 1))
-    lost = sum(len(expected - set(r)) for r in received)
-    fanout = []
-    for seq, started in sent_at.items():
-        times = [r[seq] for r in received if seq in r]
-        if times and len(times) == len(received):
-            fanout.append((max(times) - started) * 1000)
+        await asyncio.wait_for(feed.all_in.wait(), settle)
+    fanout = feed.fanout(work.sent_at)
     for ws in [*scanner_socks, *boards]:
         with contextlib.suppress(Exception):
             await ws.close()
     for task in listeners:
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
+    acks, statuses, received = work.acks, work.statuses, feed.received
+    lost, duplicates = feed.lost(), feed.duplicates
     scans = len(acks)
     ack_p50, ack_p99 = _ms(acks)
     fan_p50, fan_p99 = _ms(fanout)

@@ -20,16 +20,5 @@ from api.credentials import associations, badges, credentials, credit, lookup, p
 router = Router(tags=["credentials"])
 
 
-def _with_operation_ids(sub: Router) -> Router:
-    """``sub`` with the operation ids clients were generated with (``api_credentials_<view>``),
-    as when all the views lived in one module ``api/credentials.py``."""
-    for path_view in sub.path_operations.values():
-        for operation in path_view.operations:
-            operation.operation_id = (
-                operation.operation_id or f"api_credentials_{operation.view_func.__name__}"
-            )
-    return sub
-
-
 for _sub in (lookup, associations, practitioners, credit, credentials, badges):
-    router.add_router("", _with_operation_ids(_sub.router))
+    router.add_router("", _sub.router)

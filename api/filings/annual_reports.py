@@ -15,7 +15,6 @@ router = Router()
 @router.post(
     "/orgs/{group_id}/annual-reports",
     response={201: AnnualReportOut, **ERRORS},
-    operation_id="api_filings_annual_report_create",
 )
 def annual_report_create(request, group_id: int, payload: AnnualReportIn):
     """The annual report for a finished year; a late one starts removal from the abnormal list."""
@@ -27,7 +26,6 @@ def annual_report_create(request, group_id: int, payload: AnnualReportIn):
 @router.get(
     "/orgs/{group_id}/annual-reports",
     response={200: list[AnnualReportOut], **ERRORS},
-    operation_id="api_filings_annual_report_list",
 )
 def annual_report_list(request, group_id: int):
     group = group_access(user=request.auth, group_id=group_id, action=Action.ORG_REPORTS_VIEW)

@@ -19,7 +19,6 @@ router = Router()
 @router.post(
     "/filings/{filing_id}/attachments",
     response={201: FilingAttachmentOut, **errors(413, 415)},
-    operation_id="api_filings_attachment_add",
 )
 def attachment_add(request, filing_id: int, kind: Form[AttachmentKindName], file: File[UploadedFile]):
     """Upload a photo (JPEG/PNG/WebP/GIF) or PDF of a document: the type is read from the bytes,
@@ -35,7 +34,6 @@ def attachment_add(request, filing_id: int, kind: Form[AttachmentKindName], file
 @router.delete(
     "/filings/{filing_id}/attachments/{attachment_id}",
     response={200: OkOut, **ERRORS},
-    operation_id="api_filings_attachment_remove",
 )
 def attachment_remove(request, filing_id: int, attachment_id: int):
     filing = filing_access(user=request.auth, filing_id=filing_id, action=Action.FILING_EDIT)
@@ -47,7 +45,6 @@ def attachment_remove(request, filing_id: int, attachment_id: int):
     "/filings/{filing_id}/attachments/{attachment_id}/file",
     auth=bearer,
     response={200: None, **ERRORS},
-    operation_id="api_filings_attachment_file",
 )
 def attachment_file(request, filing_id: int, attachment_id: int, thumbnail: bool = False):
     """The stored (cleaned) file, for the representative and the reviewers only."""

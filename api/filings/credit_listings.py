@@ -16,7 +16,6 @@ router = Router()
 @router.post(
     "/review/orgs/{group_id}/credit-listings",
     response={201: CreditListingOut, **ERRORS},
-    operation_id="api_filings_listing_create",
 )
 def listing_create(request, group_id: int, payload: CreditListingIn):
     """List a group by hand (e.g. unreachable at its address), with reason and basis."""
@@ -30,7 +29,6 @@ def listing_create(request, group_id: int, payload: CreditListingIn):
 @router.post(
     "/review/credit-listings/{listing_id}/remove",
     response={200: CreditListingOut, **ERRORS},
-    operation_id="api_filings_listing_remove",
 )
 def listing_remove(request, listing_id: int, payload: CreditListingRemoveIn):
     """Remove a listing once the duty is met (the dated row stays)."""

@@ -57,7 +57,6 @@ def filing_update(request, filing_id: int, payload: FilingPatch):
 @router.get(
     "/filings/{filing_id}/check",
     response={200: FilingCheckOut, **ERRORS},
-    operation_id="api_filings_filing_check",
 )
 def filing_check(request, filing_id: int):
     """What submission would refuse, without submitting."""
@@ -69,7 +68,6 @@ def filing_check(request, filing_id: int):
 @router.post(
     "/filings/{filing_id}/submit",
     response={200: FilingOut, **ERRORS},
-    operation_id="api_filings_filing_submit",
 )
 def filing_submit(request, filing_id: int):
     """Check everything and submit; 422 ``filing_incomplete`` lists every problem with field and code."""
@@ -81,7 +79,6 @@ def filing_submit(request, filing_id: int):
 @router.post(
     "/filings/{filing_id}/withdraw",
     response={200: FilingOut, **ERRORS},
-    operation_id="api_filings_filing_withdraw",
 )
 def filing_withdraw(request, filing_id: int):
     """Withdraw before a decision."""

@@ -17,7 +17,6 @@ router = Router()
     response={200: FilingNameCheckOut, **ERRORS},
     auth=None,
     throttle=[public_throttle()],
-    operation_id="api_filings_name_check",
 )
 def name_check(request, name: str, division: str):
     """名称预核准: whether a proposed name can be filed in the community ``division``, with reasons."""
@@ -30,7 +29,6 @@ def name_check(request, name: str, division: str):
     response={200: FilingPolicyOut, **ERRORS},
     auth=None,
     throttle=[public_throttle()],
-    operation_id="api_filings_policy",
 )
 def policy(request, division: str):
     """The filing policy in force for a division (inherited down the tree)."""

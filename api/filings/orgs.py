@@ -28,7 +28,6 @@ router = Router()
     response={200: FilingOrgPage, **ERRORS},
     auth=None,
     throttle=[public_throttle()],
-    operation_id="api_filings_org_directory",
 )
 def org_directory(
     request,
@@ -68,7 +67,6 @@ def _detail(group_id: int) -> Group:
     response={200: FilingOrgDetailOut, **ERRORS},
     auth=None,
     throttle=[public_throttle()],
-    operation_id="api_filings_org_detail",
 )
 def org_detail(request, group_id: int):
     return _detail(group_id)
@@ -77,7 +75,6 @@ def org_detail(request, group_id: int):
 @router.post(
     "/orgs/{group_id}/filings",
     response={201: FilingOut, **ERRORS},
-    operation_id="api_filings_org_filing_create",
 )
 def org_filing_create(request, group_id: int, payload: GroupFilingIn):
     """Start a change, renewal or deregistration (注销) filing; it goes through the same review."""
@@ -91,7 +88,6 @@ def org_filing_create(request, group_id: int, payload: GroupFilingIn):
 @router.post(
     "/review/orgs/{group_id}/revoke",
     response={200: FilingOrgDetailOut, **ERRORS},
-    operation_id="api_filings_org_revoke",
 )
 def org_revoke(request, group_id: int, payload: FilingOrgRevokeIn):
     """撤销 a group's filing, with reasons."""

@@ -44,7 +44,6 @@ def _reviewed(request, filing_id: int) -> Filing:
 @router.get(
     "/review/filings/{filing_id}",
     response={200: ReviewFilingOut, **ERRORS},
-    operation_id="api_filings_review_detail",
 )
 def review_detail(request, filing_id: int):
     """The filing with its full roster (ID numbers and phones); the read is audited."""
@@ -60,7 +59,6 @@ def _decide(request, filing_id: int, decide: Callable[[Filing], Any]) -> Filing:
 @router.post(
     "/review/filings/{filing_id}/accept",
     response={200: ReviewFilingOut, **ERRORS},
-    operation_id="api_filings_review_accept",
 )
 def review_accept(request, filing_id: int, version: int | None = Query(None, ge=1)):
     """受理: the clock starts; the due date counts the policy's (working) days. ``?version=`` makes
@@ -75,7 +73,6 @@ def review_accept(request, filing_id: int, version: int | None = Query(None, ge=
 @router.post(
     "/review/filings/{filing_id}/request-correction",
     response={200: ReviewFilingOut, **ERRORS},
-    operation_id="api_filings_review_request_correction",
 )
 def review_request_correction(request, filing_id: int, payload: FilingReasonsIn):
     """Ask for corrections, one reason per field; the clock pauses until the resubmission."""
@@ -92,7 +89,6 @@ def review_request_correction(request, filing_id: int, payload: FilingReasonsIn)
 @router.post(
     "/review/filings/{filing_id}/approve",
     response={200: ReviewFilingOut, **ERRORS},
-    operation_id="api_filings_review_approve",
 )
 def review_approve(request, filing_id: int, version: int | None = Query(None, ge=1)):
     """Approve: issues the filing number (unique per issuing division) and the valid-until date."""
@@ -106,7 +102,6 @@ def review_approve(request, filing_id: int, version: int | None = Query(None, ge
 @router.post(
     "/review/filings/{filing_id}/reject",
     response={200: ReviewFilingOut, **ERRORS},
-    operation_id="api_filings_review_reject",
 )
 def review_reject(request, filing_id: int, payload: FilingReasonsIn):
     """Refuse in writing; reasons are required."""

@@ -16,16 +16,5 @@ from api.volunteers import activities, certificates, hours, organisations, profi
 router = Router(tags=["volunteers"])
 
 
-def _with_operation_ids(sub: Router) -> Router:
-    """``sub`` with the operation ids clients were generated with (``api_volunteers_<view>``),
-    as when all the views lived in one module ``api/volunteers.py``."""
-    for path_view in sub.path_operations.values():
-        for operation in path_view.operations:
-            operation.operation_id = (
-                operation.operation_id or f"api_volunteers_{operation.view_func.__name__}"
-            )
-    return sub
-
-
 for _sub in (profiles, organisations, activities, signups, hours, certificates):
-    router.add_router("", _with_operation_ids(_sub.router))
+    router.add_router("", _sub.router)

@@ -274,112 +274,7 @@ class FcmStandin:
         return targets[0], str(message[targets[0]])
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _reply(
-                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-            ) -> None:
-                raw = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(raw)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def _error(
-                self, status: int, rpc_status: str, code: str | None, message: str, headers=None
-            ) -> None:
-                error: dict[str, Any] = {"code": status, "message": message, "status": rpc_status}
-                if code:
-                    error["details"] = [
-                        {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}
-                    ]
-                self._reply(status, {"error": error}, headers)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if self.path == "/token":
-                    self._token(raw)
-                elif self.path.startswith("/v1/projects/") and self.path.endswith("/messages:send"):
-                    self._send(raw)
-                else:
-                    standin._problem(f"unexpected POST {self.path}")
-                    self._error(404, "NOT_FOUND", None, "no such endpoint")
-
-            def _token(self, raw: bytes) -> None:
-                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
-                with standin._lock:
-                    standin.token_requests += 1
-                if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-                    standin._problem(f"token grant_type {form.get('grant_type')!r}")
-                    self._reply(400, {"error": "unsupported_grant_type"})
-                    return
-                wrong = standin._verify_assertion(form.get("assertion", ""))
-                if wrong:
-                    standin._problem(wrong)
-                    self._reply(400, {"error": "invalid_grant", "error_description": wrong})
-                    return
-                token = "ya29.standin-" + secrets.token_urlsafe(24)
-                with standin._lock:
-                    standin._access_tokens.add(token)
-                self._reply(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
-
-            def _send(self, raw: bytes) -> None:
-                project = self.path[len("/v1/projects/") : -len("/messages:send")]
-                auth = self.headers.get("Authorization", "")
-                with standin._lock:
-                    authorised = auth.startswith("Bearer ") and auth[7:] in standin._access_tokens
-                if not authorised:
-                    standin._problem("send without a valid bearer token")
-                    self._error(
-                        401, "UNAUTHENTICATED", None, "Request had invalid authentication credentials."
-                    )
-                    return
-                if project != standin.project_id:
-                    standin._problem(f"send to project {project!r}")
-                    self._error(403, "PERMISSION_DENIED", None, "wrong project")
-                    return
-                try:
-                    body = json.loads(raw)
-                except json.JSONDecodeError:
-                    body = None
-                checked = standin._check_message(body)
-                if isinstance(checked, str):
-                    standin._problem(checked)
-                    self._error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", checked)
-                    return
-                target, address = checked
-                with standin._lock:
-                    failure = standin._failures.get(address)
-                    if failure is not None:
-                        name, remaining, retry_after = failure
-                        if remaining is not None:
-                            if remaining <= 1:
-                                standin._failures.pop(address, None)
-                            else:
-                                failure[1] = remaining - 1
-                    status = ERRORS[failure[0]][0] if failure else 200
-                    standin.requests.append(
-                        {"address": address, "target": target, "message": body["message"], "status": status}
-                    )
-                if failure is not None:
-                    name, _, retry_after = failure
-                    http_status, rpc_status, code = ERRORS[name]
-                    headers = {"Retry-After": str(retry_after)} if retry_after else None
-                    self._error(http_status, rpc_status, code, f"standin: {name}", headers)
-                    return
-                self._reply(200, {"name": f"projects/{project}/messages/{secrets.token_hex(8)}"})
-
-        return Handler
+        return type("Handler", (_FcmHandler,), {"standin": self})
 
 
 _shared: FcmStandin | None = None
@@ -411,3 +306,104 @@ def fcm_standin(settings, monkeypatch) -> Iterator[FcmStandin]:
     """A clean stand-in FCM server wired into settings and firebase-admin for this test."""
     with running(settings, monkeypatch) as server:
         yield server
+
+
+class _FcmHandler(BaseHTTPRequestHandler):
+    """The stand-in's HTTP side; ``standin`` is set on a subclass per server."""
+
+    standin: Any
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _error(self, status: int, rpc_status: str, code: str | None, message: str, headers=None) -> None:
+        error: dict[str, Any] = {"code": status, "message": message, "status": rpc_status}
+        if code:
+            error["details"] = [
+                {"@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", "errorCode": code}
+            ]
+        self._reply(status, {"error": error}, headers)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if self.path == "/token":
+            self._token(raw)
+        elif self.path.startswith("/v1/projects/") and self.path.endswith("/messages:send"):
+            self._send(raw)
+        else:
+            self.standin._problem(f"unexpected POST {self.path}")
+            self._error(404, "NOT_FOUND", None, "no such endpoint")
+
+    def _token(self, raw: bytes) -> None:
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        with self.standin._lock:
+            self.standin.token_requests += 1
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            self.standin._problem(f"token grant_type {form.get('grant_type')!r}")
+            self._reply(400, {"error": "unsupported_grant_type"})
+            return
+        wrong = self.standin._verify_assertion(form.get("assertion", ""))
+        if wrong:
+            self.standin._problem(wrong)
+            self._reply(400, {"error": "invalid_grant", "error_description": wrong})
+            return
+        token = "ya29.standin-" + secrets.token_urlsafe(24)
+        with self.standin._lock:
+            self.standin._access_tokens.add(token)
+        self._reply(200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
+
+    def _send(self, raw: bytes) -> None:
+        project = self.path[len("/v1/projects/") : -len("/messages:send")]
+        auth = self.headers.get("Authorization", "")
+        with self.standin._lock:
+            authorised = auth.startswith("Bearer ") and auth[7:] in self.standin._access_tokens
+        if not authorised:
+            self.standin._problem("send without a valid bearer token")
+            self._error(401, "UNAUTHENTICATED", None, "Request had invalid authentication credentials.")
+            return
+        if project != self.standin.project_id:
+            self.standin._problem(f"send to project {project!r}")
+            self._error(403, "PERMISSION_DENIED", None, "wrong project")
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            body = None
+        checked = self.standin._check_message(body)
+        if isinstance(checked, str):
+            self.standin._problem(checked)
+            self._error(400, "INVALID_ARGUMENT", "INVALID_ARGUMENT", checked)
+            return
+        target, address = checked
+        with self.standin._lock:
+            failure = self.standin._failures.get(address)
+            if failure is not None:
+                name, remaining, retry_after = failure
+                if remaining is not None:
+                    if remaining <= 1:
+                        self.standin._failures.pop(address, None)
+                    else:
+                        failure[1] = remaining - 1
+            status = ERRORS[failure[0]][0] if failure else 200
+            self.standin.requests.append(
+                {"address": address, "target": target, "message": body["message"], "status": status}
+            )
+        if failure is not None:
+            name, _, retry_after = failure
+            http_status, rpc_status, code = ERRORS[name]
+            headers = {"Retry-After": str(retry_after)} if retry_after else None
+            self._error(http_status, rpc_status, code, f"standin: {name}", headers)
+            return
+        self._reply(200, {"name": f"projects/{project}/messages/{secrets.token_hex(8)}"})
