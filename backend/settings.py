@@ -264,8 +264,13 @@ USE_TZ = True
 # --- static and media ----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("LINLI_STATIC_ROOT") or VAR_DIR / "static")
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never served: private files leave through signed URLs (/m/...)
 MEDIA_ROOT = Path(env("LINLI_MEDIA_ROOT") or VAR_DIR / "media")
+# Lifetime (seconds) of the signed URLs of private images in API answers (backend.core.signed_urls).
+LINLI_SIGNED_URL_TTL = int(env("LINLI_SIGNED_URL_TTL", "600"))
+# Behind nginx: Django checks a signed URL and nginx sends the file from this internal location
+# (X-Accel-Redirect); empty: Django sends it.
+LINLI_MEDIA_ACCEL_REDIRECT = env("LINLI_MEDIA_ACCEL_REDIRECT")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

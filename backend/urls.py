@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path, re_path
-from django.views.static import serve
+from django.urls import URLPattern, URLResolver, include, path
 
 from api.main import api
 from backend.core.views import signed_media
@@ -9,12 +7,10 @@ from backend.core.views import signed_media
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    # Uploads have no public URL: private files leave through signed URLs only, checked here (and
+    # sent by nginx in production: LINLI_MEDIA_ACCEL_REDIRECT).
     path("m/<int:expires>/<str:signature>/<path:name>", signed_media, name="signed-media"),
     path("", include("backend.pages")),
     path("", include("backend.credentials.urls")),
     path("", include("backend.checkin.urls")),
 ]
-
-if not settings.IS_PROD:
-    # In production nginx serves uploads; here daphne does.
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))

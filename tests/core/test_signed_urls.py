@@ -55,3 +55,53 @@ def test_signed_urls_are_absolute_under_the_public_host(settings, stored):
     settings.LINLI_PUBLIC_HOST = "linli.example.cn"
     settings.LINLI_PUBLIC_SCHEME = "https"
     assert signed_urls.signed_url(stored).startswith("https://linli.example.cn/m/")
+
+
+def test_uploads_have_no_public_url(stored):
+    response = Client().get(f"/media/{stored}")
+    assert response.status_code == 404
+
+
+def test_behind_nginx_django_checks_and_nginx_sends_the_file(settings, stored):
+    settings.LINLI_MEDIA_ACCEL_REDIRECT = "/protected-media/"
+    response = Client().get(signed_urls.signed_path(stored, ttl=60))
+    assert response.status_code == 200 and response.content == b""
+    assert response["X-Accel-Redirect"] == f"/protected-media/{stored}"
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"].startswith("private, max-age=")
+    # A refused URL reaches no file, behind nginx or not.
+    refused = Client().get(signed_urls.signed_path(stored, ttl=10, now=time.time() - 60))
+    assert refused.status_code == 403 and "X-Accel-Redirect" not in refused
+
+
+def test_generated_names_hide_their_state_and_change_with_it():
+    name = signed_urls.generated_name("pass-qr", 12, "SECRET-A")
+    assert name.startswith("generated/pass-qr/12/") and "SECRET" not in name
+    assert signed_urls.generated_name("pass-qr", 12, "SECRET-A") == name
+    assert signed_urls.generated_name("pass-qr", 12, "SECRET-B") != name
+    assert signed_urls.generated_object_id(name, "pass-qr") == 12
+    assert signed_urls.generated_object_id(name, "badge") is None
+    assert signed_urls.generated_object_id("generated/pass-qr/12/../../x.png", "pass-qr") is None
+
+
+def test_a_generated_image_is_drawn_once_on_its_first_fetch():
+    name = signed_urls.generated_name("test-drawing", 7, "v1")
+    drawn = []
+
+    def draw(requested: str) -> bytes | None:
+        if signed_urls.generated_object_id(requested, "test-drawing") != 7:
+            return None
+        drawn.append(requested)
+        return b"\x89PNG drawn"
+
+    signed_urls.media_render.register(draw)
+    try:
+        for _ in range(2):
+            response = Client().get(signed_urls.signed_path(name, ttl=60))
+            assert response.status_code == 200
+            assert b"".join(response.streaming_content) == b"\x89PNG drawn"
+        other = signed_urls.generated_name("test-drawing", 8, "v1")
+        assert Client().get(signed_urls.signed_path(other, ttl=60)).status_code == 404
+    finally:
+        signed_urls.media_render.unregister(draw)
+    assert drawn == [name] and default_storage.exists(name)

@@ -192,11 +192,23 @@ def test_nginx_upgrades_websockets(nginx):
     assert all(str(p.pattern).startswith("ws/") for p in websocket_urlpatterns)
 
 
-def test_nginx_serves_static_and_media_from_the_shared_volumes(nginx, services):
+def test_nginx_serves_static_from_the_shared_volume_and_media_only_for_django(nginx, services):
     assert re.search(r"location /static/ \{\s*alias /srv/static/;", nginx)
-    assert re.search(r"location /media/ \{\s*alias /srv/media/;", nginx)
     assert "static:/srv/static:ro" in services["nginx"]["volumes"]
     assert "media:/srv/media:ro" in services["nginx"]["volumes"]
+    # Uploads have no public location: only what Django authorised (a valid signed URL) is sent,
+    # from an internal location that X-Accel-Redirect reaches and no client URL does.
+    assert "location /media/" not in nginx
+    protected = re.search(r"location /protected-media/ \{(.*?)\}", nginx, re.S).group(1)
+    assert re.search(r"^\s*internal;", protected, re.M)
+    assert re.search(r"alias /srv/media/;", protected)
+    assert "add_header X-Content-Type-Options nosniff;" in protected
+
+
+def test_web_processes_hand_authorised_files_to_nginx(services, nginx):
+    for name in ("web1", "web2"):
+        prefix = services[name]["environment"]["LINLI_MEDIA_ACCEL_REDIRECT"]
+        assert f"location {prefix} {{" in nginx, name
 
 
 def test_nginx_passes_client_address_and_scheme(nginx):
