@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
+from backend.core.signed_urls import signed_path
 from backend.wechat.models import ContentCheck, Subscription, WeChatAccount
 from backend.wechat.services.security import content_check_resolve
 
@@ -37,8 +39,18 @@ class ContentCheckAdmin(admin.ModelAdmin):
         "resolved_at",
     )
     list_filter = ("kind", "status", ("resolved_at", admin.EmptyFieldListFilter))
-    readonly_fields = [f.name for f in ContentCheck._meta.fields]
+    readonly_fields = ["image", *(f.name for f in ContentCheck._meta.fields)]
     actions = ["resolve"]
+
+    @admin.display(description="图片 / Image")
+    def image(self, check: ContentCheck) -> str:
+        """Staff look at an image (hidden from everyone else when risky) through a signed link."""
+        if not check.media:
+            return "—"
+        return format_html(
+            '<a href="{0}" target="_blank"><img src="{0}" style="max-height:240px"></a>',
+            signed_path(check.media),
+        )
 
     @admin.action(description="标记为已处理 / Mark handled")
     def resolve(self, request: HttpRequest, queryset) -> None:

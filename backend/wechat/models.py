@@ -125,6 +125,8 @@ class ContentCheck(models.Model):
             models.Index(fields=["status", "kind"]),
             models.Index(fields=["trace_id"]),
             models.Index(fields=["target_type", "target_id"]),
+            # Whether a stored image is hidden is asked by its storage name (selectors.hidden_media).
+            models.Index(fields=["media"], name="wechat_check_media"),
         ]
 
     def __str__(self) -> str:

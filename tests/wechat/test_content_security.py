@@ -4,6 +4,7 @@ images checked asynchronously, with the verdict pushed to the signed callback.""
 from __future__ import annotations
 
 import io
+import re
 import urllib.parse
 
 import pytest
@@ -201,3 +202,29 @@ def test_inbox_shows_the_image_notice(api, author, wechat, django_capture_on_com
     )
     inbox = ApiClient(author).get("/me/notifications").json()["items"]
     assert inbox[0]["kind"] == "wechat.image_rejected"
+
+
+def test_an_image_from_someone_without_wechat_is_recorded_unchecked_for_staff(
+    wechat, django_capture_on_commit_callbacks
+):
+    name = default_storage.save("rivers/photos/app-user.png", ContentFile(_png()))
+    owner = UserFactory()  # signed in through the app: WeChat cannot check for them
+    with django_capture_on_commit_callbacks(execute=True):
+        row = security.image_check_start(owner=owner, media=name, target=UserFactory(), field="photos")
+    assert row is not None and row.status == "unchecked"
+    assert wechat.calls("wxa/media_check_async") == []
+    assert security.image_checks_retry() == 0
+    assert selectors.hidden_media([name]) == set()
+
+
+def test_staff_see_a_flagged_image_in_the_admin(author, wechat, django_capture_on_commit_callbacks):
+    from backend.accounts.models import User
+
+    row, _ = _started(author, wechat, django_capture_on_commit_callbacks)
+    admin = User.objects.create_superuser(phone="13900000999")
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/wechat/contentcheck/{row.pk}/change/").content.decode()
+    (src,) = set(re.findall(r'<img src="(/m/[^"]+)"', page))
+    image = Client().get(src.replace("&amp;", "&"))
+    assert image.status_code == 200 and b"".join(image.streaming_content).startswith(b"\x89PNG")

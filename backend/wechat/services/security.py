@@ -191,9 +191,14 @@ def text_checks_retry(*, limit: int = 200) -> int:
 def image_check_start(
     *, owner: User | None, media: str, target: models.Model, field: str, scene: int = Scene.FORUM
 ) -> ContentCheck | None:
-    """Inside the transaction that stored the image: queue its check, sent to WeChat after commit."""
-    if not conf.configured() or not media or not openid_of(owner):
+    """Inside the transaction that stored the image: queue its check, sent to WeChat after commit.
+
+    WeChat checks an image for the openid of whoever uploaded it; an upload by someone without a
+    WeChat identity (an app user) cannot be checked and stays visible. It is recorded as
+    ``unchecked``, so staff can find such images in the admin ("Content checks")."""
+    if not conf.configured() or not media:
         return None
+    checkable = bool(openid_of(owner))
     row = ContentCheck.objects.create(
         kind=ContentCheck.Kind.IMAGE,
         target_type=ContentType.objects.get_for_model(target),
@@ -202,8 +207,10 @@ def image_check_start(
         author=owner,
         scene=int(scene),
         media=media,
+        status=ContentCheck.Status.PENDING if checkable else ContentCheck.Status.UNCHECKED,
     )
-    transaction.on_commit(lambda: image_check_send(check_id=row.pk))
+    if checkable:
+        transaction.on_commit(lambda: image_check_send(check_id=row.pk))
     return row
 
 
