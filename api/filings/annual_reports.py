@@ -6,6 +6,7 @@ from ninja import Router, Status
 
 from api.filings.schemas import AnnualReportIn, AnnualReportOut
 from api.schemas import ERRORS
+from api.wechat.content import CONTENT_CHECKED
 from backend.filings import selectors, services
 from backend.filings.permissions import Action, group_access
 
@@ -15,6 +16,7 @@ router = Router()
 @router.post(
     "/orgs/{group_id}/annual-reports",
     response={201: AnnualReportOut, **ERRORS},
+    openapi_extra=CONTENT_CHECKED,
 )
 def annual_report_create(request, group_id: int, payload: AnnualReportIn):
     """The annual report for a finished year; a late one starts removal from the abnormal list."""

@@ -7,6 +7,7 @@ from ninja import Query, Router, Status
 from api.filings._common import filing_fresh
 from api.filings.schemas import FilingCheckOut, FilingIn, FilingOut, FilingPage, FilingPatch
 from api.schemas import ERRORS
+from api.wechat.content import CONTENT_CHECKED
 from backend.filings import selectors, services
 from backend.filings.models import Filing
 from backend.filings.permissions import Action, filing_access
@@ -19,7 +20,12 @@ def _detail(filing_id: int) -> Filing:
     return selectors.filing_detail(filing_fresh(filing_id))
 
 
-@router.post("/filings", response={201: FilingOut, **ERRORS}, operation_id="api_filings_filing_create")
+@router.post(
+    "/filings",
+    response={201: FilingOut, **ERRORS},
+    operation_id="api_filings_filing_create",
+    openapi_extra=CONTENT_CHECKED,
+)
 def filing_create(request, payload: FilingIn):
     """Start a draft filing of a new community group."""
     filing = services.filing_create(actor=request.auth, data=payload.model_dump())
@@ -42,7 +48,10 @@ def filing_detail(request, filing_id: int):
 
 
 @router.patch(
-    "/filings/{filing_id}", response={200: FilingOut, **ERRORS}, operation_id="api_filings_filing_update"
+    "/filings/{filing_id}",
+    response={200: FilingOut, **ERRORS},
+    operation_id="api_filings_filing_update",
+    openapi_extra=CONTENT_CHECKED,
 )
 def filing_update(request, filing_id: int, payload: FilingPatch):
     """Change a draft or a filing waiting for corrections; ``persons`` replaces the roster."""

@@ -15,6 +15,7 @@ from api.filings.schemas import (
     GroupFilingIn,
 )
 from api.schemas import ERRORS
+from api.wechat.content import CONTENT_CHECKED
 from backend.core.errors import NotFound
 from backend.filings import selectors, services
 from backend.filings.models import Category, Group
@@ -75,6 +76,7 @@ def org_detail(request, group_id: int):
 @router.post(
     "/orgs/{group_id}/filings",
     response={201: FilingOut, **ERRORS},
+    openapi_extra=CONTENT_CHECKED,
 )
 def org_filing_create(request, group_id: int, payload: GroupFilingIn):
     """Start a change, renewal or deregistration (注销) filing; it goes through the same review."""

@@ -15,6 +15,7 @@ from ninja import Schema
 from pydantic import Field
 
 from backend.core.i18n import ZH, localize, request_lang
+from backend.core.signed_urls import signed_url
 
 CategoryName = Literal[
     "elderly_care", "culture_sports", "charity", "community_service", "volunteer_team", "other"
@@ -146,6 +147,11 @@ class FilingAttachmentOut(Schema):
     height: int | None
     url: str
     thumbnail_url: str | None
+    signed_url: str = Field(
+        description="The file without an Authorization header (the mini-program's `<image>`), "
+        "for LINLI_SIGNED_URL_TTL seconds."
+    )
+    signed_thumbnail_url: str | None = Field(description="The thumbnail, signed like `signed_url`.")
     created_at: datetime
 
     @staticmethod
@@ -155,6 +161,14 @@ class FilingAttachmentOut(Schema):
     @staticmethod
     def resolve_thumbnail_url(obj: Any) -> str | None:
         return f"{FilingAttachmentOut.resolve_url(obj)}?thumbnail=true" if obj.thumbnail else None
+
+    @staticmethod
+    def resolve_signed_url(obj: Any) -> str:
+        return signed_url(obj.file)
+
+    @staticmethod
+    def resolve_signed_thumbnail_url(obj: Any) -> str | None:
+        return signed_url(obj.thumbnail) if obj.thumbnail else None
 
 
 class FilingReasonOut(Schema):

@@ -10,6 +10,7 @@ from PIL import Image
 from backend.core.validators import resident_id_check_char
 from backend.divisions.models import Division
 from tests.factories import UserFactory, user_with_role
+from tests.support.wechat_fixtures import wechat, wechat_standin  # noqa: F401 - content checks
 
 STREET = "440309002"
 COMMUNITY = "440309002001"

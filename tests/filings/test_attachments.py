@@ -14,6 +14,7 @@ from backend.filings.models import Filing, FilingAttachment
 from tests.factories import UserFactory
 from tests.filings.conftest import PDF, filing_payload, jpeg
 from tests.helpers import assert_error
+from tests.support import signed_media
 
 GPS_IFD = 0x8825
 
@@ -65,6 +66,28 @@ def test_png_with_gps_exif_is_stored_without_it(api, rep):
     assert served["Cache-Control"] == "private, no-store"
     thumb = api.as_user(rep).get(r.json()["thumbnail_url"])
     assert max(Image.open(io.BytesIO(b"".join(thumb.streaming_content))).size) <= 320
+
+
+def test_the_mini_program_loads_an_attachment_by_its_signed_urls(api, rep):
+    fid = draft(api, rep)
+    r = upload(api, rep, fid, png_with_gps(), name="venue.png", ctype="image/png", kind="venue_proof")
+    row = FilingAttachment.objects.get(pk=r.json()["id"])
+    with default_storage.open(row.file, "rb") as handle:
+        assert signed_media.fetch_ok(r.json()["signed_url"]) == handle.read()
+    thumb = signed_media.fetch_ok(r.json()["signed_thumbnail_url"])
+    assert max(Image.open(io.BytesIO(thumb)).size) <= 320
+    signed_media.assert_refused_when_altered(r.json()["signed_thumbnail_url"])
+    # The filing as the representative reads it carries the same.
+    (shown,) = api.as_user(rep).get(f"/filings/{fid}").json()["attachments"]
+    assert signed_media.fetch_ok(shown["signed_thumbnail_url"]) == thumb
+
+
+def test_a_pdf_has_a_signed_url_and_no_thumbnail(api, rep):
+    fid = draft(api, rep)
+    r = upload(api, rep, fid, PDF, name="charter.pdf", ctype="application/pdf")
+    assert r.json()["signed_thumbnail_url"] is None
+    status, body, content_type = signed_media.fetch(r.json()["signed_url"])
+    assert status == 200 and body == PDF and content_type == "application/pdf"
 
 
 def test_fake_image_is_refused_by_its_bytes(api, rep):

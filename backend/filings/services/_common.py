@@ -20,6 +20,7 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.filings.errors import FilingChanged
 from backend.filings.models import Filing, FilingEvent
+from backend.wechat.services.security import Scene, TextCheck, text_check
 
 S = Filing.Status
 EDITABLE = (S.DRAFT, S.CORRECTION_REQUESTED)
@@ -70,6 +71,16 @@ GROUP_FIELDS = (
     "party_org",
     "party_in_charter",
 )
+
+# Texts the public directory and the reviewers read: WeChat's content check, profile scene.
+CHECKED_TEXTS = ("name", "purpose", "activity_area", "address", "guiding_unit", "statement")
+
+
+def texts_check(*, actor: User, fields: dict[str, Any]) -> TextCheck:
+    """WeChat's verdict on the texts of ``fields`` others will see; 422 ``content_rejected``
+    naming the first risky one. Called before the write transaction (it may call WeChat)."""
+    texts = {name: fields[name] for name in CHECKED_TEXTS if isinstance(fields.get(name), str)}
+    return text_check(author=actor, texts=texts, scene=Scene.PROFILE)
 
 
 def iso(day: date | None) -> str:

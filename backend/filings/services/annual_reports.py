@@ -16,6 +16,7 @@ from backend.filings.errors import AnnualReportExists, OrgNotActive
 from backend.filings.models import AnnualReport, CreditListing, Group
 from backend.filings.selectors import today_local
 from backend.filings.services._common import iso
+from backend.wechat.services.security import Scene, text_check
 
 
 def _check_report(*, group: Group, year: int, summary: str, today: date) -> None:
@@ -75,6 +76,7 @@ def annual_report_submit(
     """The report for a finished year. A report that was missing starts the listing's removal."""
     today = today or today_local()
     _check_report(group=group, year=year, summary=summary, today=today)
+    checked = text_check(author=actor, texts={"summary": summary}, scene=Scene.FORUM)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -88,6 +90,7 @@ def annual_report_submit(
                 )
         except IntegrityError:
             raise AnnualReportExists(year=year) from None
+        checked.attach(report)
         audit_record(actor=actor, action="group.annual_report_submitted", target=group, data={"year": year})
         _fix_missing_report_listings(group=group, year=year, actor=actor, today=today)
     return report

@@ -19,7 +19,7 @@ from backend.divisions.models import Division
 from backend.filings.errors import InvalidDivision
 from backend.filings.models import Filing, FilingPerson
 from backend.filings.selectors import ID_PURPOSE
-from backend.filings.services._common import EDITABLE, FILING_FIELDS, S, bump, record
+from backend.filings.services._common import EDITABLE, FILING_FIELDS, S, bump, record, texts_check
 
 
 def _community(code: str) -> Division:
@@ -91,6 +91,7 @@ def _replace_persons(*, filing: Filing, persons: list[dict[str, Any]]) -> None:
 def filing_create(*, actor: User, data: dict[str, Any]) -> Filing:
     """A new draft of an initial filing; only fields are checked here, the rest at submission."""
     community = _community(data["community"])
+    checked = texts_check(actor=actor, fields=data)
     with transaction.atomic():
         filing = Filing.objects.create(
             kind=Filing.Kind.INITIAL,
@@ -98,6 +99,7 @@ def filing_create(*, actor: User, data: dict[str, Any]) -> Filing:
             community=community,
             **{name: data[name] for name in FILING_FIELDS if name in data},
         )
+        checked.attach(filing)
         if data.get("persons"):
             _replace_persons(filing=filing, persons=data["persons"])
         record(filing=filing, actor=actor, action="created", to_status=S.DRAFT)
@@ -111,8 +113,10 @@ def filing_update(*, filing: Filing, actor: User, data: dict[str, Any]) -> Filin
         fields = {k: v for k, v in fields.items() if k == "statement"}
     if "community" in data and filing.kind != Filing.Kind.DEREGISTRATION:
         fields["community"] = _community_for(filing, data["community"])
+    checked = texts_check(actor=actor, fields=fields)
     with transaction.atomic():
         bump(filing=filing, allowed=EDITABLE, action="update", fields=fields)
+        checked.attach(filing)
         if "persons" in data and data["persons"] is not None and filing.kind != Filing.Kind.DEREGISTRATION:
             _replace_persons(filing=filing, persons=data["persons"])
         changed = sorted([*fields, *(["persons"] if "persons" in data else [])])

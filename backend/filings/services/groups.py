@@ -24,6 +24,7 @@ from backend.filings.services._common import (
     iso,
     reasons_text,
     record,
+    texts_check,
     transition,
 )
 from backend.notifications.services import notify
@@ -93,6 +94,7 @@ def group_filing_create(
         raise ValidationFailed(
             errors=[field_error("kind", "invalid_choice", T("不是允许的选项。", "Not allowed."))]
         )
+    checked = texts_check(actor=actor, fields={"statement": statement})
     with transaction.atomic():
         group = Group.objects.select_for_update().get(pk=group.pk)
         _check_group_filing_allowed(group=group, kind=kind, today=today)
@@ -104,6 +106,7 @@ def group_filing_create(
             statement=statement,
             **{name: getattr(group, name) for name in GROUP_FIELDS},
         )
+        checked.attach(filing)
         source = group.current_filing
         if kind != Filing.Kind.DEREGISTRATION and source is not None:
             _copy_roster_and_documents(source=source, filing=filing)
