@@ -20,6 +20,7 @@ from api.rivers.schemas import (
     RiverPhotoOut,
 )
 from api.schemas import ERRORS, errors
+from api.wechat.content import CONTENT_CHECKED
 from backend.rivers import selectors, services
 from backend.rivers.models import RiverIssue
 from backend.rivers.permissions import (
@@ -35,7 +36,7 @@ from backend.rivers.permissions import (
 router = Router()
 
 
-@router.post("/river-issues", response={201: RiverIssueDetailOut, **ERRORS})
+@router.post("/river-issues", response={201: RiverIssueDetailOut, **ERRORS}, openapi_extra=CONTENT_CHECKED)
 def issue_report(request, payload: RiverIssueIn):
     """Report a problem on a river, during a patrol or not. Photos follow with
     ``POST /river-issues/{id}/photos`` (one per request, as ``wx.uploadFile`` sends them)."""
@@ -126,7 +127,11 @@ def issue_assign(request, issue_id: int, payload: RiverIssueAssignIn):
     )
 
 
-@router.post("/river-issues/{int:issue_id}/resolve", response={200: RiverIssueDetailOut, **ERRORS})
+@router.post(
+    "/river-issues/{int:issue_id}/resolve",
+    response={200: RiverIssueDetailOut, **ERRORS},
+    openapi_extra=CONTENT_CHECKED,
+)
 def issue_resolve(request, issue_id: int, payload: RiverIssueResolveIn):
     return _step(
         request,
@@ -136,7 +141,11 @@ def issue_resolve(request, issue_id: int, payload: RiverIssueResolveIn):
     )
 
 
-@router.post("/river-issues/{int:issue_id}/verify", response={200: RiverIssueDetailOut, **ERRORS})
+@router.post(
+    "/river-issues/{int:issue_id}/verify",
+    response={200: RiverIssueDetailOut, **ERRORS},
+    openapi_extra=CONTENT_CHECKED,
+)
 def issue_verify(request, issue_id: int, payload: RiverIssueVerifyIn):
     return _step(
         request,

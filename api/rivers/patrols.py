@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from ninja import File, Router, Status
@@ -25,6 +27,7 @@ from backend.rivers.permissions import (
     Action,
     organisation_patrols_check,
     patrol_access,
+    patrol_detail_for_viewer,
     patrol_get_or_404,
     segment_access,
 )
@@ -32,8 +35,9 @@ from backend.rivers.permissions import (
 router = Router()
 
 
-def _detail(patrol_id: int) -> Patrol:
-    return selectors.patrol_with_live_figures(patrol_get_or_404(patrol_id=patrol_id))
+def _detail(patrol_id: int, *, user: Any) -> Patrol:
+    patrol = selectors.patrol_with_live_figures(patrol_get_or_404(patrol_id=patrol_id))
+    return patrol_detail_for_viewer(patrol, user=user)
 
 
 @router.post("/patrols", response={200: PatrolDetailOut, 201: PatrolDetailOut, **ERRORS})
@@ -42,7 +46,7 @@ def patrol_start(request, payload: PatrolStartIn):
     with the same patrol."""
     segment = segment_access(user=request.auth, segment_id=payload.segment_id)
     patrol, created = services.patrol_start(user=request.auth, segment=segment, client_id=payload.client_id)
-    return Status(201 if created else 200, _detail(patrol.pk))
+    return Status(201 if created else 200, _detail(patrol.pk, user=request.auth))
 
 
 @router.post("/patrols:upload", response={200: PatrolDetailOut, 201: PatrolDetailOut, **errors(413)})
@@ -59,7 +63,7 @@ def patrol_upload(request, payload: PatrolUploadIn):
         points=point_inputs(payload.points),
         datum=payload.datum,
     )
-    return Status(201 if created else 200, _detail(patrol.pk))
+    return Status(201 if created else 200, _detail(patrol.pk, user=request.auth))
 
 
 @router.get("/patrols", response={200: PatrolPageOut, **ERRORS})
@@ -74,7 +78,8 @@ def patrol_list(request, organisation_id: int | None = None, cursor: str | None 
 @router.get("/patrols/{int:patrol_id}", response={200: PatrolDetailOut, **ERRORS})
 def patrol_detail(request, patrol_id: int):
     """The patrol with its simplified track (GeoJSON) and the URL of its map image."""
-    return selectors.patrol_with_live_figures(patrol_access(user=request.auth, patrol_id=patrol_id))
+    patrol = selectors.patrol_with_live_figures(patrol_access(user=request.auth, patrol_id=patrol_id))
+    return patrol_detail_for_viewer(patrol, user=request.auth)
 
 
 @router.get("/patrols/{int:patrol_id}/map.png", response={200: None, **ERRORS})
@@ -101,7 +106,7 @@ def patrol_points(request, patrol_id: int, payload: PatrolPointsIn):
 def patrol_finish(request, patrol_id: int):
     patrol = patrol_access(user=request.auth, patrol_id=patrol_id, action=Action.PATROL_RECORD)
     services.patrol_finish(patrol=patrol, actor=request.auth)
-    return _detail(patrol.pk)
+    return _detail(patrol.pk, user=request.auth)
 
 
 @router.post("/patrols/{int:patrol_id}/photos", response={201: RiverPhotoOut, **errors(413, 415)})

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.core.files.storage import default_storage
 from ninja import Schema
 from pydantic import AwareDatetime, Field, field_validator
 
+from backend.core.signed_urls import signed_url
 from backend.rivers import conf
 from backend.rivers.errors import PatrolTooManyPoints
 
@@ -22,7 +22,8 @@ Datum = Literal["wgs84", "gcj02"]
 
 
 def _url(name: str) -> str:
-    return default_storage.url(name) if name else ""
+    """A private image as a short-lived signed URL (the mini-program's ``<image>`` sends no headers)."""
+    return signed_url(name) if name else ""
 
 
 class RiverCursorPageOut(Schema):
@@ -257,6 +258,9 @@ class RiverPhotoOut(Schema):
     width: int
     height: int
     gps_evidence: dict[str, float] | None = None
+    hidden: bool = Field(
+        False, description="WeChat's image check found it risky: shown to staff only, flagged."
+    )
 
     @staticmethod
     def resolve_url(obj: Any) -> str:
@@ -269,6 +273,10 @@ class RiverPhotoOut(Schema):
     @staticmethod
     def resolve_gps_evidence(obj: Any) -> dict[str, float] | None:
         return getattr(obj, "gps_evidence", None)  # set for those who may see it
+
+    @staticmethod
+    def resolve_hidden(obj: Any) -> bool:
+        return bool(getattr(obj, "hidden", False))  # set by permissions.river_photos_for_viewer
 
 
 class PatrolSegmentOut(Schema):
@@ -330,7 +338,7 @@ class PatrolDetailOut(PatrolOut):
 
     @staticmethod
     def resolve_photos(obj: Any) -> list[Any]:
-        return list(obj.photos.all())
+        return obj.visible_photos  # prepared by permissions.patrol_detail_for_viewer
 
 
 class PatrolPageOut(RiverCursorPageOut):

@@ -16,6 +16,7 @@ from api.volunteers.schemas import (
     ShiftSeriesIn,
     ShiftSeriesOut,
 )
+from api.wechat.content import CONTENT_CHECKED
 from backend.volunteers import selectors, services
 from backend.volunteers.permissions import (
     Action,
@@ -28,7 +29,7 @@ from backend.volunteers.permissions import (
 router = Router()
 
 
-@router.post("/activities", response={201: ActivityOut, **ERRORS})
+@router.post("/activities", response={201: ActivityOut, **ERRORS}, openapi_extra=CONTENT_CHECKED)
 def activity_create(request, payload: ActivityIn):
     """A draft activity of an organisation the caller coordinates."""
     org = organisation_access(user=request.auth, organisation_id=payload.organisation_id, hide=False)

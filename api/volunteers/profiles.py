@@ -6,6 +6,7 @@ from ninja import Router
 
 from api.schemas import ERRORS
 from api.volunteers.schemas import VolunteerProfileIn, VolunteerProfileOut
+from api.wechat.content import CONTENT_CHECKED
 from backend.volunteers import selectors, services
 from backend.volunteers.models import VolunteerProfile
 from backend.volunteers.permissions import profile_access
@@ -13,7 +14,9 @@ from backend.volunteers.permissions import profile_access
 router = Router()
 
 
-@router.put("/volunteer/profile", response={200: VolunteerProfileOut, **ERRORS})
+@router.put(
+    "/volunteer/profile", response={200: VolunteerProfileOut, **ERRORS}, openapi_extra=CONTENT_CHECKED
+)
 def profile_put(request, payload: VolunteerProfileIn):
     """Register as a volunteer or update the profile; the ID number never comes back unmasked."""
     profile = services.volunteer_profile_save(

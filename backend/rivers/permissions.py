@@ -346,6 +346,30 @@ def river_photo_for_viewer(photo: RiverPhoto, *, evidence: bool) -> RiverPhoto:
     return photo
 
 
+def river_photos_for_viewer(photos: Any, *, staff: bool, evidence: bool) -> list[RiverPhoto]:
+    """The photos a viewer sees: one WeChat's image check found risky is hidden from everyone but
+    ``staff`` (who see it flagged ``hidden``), its uploader included (they were told)."""
+    photos = list(photos)
+    hidden = selectors.river_photos_hidden(photos)
+    shown = []
+    for photo in photos:
+        photo.hidden = photo.file in hidden  # type: ignore[attr-defined]
+        if staff or not photo.hidden:  # type: ignore[attr-defined]
+            shown.append(river_photo_for_viewer(photo, evidence=evidence))
+    return shown
+
+
+def patrol_detail_for_viewer(patrol: Patrol, *, user: Any) -> Patrol:
+    """Prepare ``patrol``'s photos for ``user`` (``visible_photos``): the recording organisation's
+    coordinators are its staff."""
+    patrol.visible_photos = river_photos_for_viewer(  # type: ignore[attr-defined]
+        patrol.photos.all(),
+        staff=can(user, Action.STEWARD_MANAGE, patrol.organisation_id),
+        evidence=False,
+    )
+    return patrol
+
+
 def river_issue_photo_for_viewer(photo: RiverPhoto, *, user: Any, issue: RiverIssue) -> RiverPhoto:
     return river_photo_for_viewer(photo, evidence=can(user, Action.ISSUE_EVIDENCE, issue))
 
@@ -354,10 +378,11 @@ def river_issue_detail_for_viewer(issue: RiverIssue, *, user: Any) -> RiverIssue
     """Prepare ``issue`` for ``user``'s detail view: the reporter as they may see them, the photos
     (with GPS evidence for handlers) as ``visible_photos``, and the steps open to them."""
     river_issue_for_viewer(issue, user=user)
-    evidence = can(user, Action.ISSUE_EVIDENCE, issue)
-    issue.visible_photos = [  # type: ignore[attr-defined]
-        river_photo_for_viewer(photo, evidence=evidence) for photo in issue.photos.all()
-    ]
+    issue.visible_photos = river_photos_for_viewer(  # type: ignore[attr-defined]
+        issue.photos.all(),
+        staff=can(user, Action.ISSUE_DISPATCH, issue),
+        evidence=can(user, Action.ISSUE_EVIDENCE, issue),
+    )
     issue.steps = river_issue_steps(issue, user=user)  # type: ignore[attr-defined]
     return issue
 

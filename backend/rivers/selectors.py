@@ -29,6 +29,7 @@ from backend.rivers.models import (
     StewardTeam,
 )
 from backend.volunteers.models import Organisation
+from backend.wechat.selectors import hidden_media
 
 #: The purpose the EXIF position of a photo is sealed under (``backend.core.crypto``).
 GPS_PURPOSE = "rivers.photo_gps"
@@ -390,6 +391,11 @@ def river_photo_gps_evidence(photo: RiverPhoto) -> dict[str, float] | None:
         return None
     evidence: dict[str, float] = json.loads(unseal(photo.gps_sealed, purpose=GPS_PURPOSE))
     return evidence
+
+
+def river_photos_hidden(photos: list[RiverPhoto]) -> set[str]:
+    """Storage names of those of ``photos`` that WeChat's image check found risky (one query)."""
+    return hidden_media([photo.file for photo in photos])
 
 
 def division_handler_ids(*, division_code: str) -> list[int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.rivers import factories as f
+from tests.support.wechat_fixtures import wechat, wechat_standin  # noqa: F401 - content checks
 
 
 @pytest.fixture

@@ -17,11 +17,12 @@ from backend.notifications.models import Notification
 from backend.rivers import services
 from backend.rivers.geo import haversine_m
 from backend.rivers.mapimage import END, START, TRACK
-from backend.rivers.models import Patrol, PatrolPoint, StewardAssignment
+from backend.rivers.models import Patrol, PatrolPoint, RiverPhoto, StewardAssignment
 from backend.volunteers.models import ServiceRecord
 from tests.factories import UserFactory
 from tests.helpers import assert_error
 from tests.rivers import factories as f
+from tests.support import signed_media
 
 pytestmark = pytest.mark.django_db
 
@@ -302,11 +303,13 @@ def test_patrol_detail_has_simplified_geojson_track_and_a_map_image(api, segment
     assert track["type"] == "Feature" and track["geometry"]["type"] == "LineString"
     coords = track["geometry"]["coordinates"]
     assert 2 < len(coords) < body["points_used"] / 2
-    assert body["map_url"].startswith("/media/rivers/maps/") and body["map_url"].endswith(".png")
-
     name = Patrol.objects.get(pk=patrol_id).map_image
+    assert name.startswith("rivers/maps/") and body["map_url"].endswith("/" + name)
     with default_storage.open(name, "rb") as handle:
         stored = handle.read()
+    # The track is sensitive: the map has no public URL, only a short-lived signed one.
+    assert signed_media.fetch_ok(body["map_url"]) == stored
+    signed_media.assert_refused_when_altered(body["map_url"])
     response = client.get(f"/patrols/{patrol_id}/map.png")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert response.content == stored
@@ -340,9 +343,14 @@ def test_patrol_photo_is_stored_without_exif(api, segment, chief):
     r = client.upload(f"/patrols/{patrol_id}/photos", {"photo": ("p.jpg", f.jpeg_with_gps(), "image/jpeg")})
     assert r.status_code == 201, r.json()
     assert "gps_evidence" not in r.json() or r.json()["gps_evidence"] is None
-    name = r.json()["url"].removeprefix("/media/")
-    with default_storage.open(name, "rb") as handle:
-        assert not Image.open(handle).getexif().get_ifd(0x8825)
+    photo = RiverPhoto.objects.get(pk=r.json()["id"])
+    with default_storage.open(photo.file, "rb") as handle:
+        stored = handle.read()
+    assert not Image.open(io.BytesIO(stored)).getexif().get_ifd(0x8825)
+    # The mini-program's <image> loads it (and its thumbnail) by the signed URLs alone.
+    assert signed_media.fetch_ok(r.json()["url"]) == stored
+    assert Image.open(io.BytesIO(signed_media.fetch_ok(r.json()["thumbnail_url"]))).size
+    assert r.json()["hidden"] is False
 
 
 def test_patrol_list_is_paginated_with_constant_queries(

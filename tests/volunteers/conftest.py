@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.wechat_fixtures import wechat, wechat_standin  # noqa: F401 - content checks
 from tests.volunteers import factories as f
 
 

@@ -25,6 +25,7 @@ from backend.rivers.errors import NotAHandler, ResolutionNeedsPhoto, SegmentHasN
 from backend.rivers.geo import to_wgs84
 from backend.rivers.models import ISSUE_WORKFLOW, Patrol, River, RiverIssue, RiverPhoto, RiverSegment
 from backend.rivers.services._common import check_datum, clean_text, invalid, local
+from backend.wechat.services.security import Scene, text_check
 
 
 def _issue_params(issue: RiverIssue, **extra: Any) -> dict[str, Any]:
@@ -99,6 +100,7 @@ def river_issue_report(
     segment = _report_segment(
         reporter=reporter, lat=wlat, lon=wlon, segment=segment, river=river, patrol=patrol
     )
+    checked = text_check(author=reporter, texts={"description": description}, scene=Scene.FORUM)
     with transaction.atomic():
         issue = RiverIssue.objects.create(
             river_id=segment.river_id,
@@ -114,6 +116,7 @@ def river_issue_report(
             due_at=now + timedelta(days=conf.issue_sla_days()[type]),
         )
         issue = RiverIssue.objects.select_related("river", "segment").get(pk=issue.pk)
+        checked.attach(issue)
         audit_record(
             actor=reporter,
             action="river_issue.reported",
@@ -216,9 +219,11 @@ def river_issue_assign(*, issue: RiverIssue, actor: Any, assignee: Any) -> River
 def river_issue_resolve(*, issue: RiverIssue, actor: Any, resolution: str) -> RiverIssue:
     """The assignee reports the fix; at least one resolution photo must have been uploaded."""
     resolution = clean_text(resolution, "resolution", max_length=2000)
+    checked = text_check(author=actor, texts={"resolution": resolution}, scene=Scene.COMMENT)
     with transaction.atomic():
         if not issue.photos.filter(role=RiverPhoto.Role.RESOLUTION).exists():
             raise ResolutionNeedsPhoto()
+        checked.attach(issue)
         _transition(
             issue,
             step="resolve",
@@ -273,7 +278,9 @@ def _reopened(issue: RiverIssue, *, actor: Any, note: str) -> None:
 def river_issue_verify(*, issue: RiverIssue, actor: Any, confirmed: bool, note: str = "") -> RiverIssue:
     """The reporter or a river chief confirms the fix (→ verified) or sends it back (→ assigned)."""
     note = clean_text(note, "note", max_length=1000, required=not confirmed)
+    checked = text_check(author=actor, texts={"note": note}, scene=Scene.COMMENT)
     with transaction.atomic():
+        checked.attach(issue)
         if confirmed:
             _verified(issue, actor=actor, note=note)
         else:

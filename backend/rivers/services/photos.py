@@ -19,6 +19,7 @@ from backend.rivers.errors import PhotoRejected, PhotoTooLarge, PhotoUnsupported
 from backend.rivers.models import Patrol, RiverIssue, RiverPhoto
 from backend.rivers.selectors import GPS_PURPOSE
 from backend.rivers.services._common import delete_files
+from backend.wechat.services.security import Scene, image_check_start
 from media import MediaError, ProcessedImage, process_image
 
 
@@ -56,6 +57,10 @@ def _photo_store(
                 sha256=image.sha256,
                 gps_sealed=seal(json.dumps(image.gps), purpose=GPS_PURPOSE) if image.gps else "",
                 uploaded_by=actor,
+            )
+            # Others see it: WeChat's image check, sent after commit (a risky one is then hidden).
+            image_check_start(
+                owner=actor, media=photo.file, target=photo, field=f"{role}_photo", scene=Scene.FORUM
             )
             audit_record(
                 actor=actor,

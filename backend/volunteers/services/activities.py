@@ -14,6 +14,7 @@ from backend.core.i18n import T
 from backend.volunteers.errors import ActivityNotInFuture
 from backend.volunteers.models import Activity, Organisation, Programme, ServicePost, Shift
 from backend.volunteers.services._common import _clean_list, _division, _now
+from backend.wechat.services.security import Scene, text_check
 
 
 def activity_create(
@@ -46,6 +47,12 @@ def activity_create(
     if errors:
         raise ValidationFailed(errors=errors)
     division = _division(division_code)
+    # What volunteers read when they choose an activity: WeChat's content check, before the write.
+    checked = text_check(
+        author=by,
+        texts={"title": title, "description": description, "place": place, "recipients": recipients},
+        scene=Scene.FORUM,
+    )
     if not place:
         if post is not None:
             place = f"{post.name} {post.address}".strip()
@@ -72,6 +79,7 @@ def activity_create(
             required_skills=_clean_list(required_skills),
             created_by=by,
         )
+        checked.attach(activity)
         audit_record(actor=by, action="activity.created", target=activity, data={"title": activity.title})
     return activity
 

@@ -25,6 +25,7 @@ from backend.volunteers import conf
 from backend.volunteers.errors import ConsentRequired, GuardianConsentRequired, IdNumberTaken, TooYoung
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE, VolunteerConsent, VolunteerProfile
 from backend.volunteers.services._common import _clean_list, _division, _local_date, _mobile, _now
+from backend.wechat.services.security import Scene, text_check
 
 Consent = tuple[str | None, str | None]  # (kind, version) as the form gave them
 
@@ -86,6 +87,16 @@ def volunteer_profile_save(
         consents=consents or [],
         today=_local_date(now),
     )
+    # The free text coordinators read in rosters: WeChat's content check (profile scene).
+    checked = text_check(
+        author=user,
+        texts={
+            "skills": "、".join(_clean_list(skills)),
+            "service_categories": "、".join(_clean_list(service_categories)),
+            "available_times": "、".join(_clean_list(available_times)),
+        },
+        scene=Scene.PROFILE,
+    )
     with transaction.atomic():
         found = VolunteerProfile.objects.select_for_update().filter(user=user).first()
         _consents_check(given=form.consents, accepted=_accepted_consents(found))
@@ -100,6 +111,7 @@ def volunteer_profile_save(
             available_times=available_times,
         )
         _profile_store(profile, division=form.division, now=now)
+        checked.attach(profile)
         _consents_record(profile, form=form, now=now)
         audit_record(
             actor=user,
