@@ -9,16 +9,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from django.core.files.storage import default_storage
 from ninja import Schema
 from pydantic import Field
 
+from backend.core.signed_urls import signed_url
 from backend.credentials import badges
 from backend.credentials.models import BlacklistEntry, Credential, Practitioner
 
 
 def _storage_url(name: str) -> str | None:
-    return default_storage.url(name) if name else None
+    """A private image as a short-lived signed URL (the mini-program's ``<image>`` sends no headers)."""
+    return signed_url(name) if name else None
 
 
 class CredentialsCursorPage(Schema):
@@ -92,6 +93,10 @@ class PractitionerOut(Schema):
     blacklisted: bool
     photo_url: str | None
     photo_thumb_url: str | None
+    photo_hidden: bool = Field(
+        description="WeChat's image check found the photo risky: the public lookup and the badge "
+        "leave it out; upload another."
+    )
 
     @staticmethod
     def resolve_photo_url(obj: Practitioner) -> str | None:
@@ -137,6 +142,10 @@ class CredentialOut(Schema):
     status_changed_at: Any = None
     verify_url: str
     token_issued: date
+    qr_signed_url: str = Field(
+        description="The badge QR (PNG), signed: loads without a token for a few minutes."
+    )
+    badge_signed_url: str = Field(description="The printable badge (PNG), signed like `qr_signed_url`.")
 
     @staticmethod
     def resolve_practitioner_name(obj: Credential) -> str:
@@ -145,6 +154,14 @@ class CredentialOut(Schema):
     @staticmethod
     def resolve_verify_url(obj: Credential) -> str:
         return badges.credential_url(obj)
+
+    @staticmethod
+    def resolve_qr_signed_url(obj: Credential) -> str:
+        return badges.credential_qr_url(obj)
+
+    @staticmethod
+    def resolve_badge_signed_url(obj: Credential) -> str:
+        return badges.credential_badge_url(obj)
 
 
 class CredentialPage(CredentialsCursorPage):

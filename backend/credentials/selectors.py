@@ -30,6 +30,7 @@ from backend.credentials.models import (
     LookupLog,
     Practitioner,
 )
+from backend.wechat.selectors import media_hidden
 
 T = TypeVar("T")
 
@@ -61,7 +62,9 @@ def _open_blacklist() -> Exists:
 
 
 def practitioner_list(*, association: Association, q: str = "", status: str = "") -> QuerySet[Practitioner]:
-    qs = Practitioner.objects.filter(association=association).annotate(blacklisted=_open_blacklist())
+    qs = Practitioner.objects.filter(association=association).annotate(
+        blacklisted=_open_blacklist(), photo_hidden=media_hidden("photo")
+    )
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(employer__icontains=q))
     if status:
@@ -81,19 +84,21 @@ def practitioner_page(
 def practitioner_get(*, association: Association, practitioner_id: int) -> Practitioner | None:
     return (
         Practitioner.objects.filter(association=association, pk=practitioner_id)
-        .annotate(blacklisted=_open_blacklist())
+        .annotate(blacklisted=_open_blacklist(), photo_hidden=media_hidden("photo"))
         .first()
     )
 
 
 def practitioner_masked(*, practitioner: Practitioner) -> Practitioner:
     """``practitioner`` as association admins see it: sets ``name_masked``, ``id_number_masked``,
-    ``mobile_masked`` and ``blacklisted`` (false unless annotated by a selector)."""
+    ``mobile_masked``, ``blacklisted`` and ``photo_hidden`` (WeChat found the photo risky: the
+    public lookup and the badge leave it out; false unless annotated by a selector)."""
     p: Any = practitioner
     p.name_masked = mask_name(p.name)
     p.id_number_masked = mask_id_number(unseal(p.id_number_sealed, purpose=ID_PURPOSE))
     p.mobile_masked = mask_phone(p.mobile)
     p.blacklisted = bool(getattr(p, "blacklisted", False))
+    p.photo_hidden = bool(getattr(p, "photo_hidden", False))
     return practitioner
 
 
@@ -104,7 +109,11 @@ def credential_list(
     practitioner_id: int | None = None,
     expiring_within: int | None = None,
 ) -> QuerySet[Credential]:
-    qs = Credential.objects.filter(association=association).select_related("practitioner", "association")
+    qs = (
+        Credential.objects.filter(association=association)
+        .select_related("practitioner", "association")
+        .annotate(photo_hidden=media_hidden("practitioner__photo"))
+    )
     if status:
         qs = qs.filter(status=status)
     if practitioner_id is not None:
@@ -134,7 +143,12 @@ def credential_page(
 
 
 def credential_get(*, credential_id: int) -> Credential | None:
-    return Credential.objects.select_related("practitioner", "association").filter(pk=credential_id).first()
+    return (
+        Credential.objects.select_related("practitioner", "association")
+        .annotate(photo_hidden=media_hidden("practitioner__photo"))
+        .filter(pk=credential_id)
+        .first()
+    )
 
 
 def credit_record_list(*, practitioner: Practitioner) -> QuerySet[CreditRecord]:

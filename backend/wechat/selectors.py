@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from backend.accounts.models import User
 from backend.wechat import conf
 from backend.wechat.models import ContentCheck, Subscription, WeChatAccount
@@ -62,4 +64,14 @@ def hidden_media(names: list[str]) -> set[str]:
         ContentCheck.objects.filter(
             kind=ContentCheck.Kind.IMAGE, media__in=names, status=ContentCheck.Status.RISKY
         ).values_list("media", flat=True)
+    )
+
+
+def media_hidden(field: str) -> Exists:
+    """For a queryset's ``annotate``: whether the image whose storage name is in ``field`` (a
+    field path of the queried model) was found risky. Keeps a list at one query."""
+    return Exists(
+        ContentCheck.objects.filter(
+            kind=ContentCheck.Kind.IMAGE, status=ContentCheck.Status.RISKY, media=OuterRef(field)
+        )
     )

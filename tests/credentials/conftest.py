@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.wechat_fixtures import wechat, wechat_standin  # noqa: F401 - content checks
+
 
 @pytest.fixture(autouse=True)
 def _fresh_signing_keys(settings):

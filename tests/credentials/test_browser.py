@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -84,7 +86,10 @@ def test_valid_badge_page_shows_green_valid_with_photo_and_masked_name(server, t
     assert 'id="name">张*三<' in dom and "张小三" not in dom
     assert "13800138000" not in dom and "440309" not in dom
     assert "查验时间" in dom and "安心燃气" in dom
-    assert '<img src="/media/credentials/photos/' in dom
+    # The photo has no public URL: a signed one, loaded from the site that served the page.
+    (src,) = re.findall(r'<img src="(/m/[^"]+/credentials/photos/[^"]+)"', dom)
+    with urllib.request.urlopen(server.url + src.replace("&amp;", "&"), timeout=10) as photo:
+        assert photo.status == 200 and photo.headers["Content-Type"].startswith("image/")
     assert shot.size == (390, 844)
     r, g, b = shot.getpixel((195, 40))  # the status band across the top
     assert g > 100 and g > r + 40 and g > b + 20, (r, g, b)  # green at a glance

@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from backend.core.keys import atoken_verify, token_verify
 from backend.core.masking import mask_name
 from backend.core.signed_tokens import TokenError
+from backend.core.signed_urls import signed_url
 from backend.credentials.lookup.db import FIELDS, aquery_token_row, query_token_row, queryset
 from backend.credentials.models import Credential, Practitioner
 
@@ -77,8 +77,10 @@ def _query(token_id_hex: str | None = None, certificate_no: str | None = None) -
     return list(qs.values(*FIELDS)[:5])
 
 
-def _photo_url(name: str) -> str | None:
-    return default_storage.url(name) if name else None
+def _photo_url(row: dict[str, Any]) -> str | None:
+    """The photo as a short-lived signed URL; none when WeChat's image check found it risky."""
+    name = row["practitioner__photo_thumb"]
+    return signed_url(name) if name and not row.get("photo_hidden") else None
 
 
 def _status_of(row: dict[str, Any], today: date, token_expired: bool) -> str:
@@ -121,7 +123,7 @@ def _result(row: dict[str, Any] | None, *, now: datetime, token_id: str, token_e
             "certificate_no": row["certificate_no"],
             "valid_from": row["valid_from"].isoformat(),
             "valid_until": row["valid_until"].isoformat(),
-            "photo_url": _photo_url(row["practitioner__photo_thumb"]),
+            "photo_url": _photo_url(row),
         },
     )
 

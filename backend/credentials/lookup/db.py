@@ -39,6 +39,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from backend.credentials import conf
 from backend.credentials.models import BlacklistEntry, Credential
+from backend.wechat.selectors import media_hidden
 
 FIELDS = (
     "id",
@@ -55,17 +56,21 @@ FIELDS = (
     "practitioner__photo_thumb",
     "association__name",
     "blacklisted",
+    "photo_hidden",
 )
 
 ALIAS = "default"  # the database the lookup reads, and its log is written to
 
 
 def queryset() -> QuerySet[Credential]:
-    """Credentials with ``blacklisted``: an open blacklist entry exists for their practitioner."""
+    """Credentials with ``blacklisted`` (an open blacklist entry exists for their practitioner)
+    and ``photo_hidden`` (WeChat's image check found the practitioner's photo risky)."""
     open_entry = BlacklistEntry.objects.filter(
         practitioner_id=OuterRef("practitioner_id"), lifted_at__isnull=True
     )
-    return Credential.objects.annotate(blacklisted=Exists(open_entry)).order_by()
+    return Credential.objects.annotate(
+        blacklisted=Exists(open_entry), photo_hidden=media_hidden("practitioner__photo")
+    ).order_by()
 
 
 # --- the status query, compiled once ------------------------------------------------------------
@@ -110,6 +115,7 @@ def _row(names: list[str], raw: tuple | None) -> dict[str, Any] | None:
     row["valid_from"] = _as_date(row["valid_from"])
     row["valid_until"] = _as_date(row["valid_until"])
     row["blacklisted"] = bool(row["blacklisted"])
+    row["photo_hidden"] = bool(row["photo_hidden"])
     return row
 
 

@@ -9,7 +9,8 @@ the Django view (OpenAPI, Django's test client, ``LINLI_LOOKUP_FAST_PATH=0``). A
 from __future__ import annotations
 
 import json
-from typing import Literal
+import urllib.parse
+from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -85,6 +86,13 @@ def page(template: str, context: dict, *, status: int = 200) -> HttpResponse:
     return response
 
 
+def _photo_src(credential: dict[str, Any] | None) -> str:
+    """The photo's signed URL as a path: the page loads it from the site that served the page
+    (its CSP allows images from there only)."""
+    url = (credential or {}).get("photo_url") or ""
+    return urllib.parse.urlsplit(url).path if url else ""
+
+
 def result_page(result: LookupResult) -> HttpResponse:
     return page(
         "credentials/verify.html",
@@ -93,6 +101,7 @@ def result_page(result: LookupResult) -> HttpResponse:
             "status_text": STATUS_TEXT[result.status][0],
             "hint": HINTS[result.status],
             "c": result.credential,
+            "photo_src": _photo_src(result.credential),
             "checked_at": timezone.localtime(result.checked_at),
         },
     )

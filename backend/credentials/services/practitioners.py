@@ -26,6 +26,7 @@ from backend.credentials import conf
 from backend.credentials.errors import PhotoRejected, PractitionerExists
 from backend.credentials.models import ID_PURPOSE, Association, Practitioner
 from backend.credentials.services._common import clean_text, optional_text, required_text
+from backend.wechat.services.security import Scene, image_check_start
 from media import MediaError, process_image
 
 
@@ -192,6 +193,9 @@ def practitioner_photo_set(*, actor: Any, practitioner: Practitioner, data: byte
             photo=photo, photo_thumb=thumb, updated_at=timezone.now()
         )
         practitioner.photo, practitioner.photo_thumb = photo, thumb
+        # Residents see it when they scan the badge: WeChat's image check (a risky photo is then
+        # left out of the lookup and the badge).
+        image_check_start(owner=actor, media=photo, target=practitioner, field="photo", scene=Scene.PROFILE)
         audit_record(
             actor=actor, action="practitioner.photo", target=practitioner, data={"sha256": image.sha256}
         )
