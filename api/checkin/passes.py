@@ -15,10 +15,10 @@ from api.checkin.schemas import (
 )
 from api.schemas import ERRORS
 from backend.checkin import selectors, services
+from backend.checkin.pass_images import pass_qr_png, pass_qr_svg
 from backend.checkin.permissions import Action, event_access, event_pass_access, holder_pass_access
 from backend.core.errors import NotFound
 from backend.core.pagination import keyset_page
-from media import qr_for_url, qr_png, qr_svg
 
 router = Router()
 
@@ -96,8 +96,9 @@ def my_pass_qr(request: AuthedRequest, pass_id: int, fmt: str):
     if fmt not in ("png", "svg"):
         raise NotFound()
     pass_obj = holder_pass_access(user=request.auth, pass_id=pass_id)
-    qr = qr_for_url("", pass_obj.secret.upper())
-    body, content_type = (qr_png(qr), "image/png") if fmt == "png" else (qr_svg(qr), "image/svg+xml")
+    body, content_type = (
+        (pass_qr_png(pass_obj), "image/png") if fmt == "png" else (pass_qr_svg(pass_obj), "image/svg+xml")
+    )
     response = HttpResponse(body, content_type=content_type)
     response["Cache-Control"] = "no-store, private"
     return response

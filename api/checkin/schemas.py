@@ -9,6 +9,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from backend.checkin.models import CheckinList, Event, Pass
+from backend.checkin.pass_images import pass_qr_url
 
 
 class CheckinEventIn(Schema):
@@ -165,6 +166,10 @@ class CheckinMyPassOut(Schema):
     secret: str
     qr_png: str
     qr_svg: str
+    qr_signed_url: str = Field(
+        description="The QR code (PNG) without an Authorization header, for the mini-program's "
+        "`<image>`: valid for LINLI_SIGNED_URL_TTL seconds; ask again for a fresh one."
+    )
 
     @staticmethod
     def resolve_event_title(obj: Pass) -> str:
@@ -189,6 +194,10 @@ class CheckinMyPassOut(Schema):
     @staticmethod
     def resolve_qr_svg(obj: Pass) -> str:
         return f"/api/v1/me/passes/{obj.pk}/qr.svg"
+
+    @staticmethod
+    def resolve_qr_signed_url(obj: Pass) -> str:
+        return pass_qr_url(obj)
 
 
 class CheckinReasonIn(Schema):
