@@ -59,18 +59,8 @@ FILING_FIELDS = (
     "party_in_charter",
     "statement",
 )
-GROUP_FIELDS = (
-    "name",
-    "category",
-    "address",
-    "activity_area",
-    "purpose",
-    "guiding_unit",
-    "rep_name",
-    "party_members",
-    "party_org",
-    "party_in_charter",
-)
+# A group carries what its filing said, but the representative's statement (it belongs to the filing).
+GROUP_FIELDS = tuple(name for name in FILING_FIELDS if name != "statement")
 
 # Texts the public directory and the reviewers read: WeChat's content check, profile scene.
 CHECKED_TEXTS = ("name", "purpose", "activity_area", "address", "guiding_unit", "statement")
