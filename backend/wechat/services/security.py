@@ -9,8 +9,11 @@ accepted as they are.
 
 Images (``media_check_async``): WeChat downloads the image from a signed URL under
 ``LINLI_PUBLIC_HOST`` and pushes the verdict to ``POST /api/v1/wechat/callback`` later. A risky
-image is hidden from everyone but staff (``image_rejected`` hook: the owning domain hides it;
-``selectors.hidden_media``), and its owner is told.
+image is hidden from everyone but staff, and its owner is told. The owning domains read it when
+they show images (``selectors.hidden_media`` for a list of names, ``selectors.media_hidden`` as
+a queryset annotation); ``image_rejected`` lets a domain act at the moment of the verdict. An
+image uploaded by someone without a WeChat identity cannot be checked: it is recorded as
+``unchecked`` for staff and stays visible.
 """
 
 from __future__ import annotations
