@@ -71,7 +71,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Origins allowed to open websockets from a browser; connections without an Origin header (the
 # mini-program's wx.connectSocket) are admitted and authenticated by token alone.
 LINLI_WS_ALLOWED_ORIGINS = env_list("LINLI_WS_ALLOWED_ORIGINS")
-LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST", "127.0.0.1:8000")
+# Links and QR codes: in dev without LINLI_PUBLIC_HOST they follow the host and port the server is
+# reached at (backend.core.links), else the address `python -m backend.serve` listens on.
+LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST") or env("LINLI_SERVED_HOST", "127.0.0.1:8000")
+LINLI_PUBLIC_HOST_FOLLOWS_REQUEST = not IS_PROD and not env("LINLI_PUBLIC_HOST")
 LINLI_PUBLIC_SCHEME = env("LINLI_PUBLIC_SCHEME", "https" if IS_PROD else "http")
 
 INSTALLED_APPS = [

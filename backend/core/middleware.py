@@ -66,6 +66,7 @@ class request_context:
         return RequestMeta(
             ip=client_ip(request.META, settings.NINJA_NUM_PROXIES),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            host=request.META.get("HTTP_HOST", "")[:300],
         )
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
