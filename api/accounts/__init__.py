@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
+from api.accounts import grants
 from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, TokenOut, UserOut
 from api.auth import bearer
 from api.schemas import ERRORS, OkOut
@@ -12,6 +13,9 @@ from backend.accounts import services
 
 router = Router(tags=["auth"])
 me_router = Router(tags=["me"])
+# Mounted at the API's root: /grants.
+staff_router = Router()
+staff_router.add_router("", grants.router)
 
 
 @router.post("/firebase", response={200: TokenOut, **ERRORS}, auth=None, throttle=[signin_throttle()])

@@ -125,9 +125,10 @@ def test_other_roles_do_not_make_staff_and_superusers_stay_staff(db):
     from backend.accounts.services import grant_revoke, grant_role
 
     scanner = UserFactory()
-    grant_role(user=scanner, role="coordinator", scope_type="event", scope_id="1")
+    grant_role(user=scanner, role="scanner", scope_type="event", scope_id="1")
+    grant_role(user=scanner, role="group_rep", scope_type="group", scope_id="1")
     scanner.refresh_from_db()
-    assert not scanner.is_staff
+    assert not scanner.is_staff  # scanners and group representatives work in the app only
     boss = UserFactory(is_staff=True, is_superuser=True)
     grant_role(user=boss, role="platform_admin")
     grant_revoke(grant=Grant.objects.get(user=boss))

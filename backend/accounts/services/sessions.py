@@ -1,3 +1,6 @@
+"""Sign-in and sessions: tokens for a phone number proven by Firebase (or dev login), rotation
+of refresh tokens, logout."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts import firebase
@@ -19,12 +22,10 @@ from backend.accounts.errors import (
     PhoneSignInRequired,
     RefreshTokenReused,
 )
-from backend.accounts.models import ROLE_SCOPES, AuthSession, Grant, RefreshToken, Role, User
+from backend.accounts.models import AuthSession, RefreshToken, User
 from backend.accounts.tokens import access_token_issue
 from backend.core.audit import audit_record
 from backend.core.context import current_meta
-from backend.core.errors import ValidationFailed
-from backend.core.i18n import T
 from backend.core.validators import normalize_mainland_mobile
 
 
@@ -148,59 +149,3 @@ def _session_revoke(*, session: AuthSession, reason: str) -> None:
 
 def session_logout(*, session: AuthSession) -> None:
     _session_revoke(session=session, reason="logout")
-
-
-def grant_role(
-    *, user: User, role: str, scope_type: str = "", scope_id: str = "", by: User | None = None
-) -> Grant:
-    if scope_type not in ROLE_SCOPES.get(role, set()):
-        raise ValidationFailed(
-            T("该角色不能使用此范围。", "This role cannot take that scope."),
-            errors=[{"field": "scope_type", "code": "invalid_scope"}],
-        )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                grant = Grant.objects.create(
-                    user=user, role=role, scope_type=scope_type, scope_id=str(scope_id), granted_by=by
-                )
-        except IntegrityError:
-            return Grant.objects.get(user=user, role=role, scope_type=scope_type, scope_id=str(scope_id))
-        audit_record(
-            actor=by,
-            action="grant.created",
-            target=grant,
-            data={"user": user.pk, "role": role, "scope": scope_id},
-        )
-        _sync_staff(user)
-    return grant
-
-
-# Roles whose holders work in the Django admin (reviewers decide filings there too).
-ADMIN_ROLES = frozenset({Role.REVIEWER, Role.PLATFORM_ADMIN})
-
-
-def _sync_staff(user: User) -> None:
-    """``is_staff`` (the admin's door) follows the user's grants: set while they hold a role that
-    works in the admin, cleared when the last one goes. Superusers keep theirs."""
-    staff = user.is_superuser or Grant.objects.filter(user=user, role__in=ADMIN_ROLES).exists()
-    if user.is_staff != staff:
-        user.is_staff = staff
-        user.save(update_fields=["is_staff"])
-
-
-def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=by,
-            action="grant.revoked",
-            target=grant,
-            data={
-                "user": grant.user_id,
-                "role": grant.role,
-                "scope_type": grant.scope_type,
-                "scope": grant.scope_id,
-            },
-        )
-        grant.delete()
-        _sync_staff(grant.user)

@@ -1,0 +1,32 @@
+"""Account services: sign-in and sessions, roles, staff sign-in, personal-data rights.
+
+One module per sub-domain; every public name is importable from ``backend.accounts.services``.
+"""
+
+from backend.accounts.services.grants import grant_create, grant_withdraw, grants_expire
+from backend.accounts.services.roles import ADMIN_ROLES, grant_revoke, grant_role
+from backend.accounts.services.sessions import (
+    TokenPair,
+    session_logout,
+    session_refresh,
+    session_start,
+    signin_dev,
+    signin_firebase,
+    user_get_or_create,
+)
+
+__all__ = [
+    "ADMIN_ROLES",
+    "TokenPair",
+    "grant_create",
+    "grant_revoke",
+    "grant_role",
+    "grant_withdraw",
+    "grants_expire",
+    "session_logout",
+    "session_refresh",
+    "session_start",
+    "signin_dev",
+    "signin_firebase",
+    "user_get_or_create",
+]
