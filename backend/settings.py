@@ -79,7 +79,8 @@ LINLI_PUBLIC_SCHEME = env("LINLI_PUBLIC_SCHEME", "https" if IS_PROD else "http")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # Django's admin with Linli's site: staff sign in with a one-time code, each role in its scope.
+    "backend.accounts.admin_apps.LinliAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -112,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.middleware.admin_security_headers",
     "backend.core.middleware.api_error_body",
     "backend.core.middleware.idempotency",
 ]
@@ -230,6 +232,15 @@ TASKS = {
 }
 
 # --- auth ----------------------------------------------------------------------------------------
+# No passwords anywhere: staff sign in to the admin with a one-time code from the app
+# (backend.accounts.services.staff); platform admins hold every admin permission.
+AUTHENTICATION_BACKENDS = ["backend.accounts.backends.StaffBackend"]
+# The admin pages' Content-Security-Policy (the admin's own scripts and styles only).
+LINLI_ADMIN_CSP = env(
+    "LINLI_ADMIN_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

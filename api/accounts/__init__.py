@@ -5,11 +5,12 @@ from __future__ import annotations
 from ninja import Router
 
 from api.accounts import grants
-from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, TokenOut, UserOut
+from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, StaffCodeOut, TokenOut, UserOut
 from api.auth import bearer
 from api.schemas import ERRORS, OkOut
 from api.throttles import signin_throttle
 from backend.accounts import services
+from backend.core.links import public_url
 
 router = Router(tags=["auth"])
 me_router = Router(tags=["me"])
@@ -47,3 +48,12 @@ def logout(request):
 def me(request):
     """The signed-in user and their roles."""
     return request.auth
+
+
+@me_router.post("/staff-sign-in-code", response={200: StaffCodeOut, **ERRORS}, auth=bearer)
+def staff_sign_in_code(request):
+    """A one-time code (6 digits, 5 minutes, one use) for signing in to the Django admin at
+    ``admin_url`` with this account's phone number: staff sign in without passwords. Earlier
+    codes stop working. 403 ``not_staff`` for accounts without a staff role."""
+    code, ttl = services.staff_code_issue(user=request.auth)
+    return {"code": code, "expires_in": ttl, "admin_url": public_url("/admin/login/")}

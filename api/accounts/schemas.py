@@ -96,3 +96,11 @@ class RoleGrantOut(Schema):
 class RoleGrantPage(Schema):
     items: list[RoleGrantOut]
     next_cursor: str | None
+
+
+class StaffCodeOut(Schema):
+    """A one-time code for the Django admin's login page (with the phone number)."""
+
+    code: str
+    expires_in: int
+    admin_url: str

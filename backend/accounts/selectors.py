@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from backend.accounts.hooks import Delegation, grant_delegations, grant_scope_exists
-from backend.accounts.models import AuthSession, Grant, Role, User
+from backend.accounts.models import AccountCancellation, AuthSession, Grant, Role, User
 from backend.accounts.tokens import access_token_decode
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
@@ -161,3 +161,10 @@ def grantee_get(*, user_id: int | None, phone: str | None) -> User:
             ]
         )
     return user
+
+
+def pending_cancellation(*, user: User) -> AccountCancellation | None:
+    """The user's cancellation in its cooling-off period (requested, neither withdrawn nor done)."""
+    return AccountCancellation.objects.filter(
+        user=user, withdrawn_at__isnull=True, completed_at__isnull=True
+    ).first()

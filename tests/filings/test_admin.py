@@ -7,6 +7,7 @@ from django.test import Client
 
 from backend.filings.models import Filing, FilingEvent, FilingPolicy
 from tests.factories import UserFactory
+from tests.helpers import admin_client_for
 from tests.filings.conftest import OTHER_COMMUNITY
 from tests.filings.factories import submitted
 
@@ -22,9 +23,7 @@ def staff_reviewer(scope: str):
 
 
 def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return admin_client_for(user)
 
 
 def test_reviewer_sees_only_own_jurisdiction(divisions, rep):

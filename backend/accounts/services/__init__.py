@@ -14,6 +14,7 @@ from backend.accounts.services.sessions import (
     signin_firebase,
     user_get_or_create,
 )
+from backend.accounts.services.staff import staff_code_issue, staff_signin
 
 __all__ = [
     "ADMIN_ROLES",
@@ -28,5 +29,7 @@ __all__ = [
     "session_start",
     "signin_dev",
     "signin_firebase",
+    "staff_code_issue",
+    "staff_signin",
     "user_get_or_create",
 ]

@@ -35,13 +35,9 @@ def grant_create(
 ) -> tuple[Grant, bool]:
     """Grant ``role`` over a scope to ``user`` on behalf of ``by``. Returns the grant and whether
     it is new; granting what the user already holds sets the new end date instead."""
-    spec = GrantSpec(role=role, scope_type=scope_type or "", scope_id=str(scope_id or ""))
-    _grant_spec_check(spec=spec, valid_until=valid_until)
-    grant_spec_authorize(user=by, spec=spec)
-    if not grant_scope_known(scope_type=spec.scope_type, scope_id=spec.scope_id):
-        raise ValidationFailed(
-            errors=[field_error("scope_id", "unknown_scope", T("找不到该范围。", "No such scope."))]
-        )
+    spec = grant_create_check(
+        by=by, role=role, scope_type=scope_type, scope_id=scope_id, valid_until=valid_until
+    )
     with transaction.atomic():
         existing = (
             Grant.objects.select_for_update()
@@ -67,6 +63,21 @@ def grant_create(
             data={"valid_until": valid_until.isoformat() if valid_until else None},
         )
         return existing, False
+
+
+def grant_create_check(
+    *, by: User, role: str, scope_type: str, scope_id: str, valid_until: datetime | None
+) -> GrantSpec:
+    """What ``grant_create`` refuses, checked without writing (the admin's form asks first):
+    the role and scope as given, ``by``'s right to grant them, and that the scope exists."""
+    spec = GrantSpec(role=role, scope_type=scope_type or "", scope_id=str(scope_id or ""))
+    _grant_spec_check(spec=spec, valid_until=valid_until)
+    grant_spec_authorize(user=by, spec=spec)
+    if not grant_scope_known(scope_type=spec.scope_type, scope_id=spec.scope_id):
+        raise ValidationFailed(
+            errors=[field_error("scope_id", "unknown_scope", T("找不到该范围。", "No such scope."))]
+        )
+    return spec
 
 
 def _grant_spec_check(*, spec: GrantSpec, valid_until: datetime | None) -> None:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from backend.accounts import firebase
 from backend.accounts.errors import (
     AccountDisabled,
+    CancellationPending,
     DevLoginDisabled,
     InvalidIdToken,
     InvalidPhone,
@@ -23,7 +24,8 @@ from backend.accounts.errors import (
     RefreshTokenReused,
 )
 from backend.accounts.models import AuthSession, RefreshToken, User
-from backend.accounts.tokens import access_token_issue
+from backend.accounts.selectors import pending_cancellation
+from backend.accounts.tokens import access_token_issue, keep_token_issue
 from backend.core.audit import audit_record
 from backend.core.context import current_meta
 from backend.core.validators import normalize_mainland_mobile
@@ -62,17 +64,33 @@ def user_get_or_create(*, phone: str, firebase_uid: str | None = None) -> User:
 
 
 def session_start(*, user: User, method: str) -> TokenPair:
+    """A new signed-in device for ``user``: its session, a refresh token and an access token."""
+    with transaction.atomic():
+        session = session_open(user=user, method=method)
+        refresh = _refresh_token_create(session=session)
+    access, ttl = access_token_issue(user_id=user.pk, session_id=session.pk)
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl, user=user, session=session)
+
+
+def session_open(*, user: User, method: str) -> AuthSession:
+    """The session row every sign-in starts with (the app's tokens name it; the admin's cookie
+    session is tied to one). An account in its cancellation cooling-off period is asked first
+    whether to keep the account (409 ``account_cancellation_pending``)."""
     if not user.is_active:
         raise AccountDisabled()
+    pending = pending_cancellation(user=user)
+    if pending is not None:
+        raise CancellationPending(
+            effective_at=pending.effective_at.isoformat(),
+            keep_token=keep_token_issue(user_id=user.pk, cancellation_id=pending.pk),
+        )
     meta = current_meta()
     with transaction.atomic():
         session = AuthSession.objects.create(
             user=user, method=method, ip=meta.ip, user_agent=meta.user_agent[:300]
         )
-        refresh = _refresh_token_create(session=session)
         audit_record(actor=user, action="auth.signed_in", target=session, data={"method": method})
-    access, ttl = access_token_issue(user_id=user.pk, session_id=session.pk)
-    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl, user=user, session=session)
+    return session
 
 
 def _refresh_token_create(*, session: AuthSession) -> str:
