@@ -78,6 +78,7 @@ class admin_security_headers:
         return self._add(request, await self.get_response(request))
 
 
+@_both
 class request_context:
     """Record client address, user agent and a request id for audit rows written by services."""
 
