@@ -7,9 +7,9 @@ from django.test import Client
 
 from backend.filings.models import Filing, FilingEvent, FilingPolicy
 from tests.factories import UserFactory
-from tests.helpers import admin_client_for
 from tests.filings.conftest import OTHER_COMMUNITY
 from tests.filings.factories import submitted
+from tests.helpers import admin_client_for
 
 URL = "/admin/filings/filing/"
 
