@@ -113,6 +113,12 @@ class LinliAdminSite(admin.AdminSite):
         staff_login(request, session)
         return None
 
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """No passwords in Linli's admin: back to the index."""
+        return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
+
     @method_decorator(never_cache)
     def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """End the admin session and the ``AuthSession`` behind it."""

@@ -51,6 +51,7 @@ def test_staff_sign_in_with_a_one_time_code_from_the_app(api):
     assert response.status_code == 302 and response["Location"] == "/admin/"
     index = browser.get("/admin/")
     assert index.status_code == 200 and "/admin/filings/filing/" in index.content.decode()
+    assert "/admin/password_change/" not in index.content.decode()  # no passwords to change
     assert "Content-Security-Policy" in index and "script-src 'self'" in index["Content-Security-Policy"]
     assert AuthSession.objects.filter(user=reviewer, method="admin", revoked_at__isnull=True).count() == 1
     # The code worked once.
