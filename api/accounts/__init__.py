@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router
 
-from api.accounts import grants
+from api.accounts import grants, rights
 from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, StaffCodeOut, TokenOut, UserOut
 from api.auth import bearer
 from api.schemas import ERRORS, OkOut
@@ -57,3 +57,7 @@ def staff_sign_in_code(request):
     codes stop working. 403 ``not_staff`` for accounts without a staff role."""
     code, ttl = services.staff_code_issue(user=request.auth)
     return {"code": code, "expires_in": ttl, "admin_url": public_url("/admin/login/")}
+
+
+me_router.add_router("", rights.router)
+router.add_router("", rights.auth_router)

@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import AwareDatetime, Field
 
 from backend.accounts.selectors import user_grants
+from backend.core.i18n import request_lang
 from backend.core.masking import mask_phone
 
 
@@ -104,3 +105,45 @@ class StaffCodeOut(Schema):
     code: str
     expires_in: int
     admin_url: str
+
+
+# --- personal data rights ------------------------------------------------------------------------------
+
+
+class PersonalDataSectionOut(Schema):
+    """One part of the copy: a domain's data about the person, why it is held, what a
+    cancellation keeps (texts in the request's language)."""
+
+    key: str
+    title: str
+    purpose: str
+    kept_after_cancellation: str | None
+    data: Any
+
+    @staticmethod
+    def resolve_title(obj: Any, context: Any) -> str:
+        return obj.title.get(request_lang(context["request"]))
+
+    @staticmethod
+    def resolve_purpose(obj: Any, context: Any) -> str:
+        return obj.purpose.get(request_lang(context["request"]))
+
+    @staticmethod
+    def resolve_kept_after_cancellation(obj: Any, context: Any) -> str | None:
+        kept = obj.kept_after_cancellation
+        return kept.get(request_lang(context["request"])) if kept else None
+
+
+class PersonalDataOut(Schema):
+    generated_at: str
+    user_id: int
+    sections: list[PersonalDataSectionOut]
+
+
+class CancellationOut(Schema):
+    requested_at: datetime
+    effective_at: datetime
+
+
+class KeepAccountIn(Schema):
+    keep_token: str = Field(min_length=1, max_length=400)

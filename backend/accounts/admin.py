@@ -56,7 +56,7 @@ class GrantForm(forms.ModelForm):
     by: Any = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.errors:
             return data
         try:
@@ -86,7 +86,7 @@ class GrantAdmin(admin.ModelAdmin):
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.by = request.user
+        form.by = request.user  # type: ignore[attr-defined]
         return form
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -102,7 +102,7 @@ class LinliAdminSite(admin.AdminSite):
     def _sign_in(self, request: HttpRequest, phone: str, code: str) -> str | None:
         """None on success, else the message to show."""
         key = f"admin-signin:{client_ip(request.META, settings.NINJA_NUM_PROXIES)}"
-        tries = cache.get_or_set(key, 0, 60)
+        tries = cache.get_or_set(key, 0, 60) or 0
         if tries >= SIGNIN_TRIES_PER_MINUTE:
             return "尝试次数过多，请稍后再试。Too many tries: wait a minute."
         cache.incr(key)
@@ -113,14 +113,12 @@ class LinliAdminSite(admin.AdminSite):
         staff_login(request, session)
         return None
 
-    def password_change(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    def password_change(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """No passwords in Linli's admin: back to the index."""
         return HttpResponseRedirect(reverse("admin:index", current_app=self.name))
 
     @method_decorator(never_cache)
-    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def logout(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """End the admin session and the ``AuthSession`` behind it."""
         session_id = request.session.get(STAFF_SESSION_KEY)
         if request.method == "POST" and session_id and request.user.is_authenticated:

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from backend.core.hooks import Hook
 from backend.core.i18n import T
 
@@ -60,3 +62,12 @@ grant_delegations: Hook[Callable[[Any], list[Delegation]]] = Hook("accounts.gran
 personal_data: Hook[Callable[[Any], list[DataSection]]] = Hook("accounts.personal_data")
 account_cancelling: Hook[Callable[[Any], None]] = Hook("accounts.account_cancelling")
 account_erasing: Hook[Callable[[Any, str], None]] = Hook("accounts.account_erasing")
+
+
+def iso(value: Any) -> str | None:
+    """A date or time for the data copy (ISO 8601, local time with its offset), or None."""
+    if value is None:
+        return None
+    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+        value = timezone.localtime(value)
+    return value.isoformat()

@@ -145,7 +145,7 @@ def grantee_get(*, user_id: int | None, phone: str | None) -> User:
         user = User.objects.filter(phone=number, is_active=True).first()
         field = "phone"
     else:
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = User.objects.filter(pk=user_id or 0, is_active=True).first()
         field = "user_id"
     if user is None:
         raise ValidationFailed(

@@ -167,3 +167,11 @@ def _session_revoke(*, session: AuthSession, reason: str) -> None:
 
 def session_logout(*, session: AuthSession) -> None:
     _session_revoke(session=session, reason="logout")
+
+
+def session_revoke_all(*, user: User, reason: str) -> int:
+    """End every live session of ``user`` (each through the one revocation path)."""
+    sessions = list(AuthSession.objects.filter(user=user, revoked_at__isnull=True).select_related("user"))
+    for session in sessions:
+        _session_revoke(session=session, reason=reason)
+    return len(sessions)
