@@ -235,6 +235,8 @@ TASKS = {
 # No passwords anywhere: staff sign in to the admin with a one-time code from the app
 # (backend.accounts.services.staff); platform admins hold every admin permission.
 AUTHENTICATION_BACKENDS = ["backend.accounts.backends.StaffBackend"]
+# PIPL: days between asking to cancel an account and its cancellation (backend.accounts.services).
+LINLI_CANCELLATION_COOLING_OFF_DAYS = int(env("LINLI_CANCELLATION_COOLING_OFF_DAYS", "15"))
 # The admin pages' Content-Security-Policy (the admin's own scripts and styles only).
 LINLI_ADMIN_CSP = env(
     "LINLI_ADMIN_CSP",
