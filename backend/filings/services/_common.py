@@ -58,18 +58,8 @@ FILING_FIELDS = (
     "party_in_charter",
     "statement",
 )
-GROUP_FIELDS = (
-    "name",
-    "category",
-    "address",
-    "activity_area",
-    "purpose",
-    "guiding_unit",
-    "rep_name",
-    "party_members",
-    "party_org",
-    "party_in_charter",
-)
+# A group carries what its filing said, but the representative's statement (it belongs to the filing).
+GROUP_FIELDS = tuple(name for name in FILING_FIELDS if name != "statement")
 
 
 def iso(day: date | None) -> str:
