@@ -238,3 +238,27 @@ def test_platform_admin_rotates_a_signing_key_in_the_admin():
         and SigningKey.objects.filter(status="active", purpose="credential").count() == 1
     )
     assert ApiClient().get("/verify/keys").status_code == 200
+
+
+def test_reviewer_reads_the_river_segments_of_their_division_only():
+    from backend.rivers import services as river_services
+    from backend.rivers.models import River
+    from tests.rivers import factories as rf
+
+    mine = rf.river_with_segment(division_code=rf.STREET)
+    other_river = River.objects.create(name="另一条河")
+    theirs = river_services.segment_create(
+        actor=None,
+        river=other_river,
+        name="观湖段",
+        division_code=rf.OTHER_STREET,
+        geometry={"type": "LineString", "coordinates": rf.river_line()},
+        patrol_every_days=7,
+    )
+    reviewer = staff("reviewer", "division", rf.STREET)
+    browser = admin_client_for(reviewer)
+    listing = browser.get("/admin/rivers/riversegment/")
+    assert listing.status_code == 200
+    assert mine.name in listing.content.decode() and theirs.name not in listing.content.decode()
+    assert browser.get(f"/admin/rivers/riversegment/{theirs.pk}/change/").status_code in (302, 403)
+    assert browser.get("/admin/rivers/riverissue/").status_code == 200
