@@ -83,3 +83,11 @@ class CancellationAlreadyRequested(DomainError):
     code = "cancellation_already_requested"
     status = 409
     message = T("已提交注销申请。", "A cancellation has already been requested.")
+
+
+class KeepTokenInvalid(InvalidToken):
+    code = "keep_token_invalid"
+    message = T(
+        "保留账号的凭证无效或已过期，请重新登录。",
+        "The keep-account token is invalid or has expired. Sign in again.",
+    )

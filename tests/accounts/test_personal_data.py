@@ -161,7 +161,7 @@ def test_signing_in_during_the_cooling_off_asks_and_keeping_withdraws(api, volun
     )
 
     assert body["details"]["effective_at"] and body["details"]["keep_token"]
-    assert_error(api.post("/auth/keep-account", {"keep_token": "forged"}), 401, "invalid_refresh_token")
+    assert_error(api.post("/auth/keep-account", {"keep_token": "forged"}), 401, "keep_token_invalid")
     kept = api.post("/auth/keep-account", {"keep_token": body["details"]["keep_token"]})
     assert kept.status_code == 200 and kept.json()["user"]["id"] == volunteer.pk
     assert AccountCancellation.objects.get(user=volunteer).withdrawn_at is not None

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from backend.accounts.errors import CancellationAlreadyRequested, InvalidRefreshToken, NoCancellationPending
+from backend.accounts.errors import CancellationAlreadyRequested, KeepTokenInvalid, NoCancellationPending
 from backend.accounts.hooks import account_cancelling, account_erasing
 from backend.accounts.models import AccountCancellation, AuthSession, Grant, StaffSignInCode, User
 from backend.accounts.selectors import pending_cancellation
@@ -71,7 +71,7 @@ def account_keep(*, keep_token: str) -> TokenPair:
     gone: the app registers its device and binds WeChat again."""
     decoded = keep_token_decode(keep_token)
     if decoded is None:
-        raise InvalidRefreshToken()
+        raise KeepTokenInvalid()
     user_id, cancellation_id = decoded
     cancellation = (
         AccountCancellation.objects.select_related("user")
@@ -79,7 +79,7 @@ def account_keep(*, keep_token: str) -> TokenPair:
         .first()
     )
     if cancellation is None or not cancellation.user.is_active:
-        raise InvalidRefreshToken()
+        raise KeepTokenInvalid()
     with transaction.atomic():
         if cancellation.withdrawn_at is None:
             account_cancel_withdraw(cancellation=cancellation, by=cancellation.user)
