@@ -71,12 +71,16 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Origins allowed to open websockets from a browser; connections without an Origin header (the
 # mini-program's wx.connectSocket) are admitted and authenticated by token alone.
 LINLI_WS_ALLOWED_ORIGINS = env_list("LINLI_WS_ALLOWED_ORIGINS")
-LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST", "127.0.0.1:8000")
+# Links and QR codes: in dev without LINLI_PUBLIC_HOST they follow the host and port the server is
+# reached at (backend.core.links), else the address `python -m backend.serve` listens on.
+LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST") or env("LINLI_SERVED_HOST", "127.0.0.1:8000")
+LINLI_PUBLIC_HOST_FOLLOWS_REQUEST = not IS_PROD and not env("LINLI_PUBLIC_HOST")
 LINLI_PUBLIC_SCHEME = env("LINLI_PUBLIC_SCHEME", "https" if IS_PROD else "http")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # Django's admin with Linli's site: staff sign in with a one-time code, each role in its scope.
+    "backend.accounts.admin_apps.LinliAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -109,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "backend.core.middleware.admin_security_headers",
     "backend.core.middleware.api_error_body",
     "backend.core.middleware.idempotency",
 ]
@@ -227,6 +232,17 @@ TASKS = {
 }
 
 # --- auth ----------------------------------------------------------------------------------------
+# No passwords anywhere: staff sign in to the admin with a one-time code from the app
+# (backend.accounts.services.staff); platform admins hold every admin permission.
+AUTHENTICATION_BACKENDS = ["backend.accounts.backends.StaffBackend"]
+# PIPL: days between asking to cancel an account and its cancellation (backend.accounts.services).
+LINLI_CANCELLATION_COOLING_OFF_DAYS = int(env("LINLI_CANCELLATION_COOLING_OFF_DAYS", "15"))
+# The admin pages' Content-Security-Policy (the admin's own scripts and styles only).
+LINLI_ADMIN_CSP = env(
+    "LINLI_ADMIN_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

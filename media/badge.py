@@ -1,12 +1,14 @@
 """Printable practitioner badges (ID-1 card, 54 x 85.6 mm at 300 dpi).
 
-Chinese text needs a CJK font, which neither Pillow nor a fresh machine ships. The font is
-found at call time: an explicit ``font_path`` first (the backend passes its setting), then
-fonts dropped into ``media/fonts/``, then the usual system locations (Noto CJK, WenQuanYi,
-Source Han, Droid Sans Fallback on Linux; PingFang/Heiti on macOS; YaHei/SimHei on Windows).
-Without any, Pillow's built-in font is used: the badge still renders and its QR still scans,
-but Chinese characters show as empty boxes, and :func:`find_cjk_font` returns ``None`` so a
-health check can say so. On Debian: ``apt-get install fonts-noto-cjk`` (or fonts-wqy-microhei).
+Chinese text needs a CJK font, which neither Pillow nor a fresh machine ships, so Linli ships
+one: ``media/fonts/NotoSansSC-Regular-GB2312.ttf``, Noto Sans CJK SC reduced to GB 2312 (SIL
+Open Font License, see ``media/fonts/README.md``). The font is found at call time: an explicit
+``font_path`` first (the backend passes its setting ``LINLI_BADGE_FONT``, e.g. a full CJK font
+for rare characters), then the fonts in ``media/fonts/``, then the usual system locations (Noto
+CJK, WenQuanYi, Source Han, Droid Sans Fallback on Linux; PingFang/Heiti on macOS; YaHei/SimHei
+on Windows). Without any (the shipped file removed), Pillow's built-in font is used: the badge
+still renders and its QR still scans, but Chinese characters show as empty boxes, and
+:func:`find_cjk_font` returns ``None`` so a health check can say so.
 """
 
 from __future__ import annotations

@@ -53,3 +53,11 @@ def user(db):
     from tests.factories import UserFactory
 
     return UserFactory()
+
+
+@pytest.fixture
+def admin_client(db, admin_user):
+    """pytest-django's admin client, signed in as the admin site expects (a live AuthSession)."""
+    from tests.helpers import admin_client_for
+
+    return admin_client_for(admin_user)

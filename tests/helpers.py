@@ -95,3 +95,17 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert body["code"] == code, body
     assert isinstance(body["message"], str) and body["message"], body
     return body
+
+
+def admin_client_for(user: Any) -> Client:
+    """A browser session in the Django admin as ``user``, as the staff sign-in leaves it: logged
+    in and tied to a live ``AuthSession`` (without one the admin sends the user to its login)."""
+    from backend.accounts.adminsite import STAFF_SESSION_KEY
+    from backend.accounts.models import AuthSession
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[STAFF_SESSION_KEY] = AuthSession.objects.create(user=user, method="admin").pk
+    session.save()
+    return client

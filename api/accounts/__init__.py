@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from ninja import Router
 
-from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, TokenOut, UserOut
+from api.accounts import grants, rights
+from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, StaffCodeOut, TokenOut, UserOut
 from api.auth import bearer
 from api.schemas import ERRORS, OkOut
 from api.throttles import signin_throttle
 from backend.accounts import services
+from backend.core.links import public_url
 
 router = Router(tags=["auth"])
 me_router = Router(tags=["me"])
+# Mounted at the API's root: /grants.
+staff_router = Router()
+staff_router.add_router("", grants.router)
 
 
 @router.post("/firebase", response={200: TokenOut, **ERRORS}, auth=None, throttle=[signin_throttle()])
@@ -43,3 +48,16 @@ def logout(request):
 def me(request):
     """The signed-in user and their roles."""
     return request.auth
+
+
+@me_router.post("/staff-sign-in-code", response={200: StaffCodeOut, **ERRORS}, auth=bearer)
+def staff_sign_in_code(request):
+    """A one-time code (6 digits, 5 minutes, one use) for signing in to the Django admin at
+    ``admin_url`` with this account's phone number: staff sign in without passwords. Earlier
+    codes stop working. 403 ``not_staff`` for accounts without a staff role."""
+    code, ttl = services.staff_code_issue(user=request.auth)
+    return {"code": code, "expires_in": ttl, "admin_url": public_url("/admin/login/")}
+
+
+me_router.add_router("", rights.router)
+router.add_router("", rights.auth_router)

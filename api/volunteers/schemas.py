@@ -52,6 +52,7 @@ class VolunteerConsentOut(Schema):
     kind: str
     version: str
     accepted_at: datetime
+    withdrawn_at: datetime | None = None
 
 
 class VolunteerProfileOut(Schema):

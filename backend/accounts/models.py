@@ -84,6 +84,9 @@ class Grant(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="grants_given"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Until when the role holds (None: until revoked). A lapsed grant counts for nothing at once
+    # (``user_grants``); the ``accounts.grants_expire`` job then revokes it (sockets close too).
+    valid_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -120,3 +123,48 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"refresh token {self.pk} of session {self.session_id}"
+
+
+class StaffSignInCode(models.Model):
+    """A one-time code for the Django admin, asked for in the Linli app by a signed-in staff
+    member (so it reaches their phone through the app's own sign-in) and typed into the admin's
+    login form with the phone number. Stored as a keyed hash; single use, short-lived, a few tries."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"staff sign-in code {self.pk} of user {self.user_id}"
+
+
+class AccountCancellation(models.Model):
+    """注销: asked for at ``requested_at``, carried out at ``effective_at`` (after the cooling-off
+    period) unless withdrawn. Afterwards the row stays as the record that the account was
+    cancelled, naming only the pseudonym the kept records carry."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cancellations")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    effective_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    pseudonym = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(withdrawn_at__isnull=True, completed_at__isnull=True),
+                name="account_cancellation_one_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["effective_at"], name="accounts_cancel_due")]
+
+    def __str__(self) -> str:
+        return f"cancellation {self.pk} of user {self.user_id}"

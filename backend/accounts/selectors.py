@@ -1,7 +1,16 @@
 from __future__ import annotations
 
-from backend.accounts.models import AuthSession, Grant, Role, User
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backend.accounts.hooks import Delegation, grant_delegations, grant_scope_exists
+from backend.accounts.models import AccountCancellation, AuthSession, Grant, Role, User
 from backend.accounts.tokens import access_token_decode
+from backend.core.errors import ValidationFailed, field_error
+from backend.core.i18n import T
+from backend.core.validators import normalize_mainland_mobile
 
 
 def session_from_access_token(token: str) -> AuthSession | None:
@@ -21,9 +30,18 @@ def user_grants(user: User) -> list[Grant]:
     """The user's grants, cached on the user object for the rest of the request."""
     cached = getattr(user, "_linli_grants", None)
     if cached is None:
-        cached = list(Grant.objects.filter(user_id=user.pk).order_by("role", "scope_type", "scope_id"))
+        cached = list(
+            Grant.objects.filter(user_id=user.pk)
+            .filter(grant_in_force_q())
+            .order_by("role", "scope_type", "scope_id")
+        )
         user._linli_grants = cached  # type: ignore[attr-defined]
     return cached
+
+
+def grant_in_force_q() -> Q:
+    """Grants that hold now: no end, or an end still ahead."""
+    return Q(valid_until__isnull=True) | Q(valid_until__gt=timezone.now())
 
 
 def user_is_platform_admin(user: User) -> bool:
@@ -64,3 +82,89 @@ def user_reviews_division(user: User, division_code: str) -> bool:
     return any(
         division_within(division_code, scope) for scope in user_scope_ids(user, Role.REVIEWER, "division")
     )
+
+
+# --- managing grants -------------------------------------------------------------------------------
+
+
+def user_delegations(user: User) -> list[Delegation]:
+    """What ``user`` may grant and revoke without being a platform admin (cached per request)."""
+    cached = getattr(user, "_linli_delegations", None)
+    if cached is None:
+        cached = [d for found in grant_delegations.call_all(user) for d in found]
+        user._linli_delegations = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def grant_scope_known(*, scope_type: str, scope_id: str) -> bool:
+    """Whether the scope exists, as the domain that owns its type says (no scope: always)."""
+    if not scope_type:
+        return True
+    answers = [a for a in grant_scope_exists.call_all(scope_type, scope_id) if a is not None]
+    return bool(answers) and all(answers)
+
+
+def grants_managed_by(user: User) -> QuerySet[Grant] | None:
+    """The grants ``user`` may see and revoke; ``None`` when they manage none at all."""
+    qs = Grant.objects.select_related("user", "granted_by")
+    if user_is_platform_admin(user):
+        return qs
+    delegations = user_delegations(user)
+    if not delegations:
+        return None
+    q = Q(pk__in=[])
+    for d in delegations:
+        q |= Q(role__in=sorted(d.roles), scope_type=d.scope_type, scope_id__in=sorted(d.scope_ids))
+    return qs.filter(q)
+
+
+def grant_list_filter(qs: QuerySet[Grant], **filters: Any) -> QuerySet[Grant]:
+    """Narrow by ``user_id``, ``role``, ``scope_type``, ``scope_id`` (each optional)."""
+    wanted = {key: value for key, value in filters.items() if value not in (None, "")}
+    return qs.filter(**wanted)
+
+
+def grantee_get(*, user_id: int | None, phone: str | None) -> User:
+    """The active account a role is granted to, by id or by mainland mobile number (exactly one);
+    a field error otherwise. A phone with no account yet: the person signs in to the app first."""
+    if (user_id is None) == (phone is None):
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "user_id", "one_of", T("请填写 user_id 或 phone 之一。", "Give user_id or phone.")
+                )
+            ]
+        )
+    if phone is not None:
+        try:
+            number = normalize_mainland_mobile(phone)
+        except ValueError:
+            raise ValidationFailed(
+                errors=[field_error("phone", "invalid_phone", T("手机号无效。", "Invalid phone number."))]
+            ) from None
+        user = User.objects.filter(phone=number, is_active=True).first()
+        field = "phone"
+    else:
+        user = User.objects.filter(pk=user_id or 0, is_active=True).first()
+        field = "user_id"
+    if user is None:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    field,
+                    "user_not_found",
+                    T(
+                        "找不到该用户（请先登录一次应用）。",
+                        "No such user (they sign in to the app once first).",
+                    ),
+                )
+            ]
+        )
+    return user
+
+
+def pending_cancellation(*, user: User) -> AccountCancellation | None:
+    """The user's cancellation in its cooling-off period (requested, neither withdrawn nor done)."""
+    return AccountCancellation.objects.filter(
+        user=user, withdrawn_at__isnull=True, completed_at__isnull=True
+    ).first()

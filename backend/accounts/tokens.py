@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.core import signing
 
 PREFIX = "v1"
 
@@ -72,3 +73,25 @@ def access_token_decode(token: str, *, now: float | None = None) -> AccessClaims
     if claims.expires_at <= (time.time() if now is None else now):
         return None
     return claims
+
+
+# --- keep-account tokens --------------------------------------------------------------------------
+# Signing in during a cancellation's cooling-off period answers 409 with one of these: the proof
+# that this person just signed in, which ``POST /auth/keep-account`` exchanges for a session
+# (the cancellation withdrawn). Signed with SECRET_KEY, valid for ten minutes.
+
+KEEP_SALT = "linli.accounts.keep-account"
+KEEP_TTL = 600
+
+
+def keep_token_issue(*, user_id: int, cancellation_id: int) -> str:
+    return signing.dumps({"u": user_id, "c": cancellation_id}, salt=KEEP_SALT, compress=False)
+
+
+def keep_token_decode(token: str) -> tuple[int, int] | None:
+    """``(user_id, cancellation_id)`` of a genuine, recent keep-account token, else ``None``."""
+    try:
+        data = signing.loads(token, salt=KEEP_SALT, max_age=KEEP_TTL)
+        return int(data["u"]), int(data["c"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None

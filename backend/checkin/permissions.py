@@ -12,8 +12,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from backend.accounts.hooks import Delegation, grant_delegations, grant_scope_exists
 from backend.accounts.models import Role, ScopeType
-from backend.accounts.selectors import user_has_role
+from backend.accounts.selectors import user_has_role, user_scope_ids
 from backend.checkin.models import Event, Pass
 from backend.checkin.selectors import event_get
 from backend.core.errors import NotFound
@@ -113,3 +114,31 @@ def holder_pass_access(*, user: Any, pass_id: int, action: Action = Action.PASS_
         raise NotFound()
     authorize(user, action, pass_obj)
     return pass_obj
+
+
+# --- roles over events -----------------------------------------------------------------------------
+
+EVENT_STAFF_ROLES = frozenset({Role.SCANNER, Role.COORDINATOR})
+
+
+@grant_scope_exists.register
+def event_scope_exists(scope_type: str, scope_id: str) -> bool | None:
+    """Scanner and coordinator grants name an event by id."""
+    if scope_type != ScopeType.EVENT:
+        return None
+    return scope_id.isdigit() and Event.objects.filter(pk=int(scope_id)).exists()
+
+
+@grant_delegations.register
+def event_staff_delegations(user: Any) -> list[Delegation]:
+    """Coordinators grant and revoke the scanner and coordinator roles of the events they run
+    (those of the organisations they coordinate, and events they coordinate themselves): the
+    same people who may add event staff (``POST /events/{id}/staff``)."""
+    organisations = user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION)
+    events = set(user_scope_ids(user, Role.COORDINATOR, ScopeType.EVENT))
+    if organisations:
+        ids = Event.objects.filter(organisation_id__in=[int(o) for o in organisations if o.isdigit()])
+        events |= {str(pk) for pk in ids.values_list("pk", flat=True)}
+    if not events:
+        return []
+    return [Delegation(roles=EVENT_STAFF_ROLES, scope_type=ScopeType.EVENT, scope_ids=frozenset(events))]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 class RequestMeta:
     ip: str | None = None
     user_agent: str = ""
+    host: str = ""  # the Host header as sent (backend.core.links checks it before any use)
     request_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
 

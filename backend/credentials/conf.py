@@ -9,6 +9,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from backend.core.flags import switched_on
+from backend.core.links import public_url
 
 _values: dict[tuple[str, str], str] = {}
 
@@ -92,8 +93,7 @@ def badge_font() -> str | None:
 
 def verify_url_prefix() -> str:
     """``https://<LINLI_PUBLIC_HOST>/v/``: the QR holds this plus the token."""
-    scheme = getattr(settings, "LINLI_PUBLIC_SCHEME", "https")
-    return f"{scheme}://{settings.LINLI_PUBLIC_HOST}/v/"
+    return public_url("/v/")
 
 
 def lookup_db() -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.selectors import user_has_role
 from backend.core.errors import NotFound
@@ -111,3 +112,11 @@ def blacklist_entry_access(*, user: Any, association_id: int, entry_id: int) -> 
     if entry is None:
         raise NotFound()
     return entry
+
+
+@grant_scope_exists.register
+def association_scope_exists(scope_type: str, scope_id: str) -> bool | None:
+    """Association admins' grants name an association by id."""
+    if scope_type != ScopeType.ASSOCIATION:
+        return None
+    return scope_id.isdigit() and Association.objects.filter(pk=int(scope_id)).exists()

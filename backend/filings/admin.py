@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from backend.accounts.adminsite import ScopedAdmin
 from backend.accounts.models import Role
 from backend.accounts.selectors import user_has_role, user_is_platform_admin
 from backend.core.errors import DomainError
@@ -192,8 +193,18 @@ class ReviewerAdmin(admin.ModelAdmin):
         )
 
 
+class ReviewersRead(ScopedAdmin):
+    """City-wide reference data reviewers read (the calendar their deadlines count, the policies
+    in force); platform admins edit it."""
+
+    staff_roles = (Role.REVIEWER,)
+
+    def scope(self, qs: QuerySet, user: Any) -> QuerySet:
+        return qs
+
+
 @admin.register(WorkCalendarDay)
-class WorkCalendarDayAdmin(admin.ModelAdmin):
+class WorkCalendarDayAdmin(ReviewersRead):
     list_display = ("day", "is_workday", "name", "source")
     list_filter = ("is_workday",)
     date_hierarchy = "day"
@@ -201,7 +212,7 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(FilingPolicy)
-class FilingPolicyAdmin(admin.ModelAdmin):
+class FilingPolicyAdmin(ReviewersRead):
     list_display = ("division", "min_founders", "min_members", "review_days", "reviewing_level", "updated_at")
     raw_id_fields = ("division",)
     search_fields = ("division__code", "division__name")
@@ -342,9 +353,11 @@ class CreditListingAdmin(ReviewerAdmin):
 
 
 @admin.register(AnnualReport)
-class AnnualReportAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AnnualReportAdmin(ReviewerAdmin):
     list_display = ("group", "year", "member_count", "activities_held", "submitted_at")
     list_filter = ("year",)
+    scope_column = "group__issuing_division_code"
+    rule = Action.ORG_REVIEW
 
 
 @admin.register(RegisteredOrganisation)

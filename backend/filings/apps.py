@@ -7,4 +7,4 @@ class FilingsConfig(AppConfig):
     verbose_name = "社区社会组织备案"
 
     def ready(self) -> None:
-        from backend.filings import notifications, permissions  # noqa: F401
+        from backend.filings import notifications, permissions, personal_data  # noqa: F401

@@ -7,6 +7,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.selectors import user_has_role, user_reviews_division
 from backend.core.errors import NotFound
@@ -113,3 +114,11 @@ def listing_access(
         raise NotFound()
     authorize(user, action, listing, hide=hide)
     return listing
+
+
+@grant_scope_exists.register
+def group_scope_exists(scope_type: str, scope_id: str) -> bool | None:
+    """Group representatives' grants name a filed group by id."""
+    if scope_type != ScopeType.GROUP:
+        return None
+    return scope_id.isdigit() and Group.objects.filter(pk=int(scope_id)).exists()

@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from backend.notifications import notifications, permissions  # noqa: F401
+        from backend.notifications import notifications, permissions, personal_data  # noqa: F401

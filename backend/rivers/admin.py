@@ -1,5 +1,17 @@
-from django.contrib import admin
+"""Django admin: reviewers (division staff) read the river segments and issues of their divisions
+here; the issue workflow runs through the API's services (audited and notified). Platform admins
+see everything."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+
+from backend.accounts.adminsite import ScopedAdmin
+from backend.accounts.models import Role, ScopeType
+from backend.accounts.selectors import user_scope_ids
 from backend.rivers.models import (
     Patrol,
     PatrolPolicy,
@@ -17,8 +29,20 @@ class RiverAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
 
 
+class DivisionScoped(ScopedAdmin):
+    """Rows in the divisions (and below) the user reviews."""
+
+    staff_roles = (Role.REVIEWER,)
+
+    def scope(self, qs: QuerySet, user: Any) -> QuerySet:
+        q = Q(pk__in=[])
+        for code in user_scope_ids(user, Role.REVIEWER, ScopeType.DIVISION):
+            q |= Q(division__code__startswith=code)
+        return qs.filter(q)
+
+
 @admin.register(RiverSegment)
-class RiverSegmentAdmin(admin.ModelAdmin):
+class RiverSegmentAdmin(DivisionScoped):
     list_display = ("river", "name", "division", "length_m", "patrol_every_days")
     list_select_related = ("river", "division")
     raw_id_fields = ("river", "division")
@@ -59,7 +83,7 @@ class PatrolAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiverIssue)
-class RiverIssueAdmin(admin.ModelAdmin):
+class RiverIssueAdmin(DivisionScoped):
     """Read-only: the workflow runs through the services (audited and notified)."""
 
     list_display = ("id", "type", "status", "river", "division", "reported_at", "due_at", "overdue_at")

@@ -7,4 +7,4 @@ class RiversConfig(AppConfig):
     verbose_name = "Rivers"
 
     def ready(self) -> None:
-        from backend.rivers import notifications, permissions  # noqa: F401
+        from backend.rivers import notifications, permissions, personal_data  # noqa: F401

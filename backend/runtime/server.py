@@ -49,5 +49,25 @@ class LinliCommandLine(CommandLineInterface):
     server_class = LinliServer
 
 
+def served_host(argv: list[str]) -> str:
+    """``host:port`` from daphne's ``-b/--bind`` and ``-p/--port`` (defaults 127.0.0.1, 8000); a
+    wildcard bind names no host a browser could open, so it counts as loopback."""
+    host, port = "127.0.0.1", "8000"
+    for i, arg in enumerate(argv):
+        flag, _, inline = arg.partition("=")
+        value = inline or (argv[i + 1] if i + 1 < len(argv) else "")
+        if flag in ("-b", "--bind"):
+            host = value
+        elif flag in ("-p", "--port"):
+            port = value
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    LinliCommandLine().run(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    # Links printed outside a request (jobs, the shell) name the address this server listens on,
+    # unless LINLI_PUBLIC_HOST says otherwise (backend.core.links); read when settings load.
+    os.environ.setdefault("LINLI_SERVED_HOST", served_host(args))
+    LinliCommandLine().run(args)

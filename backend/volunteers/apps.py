@@ -7,4 +7,4 @@ class VolunteersConfig(AppConfig):
     verbose_name = "Volunteers"
 
     def ready(self) -> None:
-        from backend.volunteers import notifications, permissions  # noqa: F401
+        from backend.volunteers import notifications, permissions, personal_data  # noqa: F401

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from backend.core.links import public_origin
+
 
 def min_age() -> int:
     """Youngest age that may register (Shenzhen: 10)."""
@@ -95,4 +97,4 @@ def signup_retries() -> int:
 
 
 def public_base_url() -> str:
-    return f"{settings.LINLI_PUBLIC_SCHEME}://{settings.LINLI_PUBLIC_HOST}"
+    return public_origin()

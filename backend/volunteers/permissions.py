@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
+from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_has_role
 from backend.core.errors import NotFound
@@ -191,3 +192,11 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
         raise NotFound()
     authorize(user, action, record, hide=False)
     return record
+
+
+@grant_scope_exists.register
+def organisation_scope_exists(scope_type: str, scope_id: str) -> bool | None:
+    """Coordinator grants name a volunteer organisation by id."""
+    if scope_type != ScopeType.ORGANISATION:
+        return None
+    return scope_id.isdigit() and Organisation.objects.filter(pk=int(scope_id)).exists()

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
@@ -32,6 +32,7 @@ from backend.volunteers.models import (
     ServiceRecord,
     Shift,
     Signup,
+    VolunteerConsent,
     VolunteerProfile,
 )
 
@@ -374,3 +375,24 @@ def record_organisations(*, user: User) -> list[Organisation]:
         .distinct()
     )
     return list(Organisation.objects.filter(pk__in=list(ids)).order_by("id"))
+
+
+# --- consents -----------------------------------------------------------------------------------
+
+
+def registration_kinds() -> set[str]:
+    """The consents a registration stands on: the current required texts and a guardian's."""
+    return {*conf.consent_versions(), VolunteerConsent.Kind.GUARDIAN}
+
+
+def consent_lapsed() -> Exists:
+    """For a VolunteerProfile queryset: a consent the registration stands on was withdrawn and
+    not given again (annotate ``consent_lapsed=consent_lapsed()``)."""
+    again = VolunteerConsent.objects.filter(
+        profile=OuterRef("profile"), kind=OuterRef("kind"), withdrawn_at__isnull=True
+    )
+    return Exists(
+        VolunteerConsent.objects.filter(
+            profile=OuterRef("pk"), kind__in=sorted(registration_kinds()), withdrawn_at__isnull=False
+        ).exclude(Exists(again))
+    )

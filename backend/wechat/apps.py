@@ -7,4 +7,4 @@ class WeChatConfig(AppConfig):
     verbose_name = "WeChat mini-program"
 
     def ready(self) -> None:
-        from backend.wechat import channel, notifications  # noqa: F401 - registers the delivery channel and kinds
+        from backend.wechat import channel, notifications, personal_data  # noqa: F401 - channel, kinds, data rights

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.test import Client
 
 from backend.volunteers.models import ServiceRecord
 from backend.volunteers.services import service_record_create
 from tests.factories import UserFactory
+from tests.helpers import admin_client_for
 from tests.volunteers import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client():
-    admin = UserFactory(is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin)
-    return client
+    return admin_client_for(UserFactory(is_staff=True, is_superuser=True))
 
 
 def test_profile_list_shows_the_id_number_masked(staff_client):

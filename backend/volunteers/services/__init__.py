@@ -10,6 +10,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
 - ``hours``: service records, attendance, backfill requests, approvals
 - ``certificates``: service certificates
+- ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
 - ``_common``: private helpers the modules share
 
@@ -39,6 +40,7 @@ transaction (see ``backend/volunteers/hooks.py``).
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
 from backend.volunteers.services.certificates import certificate_issue, certificate_request
+from backend.volunteers.services.consents import consent_withdraw
 from backend.volunteers.services.exports import RecordsExport, service_records_export
 from backend.volunteers.services.hours import (
     SOURCES,
@@ -72,6 +74,7 @@ __all__ = [
     "backfill_request_submit",
     "certificate_issue",
     "certificate_request",
+    "consent_withdraw",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",

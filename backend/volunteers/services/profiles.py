@@ -275,6 +275,8 @@ def _consents_record(profile: VolunteerProfile, *, form: Registration, now: date
     if form.guardian is not None:
         wanted.add((VolunteerConsent.Kind.GUARDIAN, form.guardian.consent_version))
     for kind, version in wanted:
-        VolunteerConsent.objects.get_or_create(
+        consent, created = VolunteerConsent.objects.get_or_create(
             profile=profile, kind=kind, version=version, defaults={"accepted_at": now}
         )
+        if not created and consent.withdrawn_at is not None:  # given again after a withdrawal
+            VolunteerConsent.objects.filter(pk=consent.pk).update(accepted_at=now, withdrawn_at=None)

@@ -24,6 +24,7 @@ from backend.volunteers.errors import (
     VolunteerBanned,
 )
 from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
+from backend.volunteers.selectors import consent_lapsed
 from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
@@ -37,6 +38,8 @@ def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift:
     missing = [s for s in activity.required_skills if s not in (profile.skills or [])]
     if missing:
         reasons.append({"requirement": "skills", "missing": missing})
+    if getattr(profile, "consent_lapsed", False):  # a withdrawn consent (services/consents.py)
+        reasons.append({"requirement": "consent"})
     if reasons:
         raise RequirementsNotMet(reasons=reasons)
 
@@ -87,7 +90,12 @@ def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
 
 
 def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
-    profile = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+    profile = (
+        VolunteerProfile.objects.select_for_update()
+        .filter(user=user)
+        .annotate(consent_lapsed=consent_lapsed())
+        .first()
+    )
     shift = Shift.objects.select_related("activity").filter(pk=shift_id).first()
     if shift is None or shift.activity.status == Activity.Status.DRAFT:
         raise NotFound()

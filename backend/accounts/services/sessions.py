@@ -1,3 +1,6 @@
+"""Sign-in and sessions: tokens for a phone number proven by Firebase (or dev login), rotation
+of refresh tokens, logout."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,12 +9,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts import firebase
 from backend.accounts.errors import (
     AccountDisabled,
+    CancellationPending,
     DevLoginDisabled,
     InvalidIdToken,
     InvalidPhone,
@@ -19,12 +23,11 @@ from backend.accounts.errors import (
     PhoneSignInRequired,
     RefreshTokenReused,
 )
-from backend.accounts.models import ROLE_SCOPES, AuthSession, Grant, RefreshToken, Role, User
-from backend.accounts.tokens import access_token_issue
+from backend.accounts.models import AuthSession, RefreshToken, User
+from backend.accounts.selectors import pending_cancellation
+from backend.accounts.tokens import access_token_issue, keep_token_issue
 from backend.core.audit import audit_record
 from backend.core.context import current_meta
-from backend.core.errors import ValidationFailed
-from backend.core.i18n import T
 from backend.core.validators import normalize_mainland_mobile
 
 
@@ -61,17 +64,33 @@ def user_get_or_create(*, phone: str, firebase_uid: str | None = None) -> User:
 
 
 def session_start(*, user: User, method: str) -> TokenPair:
+    """A new signed-in device for ``user``: its session, a refresh token and an access token."""
+    with transaction.atomic():
+        session = session_open(user=user, method=method)
+        refresh = _refresh_token_create(session=session)
+    access, ttl = access_token_issue(user_id=user.pk, session_id=session.pk)
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl, user=user, session=session)
+
+
+def session_open(*, user: User, method: str) -> AuthSession:
+    """The session row every sign-in starts with (the app's tokens name it; the admin's cookie
+    session is tied to one). An account in its cancellation cooling-off period is asked first
+    whether to keep the account (409 ``account_cancellation_pending``)."""
     if not user.is_active:
         raise AccountDisabled()
+    pending = pending_cancellation(user=user)
+    if pending is not None:
+        raise CancellationPending(
+            effective_at=pending.effective_at.isoformat(),
+            keep_token=keep_token_issue(user_id=user.pk, cancellation_id=pending.pk),
+        )
     meta = current_meta()
     with transaction.atomic():
         session = AuthSession.objects.create(
             user=user, method=method, ip=meta.ip, user_agent=meta.user_agent[:300]
         )
-        refresh = _refresh_token_create(session=session)
         audit_record(actor=user, action="auth.signed_in", target=session, data={"method": method})
-    access, ttl = access_token_issue(user_id=user.pk, session_id=session.pk)
-    return TokenPair(access_token=access, refresh_token=refresh, expires_in=ttl, user=user, session=session)
+    return session
 
 
 def _refresh_token_create(*, session: AuthSession) -> str:
@@ -150,57 +169,9 @@ def session_logout(*, session: AuthSession) -> None:
     _session_revoke(session=session, reason="logout")
 
 
-def grant_role(
-    *, user: User, role: str, scope_type: str = "", scope_id: str = "", by: User | None = None
-) -> Grant:
-    if scope_type not in ROLE_SCOPES.get(role, set()):
-        raise ValidationFailed(
-            T("该角色不能使用此范围。", "This role cannot take that scope."),
-            errors=[{"field": "scope_type", "code": "invalid_scope"}],
-        )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                grant = Grant.objects.create(
-                    user=user, role=role, scope_type=scope_type, scope_id=str(scope_id), granted_by=by
-                )
-        except IntegrityError:
-            return Grant.objects.get(user=user, role=role, scope_type=scope_type, scope_id=str(scope_id))
-        audit_record(
-            actor=by,
-            action="grant.created",
-            target=grant,
-            data={"user": user.pk, "role": role, "scope": scope_id},
-        )
-        _sync_staff(user)
-    return grant
-
-
-# Roles whose holders work in the Django admin (reviewers decide filings there too).
-ADMIN_ROLES = frozenset({Role.REVIEWER, Role.PLATFORM_ADMIN})
-
-
-def _sync_staff(user: User) -> None:
-    """``is_staff`` (the admin's door) follows the user's grants: set while they hold a role that
-    works in the admin, cleared when the last one goes. Superusers keep theirs."""
-    staff = user.is_superuser or Grant.objects.filter(user=user, role__in=ADMIN_ROLES).exists()
-    if user.is_staff != staff:
-        user.is_staff = staff
-        user.save(update_fields=["is_staff"])
-
-
-def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
-    with transaction.atomic():
-        audit_record(
-            actor=by,
-            action="grant.revoked",
-            target=grant,
-            data={
-                "user": grant.user_id,
-                "role": grant.role,
-                "scope_type": grant.scope_type,
-                "scope": grant.scope_id,
-            },
-        )
-        grant.delete()
-        _sync_staff(grant.user)
+def session_revoke_all(*, user: User, reason: str) -> int:
+    """End every live session of ``user`` (each through the one revocation path)."""
+    sessions = list(AuthSession.objects.filter(user=user, revoked_at__isnull=True).select_related("user"))
+    for session in sessions:
+        _session_revoke(session=session, reason=reason)
+    return len(sessions)
