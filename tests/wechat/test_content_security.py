@@ -19,7 +19,7 @@ from backend.wechat.errors import ContentRejected
 from backend.wechat.models import ContentCheck
 from backend.wechat.services import security
 from tests.factories import UserFactory
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, admin_client_for
 from tests.wechat.conftest import MSG_TOKEN, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -222,8 +222,7 @@ def test_staff_see_a_flagged_image_in_the_admin(author, wechat, django_capture_o
 
     row, _ = _started(author, wechat, django_capture_on_commit_callbacks)
     admin = User.objects.create_superuser(phone="13900000999")
-    client = Client()
-    client.force_login(admin)
+    client = admin_client_for(admin)
     page = client.get(f"/admin/wechat/contentcheck/{row.pk}/change/").content.decode()
     (src,) = set(re.findall(r'<img src="(/m/[^"]+)"', page))
     image = Client().get(src.replace("&amp;", "&"))
