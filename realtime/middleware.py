@@ -18,6 +18,7 @@ from channels.routing import URLRouter
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
+from django.utils.module_loading import import_string
 
 from backend.accounts.selectors import session_from_access_token
 
@@ -90,4 +91,8 @@ class OriginCheckMiddleware:
 
 
 def websocket_stack(patterns: list) -> Any:
-    return OriginCheckMiddleware(TokenAuthMiddleware(URLRouter(patterns)))
+    stack = OriginCheckMiddleware(TokenAuthMiddleware(URLRouter(patterns)))
+    if getattr(settings, "LINLI_WS_CONTRACT", ""):
+        # The test run checks every frame against the AsyncAPI document (backend.settings).
+        stack = import_string(settings.LINLI_WS_CONTRACT)(stack)
+    return stack
