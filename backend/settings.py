@@ -174,8 +174,13 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(env("LINLI_DB_POOL_MIN", "2")),
             "max_size": int(env("LINLI_DB_POOL_MAX", "20")),
-            "timeout": float(env("LINLI_DB_POOL_TIMEOUT", "30")),
+            # A bounded wait: with the database away a request answers 503 service_unavailable
+            # (Retry-After) after this many seconds instead of hanging (backend.core.faults).
+            "timeout": float(env("LINLI_DB_POOL_TIMEOUT", "3")),
         }
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "connect_timeout", int(env("LINLI_DB_CONNECT_TIMEOUT", "3"))
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -213,6 +218,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": LINLI_REDIS_PREFIX,
+            # Redis away must cost a request milliseconds, not a hang: callers fall back.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
