@@ -4,14 +4,22 @@ in the same ``{"code", "message", "details"}`` shape as the HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from typing import Any
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from backend.core.errors import DomainError
 from backend.core.i18n import T, localize, scope_lang
 from realtime.middleware import SUBPROTOCOL
+
+log = logging.getLogger("linli.realtime")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -26,6 +34,31 @@ UNKNOWN_TYPE = T("不支持的消息类型。", "Unknown message type.")
 
 class LinliConsumer(AsyncJsonWebsocketConsumer):
     max_message_chars = 16 * 1024
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """``AsyncConsumer.__call__`` with a channel-layer receive that outlives the layer's
+        outages: Channels' own would raise out of the consumer while Redis is away, closing
+        every open socket with 1011. Here the socket stays and the receive retries."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        receivers = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = self._layer_receive
+            receivers.append(self._layer_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(receivers, self.dispatch)
+
+    async def _layer_receive(self) -> Any:
+        delay = 0.2
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except Exception:
+                log.debug("socket %s: channel layer receive failed", self.channel_name, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def authorize(self) -> int | None:
         """Return ``None`` to admit the signed-in user, or a close code (4403, 4404)."""

@@ -38,3 +38,9 @@ def pass_valid_days_after_event() -> int:
 def event_reminder_lead_minutes() -> int:
     """Pass holders are reminded when their event starts within this many minutes."""
     return int(getattr(settings, "LINLI_EVENT_REMINDER_LEAD_MINUTES", 120))
+
+
+def realtime_rejoin_seconds() -> float:
+    """How often a process renews its channel-layer subscription to a live event's feed; after a
+    channel-layer outage it also resyncs its dashboards from the database (``realtime.checkin``)."""
+    return float(getattr(settings, "LINLI_REALTIME_REJOIN_SECONDS", 5))

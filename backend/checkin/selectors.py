@@ -95,6 +95,11 @@ def event_snapshot(*, event: Event) -> dict[str, Any]:
     }
 
 
+def event_last_seq(*, event_id: int) -> int:
+    """The event's latest feed position (dashboards compare theirs after a channel-layer outage)."""
+    return EventSequence.objects.values_list("last_seq", flat=True).filter(pk=event_id).first() or 0
+
+
 def checkin_replay(*, event_id: int, after: int, upto: int | None = None) -> list[dict[str, Any]] | None:
     """Feed messages with ``after < seq <= upto``; ``None`` when that is more than a dashboard
     should replay (it gets a new snapshot instead). Rows commit in seq order, so once ``upto`` is
