@@ -23,6 +23,7 @@ from realtime.consumers import (
     CLOSE_FORBIDDEN,
     CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
+    CLOSE_UNAVAILABLE,
 )
 
 OFFSET_TIME = {
@@ -56,6 +57,7 @@ def _type(name: str) -> dict[str, Any]:
 CLOSE_CODES: dict[int, str] = {
     1000: "Normal closure (the client left).",
     1011: "The server met an unexpected error; reconnect (a dashboard with ?since=SEQ).",
+    CLOSE_UNAVAILABLE: "Service unavailable (as HTTP 503): the database is away; reconnect after a few seconds, with backoff.",
     CLOSE_UNAUTHENTICATED: (
         "Not authenticated: no token, an invalid or expired one, or the session ended (sign-out, "
         "cancelled account) while the socket was open. Refresh the token, then reconnect."
@@ -70,9 +72,9 @@ CLOSE_CODES: dict[int, str] = {
 #: Close codes each channel may send. Malformed frames (not JSON, not an object, binary) are
 #: answered with an ``error`` frame (``invalid_json`` / ``invalid_message``), never a close.
 CHANNEL_CLOSE_CODES: dict[str, list[int]] = {
-    "echo": [1000, 1011, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
-    "scanner": [1000, 1011, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
-    "dashboard": [1000, 1011, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
+    "echo": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
+    "scanner": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
+    "dashboard": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
 }
 
 #: Frame size limits (characters of one text frame) per channel (``max_message_chars``).

@@ -16,6 +16,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
 from backend.core.errors import DomainError
+from backend.core.faults import is_database_away
 from backend.core.i18n import T, localize, scope_lang
 from realtime.middleware import SUBPROTOCOL
 
@@ -26,6 +27,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_FRAME = 4400
 CLOSE_TOO_BIG = 4413
+CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect after a few seconds (as HTTP 503)
 
 INVALID_JSON = T("消息不是有效的 JSON。", "The message is not valid JSON.")
 INVALID_MESSAGE = T("消息格式不正确。", "The message is malformed.")
@@ -80,9 +82,15 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
         if self.scope.get("auth_error"):
             await self.accept(subprotocol)
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            unavailable = self.scope["auth_error"] == "unavailable"
+            await self.close(code=CLOSE_UNAVAILABLE if unavailable else CLOSE_UNAUTHENTICATED)
             return
-        refusal = await self.authorize()
+        try:
+            refusal = await self.authorize()
+        except Exception as exc:
+            if not is_database_away(exc):
+                raise
+            refusal = CLOSE_UNAVAILABLE
         await self.accept(subprotocol)
         if refusal is not None:
             await self.close(code=refusal)

@@ -21,6 +21,7 @@ from django.http.request import validate_host
 from django.utils.module_loading import import_string
 
 from backend.accounts.selectors import session_from_access_token
+from backend.core.faults import is_database_away
 
 SUBPROTOCOL = "linli.v1"
 TOKEN_PREFIX = "bearer."
@@ -52,11 +53,23 @@ class TokenAuthMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         token = token_from_scope(scope)
-        session = await _session_for(token) if token else None
+        unavailable = False
+        try:
+            session = await _session_for(token) if token else None
+        except Exception as exc:
+            if not is_database_away(exc):
+                raise
+            session, unavailable = None, True  # the consumer closes with 4503: try again later
         scope = dict(scope)
         scope["user"] = session.user if session else AnonymousUser()
         scope["auth_session"] = session
-        scope["auth_error"] = None if session else ("invalid_token" if token else "not_authenticated")
+        scope["auth_error"] = (
+            "unavailable"
+            if unavailable
+            else None
+            if session
+            else ("invalid_token" if token else "not_authenticated")
+        )
         return await self.inner(scope, receive, send)
 
 

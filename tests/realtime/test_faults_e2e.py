@@ -172,3 +172,67 @@ def test_dashboards_on_two_processes_heal_after_redis_restarts_empty(tmp_path):
                 # Both dashboards, on their original sockets, got the scan of the outage and the
                 # one after it, in order and without a gap.
                 assert after == [[base + 2, base + 3], [base + 2, base + 3]]
+
+
+# --- PostgreSQL away ---------------------------------------------------------------------------------
+
+
+def _get(url: str, token: str | None = None, timeout: float = 20) -> tuple[int, dict, dict, float]:
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, headers, body = response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, dict(error.headers), error.read()
+    return status, headers, json.loads(body or b"{}"), time.monotonic() - started
+
+
+def test_database_away_is_a_fast_503_and_health_says_so_at_once():
+    from tests.support.tcp_proxy import TcpProxy
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgres"):
+        pytest.skip("needs DATABASE_URL (PostgreSQL)")
+    from urllib.parse import urlsplit
+
+    with _postgres_database(database_url) as db_url:
+        parts = urlsplit(db_url)
+        with TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432) as proxy:
+            through = parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}").geturl()
+            env = {"DATABASE_URL": through, "REDIS_URL": "", "LINLI_DB_POOL_TIMEOUT": "3"}
+            with Server.linli(env=env, prepare=[MIGRATE, seed_command(passes=1, scanners=1)]) as server:
+                seed = load_seed(server)
+                token = seed["coordinator"]
+                me = f"{server.url}/api/v1/me"
+                with _logs_on_failure(server):
+                    assert _get(me, token)[0] == 200
+                    proxy.pause()
+
+                    status, headers, body, took = _get(f"{server.url}/api/v1/health")
+                    assert status == 503 and took < 3, (status, took)
+                    assert body["code"] == "service_unavailable"
+                    assert body["details"]["checks"]["database"]["ok"] is False
+                    for _ in range(2):
+                        status, headers, body, took = _get(me, token)
+                        assert (status, body.get("code")) == (503, "service_unavailable"), body
+                        assert int(headers["Retry-After"]) > 0 and took < 6, took
+
+                    async def socket_close() -> int | None:
+                        live = await connect(f"{server.ws_url}/ws/v1/events/{seed['event_id']}/live", token)
+                        with contextlib.suppress(Exception):
+                            while True:
+                                await recv(live, timeout=15)
+                        return live.close_code
+
+                    assert asyncio.run(asyncio.wait_for(socket_close(), 30)) == 4503
+
+                    proxy.resume()
+                    deadline = time.monotonic() + 20
+                    while (status := _get(me, token)[0]) != 200 and time.monotonic() < deadline:
+                        time.sleep(0.5)
+                    assert status == 200
