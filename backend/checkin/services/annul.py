@@ -13,6 +13,7 @@ recorded); the dashboards get an ``annulled`` message after commit; the annulmen
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -235,7 +236,8 @@ def _annulment_row(
         status=Checkin.Status.OK,
         scanned_at=now,
         received_at=now,
-        nonce=f"annul:{target.pk}",
+        # Unguessable: a scanner's redeem can never name (and be answered with) an annulment.
+        nonce=f"annul:{target.seq}:{secrets.token_hex(12)}",
         device=by.device[:64],
         device_ref_id=by.device_id if by.device_id == target.device_ref_id else None,
         gate=target.gate,
