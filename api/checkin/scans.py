@@ -35,6 +35,10 @@ def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse
     summary="Upload a queue of redeems (offline sync, or the HTTP fallback of the scanner socket)",
 )
 def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUploadIn):
+    """Items are redeem messages (``forced: true`` for an entry the device admitted offline: kept
+    as it happened, with ``conflict`` when we would have refused it). Errors: ``upload_too_large``
+    (413); ``device_revoked`` (403) and ``unknown_device`` (422) for the body's ``device_id``,
+    before any item is recorded (an item naming such a device gets that code as its result)."""
     event = event_access(user=request.auth, event_id=event_id, action=Action.SCAN)
     results = services.checkin_upload(
         event_id=event.pk,
