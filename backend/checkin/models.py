@@ -6,7 +6,9 @@ client nonce makes a redeem idempotent; entries and exits; re-entry after exit p
 
 Counts are kept, not recomputed: ``Presence`` is the state of one pass on one list, and the event
 (``EventSequence``) and each list carry their ``checked_in`` / ``inside`` counters, all updated
-in the redeem's transaction while the pass row is locked. ``EventSequence.last_seq`` numbers the
+in the redeem's transaction while the pass row is locked; ``GateCount`` keeps each gate's entries
+and exits, ``EventSequence.passes`` the valid passes. An annulment is a row of its own (kind
+``annul``) that moves the counters back; the scan it annuls is never changed. ``EventSequence.last_seq`` numbers the
 event's scans without gaps: it is incremented in the same transaction as the row it numbers, so a
 rollback gives the number back and the next scan takes it.
 """
