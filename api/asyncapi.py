@@ -21,6 +21,7 @@ from api.docs import docs_visible
 from backend.checkin.models import Checkin, Kind, Pass, Reason
 from realtime.consumers import (
     CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
     CLOSE_TOO_BIG,
     CLOSE_UNAUTHENTICATED,
     CLOSE_UNAVAILABLE,
@@ -33,6 +34,7 @@ OFFSET_TIME = {
     "description": "ISO 8601 with the +08:00 offset (Asia/Shanghai).",
 }
 NULLABLE_TIME = {"oneOf": [OFFSET_TIME, {"type": "null"}]}
+NULLABLE_TEXT = {"type": ["string", "null"]}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -64,8 +66,10 @@ CLOSE_CODES: dict[int, str] = {
     ),
     CLOSE_FORBIDDEN: (
         "Forbidden: the user has no role on the event (an unknown event answers the same), the role "
-        "was revoked while the socket was open, or a browser page's Origin is not allowed."
+        "was revoked while the socket was open, the scanner's registered device was revoked, or a "
+        "browser page's Origin is not allowed."
     ),
+    CLOSE_NOT_FOUND: "Scanner: the registered device named (`device_id`) is unknown for this event.",
     CLOSE_TOO_BIG: "A frame over the socket's size limit (any size, also over the server's 1 MiB cap).",
 }
 
@@ -73,7 +77,15 @@ CLOSE_CODES: dict[int, str] = {
 #: answered with an ``error`` frame (``invalid_json`` / ``invalid_message``), never a close.
 CHANNEL_CLOSE_CODES: dict[str, list[int]] = {
     "echo": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
-    "scanner": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
+    "scanner": [
+        1000,
+        1011,
+        CLOSE_UNAVAILABLE,
+        CLOSE_UNAUTHENTICATED,
+        CLOSE_FORBIDDEN,
+        CLOSE_NOT_FOUND,
+        CLOSE_TOO_BIG,
+    ],
     "dashboard": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
 }
 
@@ -89,6 +101,32 @@ ERROR_CODES = {
 
 
 # -- schemas ----------------------------------------------------------------------------------------
+
+
+def _feed(name: str, reason: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dashboard feed message: one recorded row (a scan, a forced scan we would have refused, an
+    annulment), ``seq`` without gaps."""
+    return _obj(
+        {
+            "type": _type(name),
+            "seq": {"type": "integer", "description": "Per event, from 1, without gaps."},
+            "kind": {"type": "string", "enum": list(Kind.values)},
+            "status": {"type": "string", "enum": list(Checkin.Status.values)},
+            "reason": {"oneOf": [reason, {"type": "null"}]},
+            "pass": {"oneOf": [_ref("FeedPass"), {"type": "null"}]},
+            "list": {"type": ["integer", "null"]},
+            "scanned_at": OFFSET_TIME,
+            "received_at": OFFSET_TIME,
+            "late": {"type": "boolean"},
+            "source": {"type": "string", "enum": list(Checkin.Source.values)},
+            "checked_in": {"type": ["integer", "null"]},
+            "inside": {"type": ["integer", "null"]},
+            "list_counts": {"oneOf": [_ref("ListCounts"), {"type": "null"}]},
+            "gate": NULLABLE_TEXT,
+            "gate_counts": {"oneOf": [_ref("GateCounts"), {"type": "null"}]},
+        },
+        extra,
+    )
 
 
 def _schemas() -> dict[str, Any]:
@@ -117,13 +155,35 @@ def _schemas() -> dict[str, Any]:
                 "nonce": {"type": "string", "minLength": 8, "maxLength": 64},
             },
             {
-                "kind": {"type": "string", "enum": list(Kind.values), "default": "entry"},
+                "kind": {"type": "string", "enum": [Kind.ENTRY, Kind.EXIT], "default": "entry"},
                 "scanned_at": {"type": "string", "description": "ISO 8601; the server's time when absent."},
                 "list": {"type": ["integer", "null"], "minimum": 1},
                 "device": {"type": "string", "maxLength": 64},
+                "device_id": {
+                    "type": ["integer", "null"],
+                    "minimum": 1,
+                    "description": "A registered device.",
+                },
+                "forced": {"type": "boolean", "description": "Admit although the server would refuse."},
             },
         )
         | {"additionalProperties": True},
+        "Annul": _obj(
+            {
+                "type": _type("annul"),
+                "nonce": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 64,
+                    "description": "The scan's nonce.",
+                },
+            },
+            {
+                "reason": {"type": "string"},
+                "device_id": {"type": ["integer", "null"]},
+                "device": {"type": "string", "maxLength": 64},
+            },
+        ),
         "ScanPass": _obj(
             {"name": {"type": "string"}, "kind": {"type": "string", "enum": list(Pass.Kind.values)}}
         ),
@@ -135,11 +195,13 @@ def _schemas() -> dict[str, Any]:
                 "kind": {"type": "string", "enum": list(Kind.values)},
                 "pass": {"oneOf": [_ref("ScanPass"), {"type": "null"}]},
                 "checked_in_at": NULLABLE_TIME,
+                "checked_in_gate": NULLABLE_TEXT,
+                "gate": NULLABLE_TEXT,
                 "list": {"type": ["integer", "null"]},
                 "seq": {"type": "integer"},
                 "late": {"type": "boolean"},
             },
-            {"reason": reason, "replayed": {"const": True}},
+            {"reason": reason, "replayed": {"const": True}, "forced": {"const": True}, "conflict": reason},
         ),
         "Resume": _obj({"type": _type("resume")}, {"since": {"type": ["integer", "null"]}}),
         "FeedPass": _obj(
@@ -152,23 +214,28 @@ def _schemas() -> dict[str, Any]:
         "ListCounts": _obj(
             {"id": {"type": "integer"}, "checked_in": {"type": "integer"}, "inside": {"type": "integer"}}
         ),
-        "Checkin": _obj(
+        "Checkin": _feed("checkin", reason),
+        "Conflict": _feed(
+            "conflict",
+            reason,
             {
-                "type": _type("checkin"),
-                "seq": {"type": "integer", "description": "Per event, from 1, without gaps."},
-                "kind": {"type": "string", "enum": list(Kind.values)},
-                "status": {"type": "string", "enum": list(Checkin.Status.values)},
-                "reason": {"oneOf": [reason, {"type": "null"}]},
-                "pass": {"oneOf": [_ref("FeedPass"), {"type": "null"}]},
-                "list": {"type": ["integer", "null"]},
-                "scanned_at": OFFSET_TIME,
-                "received_at": OFFSET_TIME,
-                "late": {"type": "boolean"},
-                "source": {"type": "string", "enum": list(Checkin.Source.values)},
-                "checked_in": {"type": ["integer", "null"]},
-                "inside": {"type": ["integer", "null"]},
-                "list_counts": {"oneOf": [_ref("ListCounts"), {"type": "null"}]},
-            }
+                "forced": {"type": "boolean"},
+                "conflict": reason,
+                "entry_at": NULLABLE_TIME,
+                "entry_gate": NULLABLE_TEXT,
+            },
+        ),
+        "Annulled": _feed(
+            "annulled",
+            reason,
+            {
+                "annulled_seq": {"type": "integer"},
+                "annulled_kind": {"type": "string", "enum": list(Kind.values)},
+                "note": {"type": "string"},
+            },
+        ),
+        "GateCounts": _obj(
+            {"gate": {"type": "string"}, "entries": {"type": "integer"}, "exits": {"type": "integer"}}
         ),
         "ListStats": _obj(
             {
@@ -187,10 +254,14 @@ def _schemas() -> dict[str, Any]:
                 "checked_in": {"type": "integer"},
                 "inside": {"type": "integer"},
                 "by_list": {"type": "array", "items": _ref("ListStats")},
+                "by_gate": {"type": "array", "items": _ref("GateCounts")},
                 "title": {"type": "string"},
                 "starts_at": OFFSET_TIME,
                 "ends_at": OFFSET_TIME,
-                "recent": {"type": "array", "items": _ref("Checkin")},
+                "recent": {
+                    "type": "array",
+                    "items": {"oneOf": [_ref("Checkin"), _ref("Conflict"), _ref("Annulled")]},
+                },
             }
         ),
         "Resumed": _obj(
@@ -218,6 +289,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "snapshot": ("Snapshot", "Counts, lists and recent scans; sent on connect and when a gap is too long."),
     "resumed": ("Resumed", "Replay after `since` follows (`count` checkin messages)."),
     "checkin": ("Checkin", "One recorded scan, admitted or refused; `seq` without gaps."),
+    "conflict": ("Conflict", "A forced scan the server would have refused (`conflict` says why)."),
+    "annulled": ("Annulled", "An annulment of an earlier scan (`annulled_seq`); also the answer to annul."),
+    "annul": ("Annul", "Annul a scan by its nonce (this device's within the window; a coordinator's: any)."),
 }
 
 CHANNELS: dict[str, dict[str, Any]] = {
@@ -235,8 +309,9 @@ CHANNELS: dict[str, dict[str, Any]] = {
             "Scanners and coordinators of the event redeem passes. Every redeem is answered by one "
             "`result` (also a refused scan: `status: error` with a `reason`) or an `error` frame."
         ),
-        "receive": ["redeem", "ping"],
-        "send": ["redeemResult", "scannerPong", "error"],
+        "query": {"device_id": "Scan as this registered device (its gate; follows its revocation)."},
+        "receive": ["redeem", "annul", "ping"],
+        "send": ["redeemResult", "annulled", "scannerPong", "error"],
     },
     "dashboard": {
         "address": "/ws/v1/events/{event_id}/live",
@@ -249,7 +324,7 @@ CHANNELS: dict[str, dict[str, Any]] = {
         ),
         "query": {"since": "The last seq the dashboard has (optional)."},
         "receive": ["resume", "ping"],
-        "send": ["snapshot", "resumed", "checkin", "dashboardPong", "error"],
+        "send": ["snapshot", "resumed", "checkin", "conflict", "annulled", "dashboardPong", "error"],
     },
 }
 

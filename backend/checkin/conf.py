@@ -44,3 +44,8 @@ def realtime_rejoin_seconds() -> float:
     """How often a process renews its channel-layer subscription to a live event's feed; after a
     channel-layer outage it also resyncs its dashboards from the database (``realtime.checkin``)."""
     return float(getattr(settings, "LINLI_REALTIME_REJOIN_SECONDS", 5))
+
+
+def annul_window_seconds() -> int:
+    """How long after a scan reached us the device that made it may annul it (coordinators: always)."""
+    return int(getattr(settings, "LINLI_CHECKIN_ANNUL_WINDOW_SECONDS", 15 * 60))
