@@ -404,6 +404,52 @@ class VolunteerCertificateVerifyOut(Schema):
     hours: Decimal
     issued_at: datetime
 
+    revoked_at: datetime | None = None
+
     @staticmethod
     def resolve_valid(obj: Certificate) -> bool:
-        return True  # only certificates that exist are shown
+        return obj.revoked_at is None  # only certificates that exist are shown
+
+
+class VolunteerCertificateRevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class VolunteerCertificateOut(Schema):
+    number: str
+    organisation_id: int
+    holder_name_masked: str
+    volunteer_no: str
+    hours: Decimal
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str
+    proof_url: str | None
+
+    @staticmethod
+    def resolve_proof_url(obj: Certificate) -> str | None:
+        from backend.volunteers.proofs import proof_url
+
+        return proof_url(obj.proof_token) if obj.proof_token else None
+
+
+class VolunteerProofFieldsOut(Schema):
+    """The signed fields, keys as in the token (see the README): 证明编号, 姓名 (masked), 证件类型,
+    证件号码 (masked), 志愿者编号, 服务时数, 服务内容, 出具组织, 经办人, 出具日期."""
+
+    no: str
+    name: str
+    idt: str
+    idn: str
+    vno: str
+    h: str
+    c: str
+    org: str
+    hdl: str
+    d: str
+
+
+class VolunteerProofCheckOut(Schema):
+    status: Literal["genuine", "revoked", "not_genuine"]
+    fields: VolunteerProofFieldsOut | None = None
+    revoked_at: datetime | None = None

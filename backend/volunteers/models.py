@@ -388,10 +388,20 @@ class Certificate(models.Model):
     handler = models.CharField(max_length=50, blank=True)  # 经办人
     holder_name_masked = models.CharField(max_length=50)
     volunteer_no = models.CharField(max_length=20)
+    id_type = models.CharField(max_length=20, blank=True)  # 证件类型 as printed
+    id_number_masked = models.CharField(max_length=30, blank=True)
+    # The signed proof (志愿服务记录证明) the QR carries: backend.volunteers.proofs.
+    proof_token = models.TextField(blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["user", "organisation", "-issued_at"])]
 
     def __str__(self) -> str:
         return self.number

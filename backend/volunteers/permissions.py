@@ -20,7 +20,15 @@ from backend.core.errors import NotFound
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
-from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.models import (
+    Activity,
+    Certificate,
+    Organisation,
+    ServiceRecord,
+    Shift,
+    Signup,
+    VolunteerProfile,
+)
 
 
 class Action(StrEnum):
@@ -36,6 +44,7 @@ class Action(StrEnum):
     ATTENDANCE_RECORD = "volunteers.attendance_record"
     RECORD_DECIDE = "volunteers.record_decide"
     RECORD_VIEW = "volunteers.record_view"
+    CERTIFICATE_REVOKE = "volunteers.certificate_revoke"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -116,6 +125,12 @@ def record_view(user: User, record: ServiceRecord) -> bool:
     return record.user_id == user.pk or coordinates(user, record.organisation_id)
 
 
+@rule(Action.CERTIFICATE_REVOKE)
+def certificate_revoke(user: User, certificate: Certificate) -> bool:
+    """The issuing organisation's coordinators (谁记录谁证明); platform admins pass every rule."""
+    return coordinates(user, certificate.organisation_id)
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -192,6 +207,11 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
         raise NotFound()
     authorize(user, action, record, hide=False)
     return record
+
+
+def certificate_access(*, user: User, number: str, action: Action = Action.CERTIFICATE_REVOKE) -> Certificate:
+    """The certificate numbered ``number`` that ``user`` may ``action``; ``NotFound`` otherwise."""
+    return _authorized(user, action, selectors.certificate_by_number(number=number))
 
 
 @grant_scope_exists.register

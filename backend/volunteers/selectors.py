@@ -35,6 +35,7 @@ from backend.volunteers.models import (
     VolunteerConsent,
     VolunteerProfile,
 )
+from backend.volunteers.proofs import proof_read
 
 MAX_PAGE = 100
 
@@ -365,6 +366,36 @@ def certificate_by_code(*, code: str) -> Certificate | None:
     if not code or len(code) > 32:
         return None
     return Certificate.objects.select_related("organisation").filter(verify_code=code.upper()).first()
+
+
+@dataclass(frozen=True)
+class ProofCheck:
+    """What a proof's QR page says: ``genuine``, ``revoked`` or ``not_genuine``; ``fields`` are the
+    signed fields (None when not genuine)."""
+
+    status: str
+    fields: dict[str, str] | None = None
+    revoked_at: datetime | None = None
+
+
+def certificate_proof_check(*, token: str) -> ProofCheck:
+    """The signature first (no query for a forgery), then the certificate's live state: the proof
+    number must name a certificate issued with exactly this token."""
+    read = proof_read(token)
+    if read is None:
+        return ProofCheck("not_genuine")
+    cert = Certificate.objects.filter(number=read.fields["no"]).only("proof_token", "revoked_at").first()
+    if cert is None or cert.proof_token != read.token:
+        return ProofCheck("not_genuine")
+    if cert.revoked_at is not None:
+        return ProofCheck("revoked", read.fields, cert.revoked_at)
+    return ProofCheck("genuine", read.fields)
+
+
+def certificate_by_number(*, number: str) -> Certificate | None:
+    if not number or len(number) > 30:
+        return None
+    return Certificate.objects.select_related("organisation").filter(number=number).first()
 
 
 def record_organisations(*, user: User) -> list[Organisation]:

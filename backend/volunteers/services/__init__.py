@@ -39,7 +39,11 @@ transaction (see ``backend/volunteers/hooks.py``).
 
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
-from backend.volunteers.services.certificates import certificate_issue, certificate_request
+from backend.volunteers.services.certificates import (
+    certificate_issue,
+    certificate_request,
+    certificate_revoke,
+)
 from backend.volunteers.services.consents import consent_withdraw
 from backend.volunteers.services.exports import RecordsExport, service_records_export
 from backend.volunteers.services.hours import (
@@ -74,6 +78,7 @@ __all__ = [
     "backfill_request_submit",
     "certificate_issue",
     "certificate_request",
+    "certificate_revoke",
     "consent_withdraw",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
