@@ -453,3 +453,73 @@ class VolunteerProofCheckOut(Schema):
     status: Literal["genuine", "revoked", "not_genuine"]
     fields: VolunteerProofFieldsOut | None = None
     revoked_at: datetime | None = None
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+class VolunteerTeamIn(Schema):
+    name: str = Field(min_length=1, max_length=50)
+
+
+class VolunteerTeamInviteIn(Schema):
+    volunteer_no: str = Field(min_length=1, max_length=20)
+
+
+class VolunteerTeamRespondIn(Schema):
+    accept: bool
+
+
+class VolunteerTeamMemberOut(Schema):
+    user_id: int
+    volunteer_no: str
+    name_masked: str
+    status: str
+    invited_at: datetime
+    responded_at: datetime | None
+
+    @staticmethod
+    def resolve_volunteer_no(obj: Any) -> str:
+        return selectors.volunteer_shown(obj.user).volunteer_no
+
+    @staticmethod
+    def resolve_name_masked(obj: Any) -> str:
+        return selectors.volunteer_shown(obj.user).name_masked
+
+
+class VolunteerTeamOut(Schema):
+    id: int
+    name: str
+    leader_id: int
+    created_at: datetime
+    members: list[VolunteerTeamMemberOut]
+
+    @staticmethod
+    def resolve_members(obj: Any) -> list[Any]:
+        return list(obj.members.all())
+
+
+class VolunteerTeamListOut(Schema):
+    items: list[VolunteerTeamOut]
+
+
+class TeamSignupIn(Schema):
+    team_id: int
+    user_ids: list[int] | None = Field(
+        None, max_length=50, description="Members to sign up; all active members when omitted."
+    )
+    mode: Literal["all", "partial"] = "all"
+    waitlist: bool = Field(False, description="Whether a member may be waitlisted when places run out.")
+
+
+class TeamSignupResultOut(Schema):
+    user_id: int
+    ok: bool
+    signup_id: int | None = None
+    status: str | None = None
+    code: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class TeamSignupOut(Schema):
+    results: list[TeamSignupResultOut]

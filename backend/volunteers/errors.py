@@ -84,3 +84,13 @@ class CancelNotAllowed(Conflict):
 class NothingToCertify(Conflict):
     code = "nothing_to_certify"
     message = T("该组织没有你的有效服务记录。", "This organisation has no approved service of yours.")
+
+
+class TeamSignupFailed(Conflict):
+    """All-or-nothing team sign-up: a member could not get a place, so nobody was signed up.
+    ``details.results`` lists each member's outcome (``code`` per member, as single sign-ups)."""
+
+    code = "team_signup_failed"
+    message = T(
+        "部分队员无法报名，本次队伍报名未生效。", "Some members could not be signed up, so nobody was."
+    )

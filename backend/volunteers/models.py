@@ -405,3 +405,42 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class VolunteerTeam(models.Model):
+    """A team (志愿服务队) a volunteer leads: its leader signs members up for a shift together.
+    A member is in the team only once they accepted the leader's invitation."""
+
+    name = models.CharField(max_length=50)
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="led_teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VolunteerTeamMember(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "已邀请"
+        ACTIVE = "active", "已加入"
+        DECLINED = "declined", "已拒绝"
+        LEFT = "left", "已退出"
+
+    team = models.ForeignKey(VolunteerTeam, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="volunteer_team_member_once")]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.team_id}:{self.status}"

@@ -44,3 +44,17 @@ register_kind(
     body="你 {date} 的服务时数（{hours} 小时）审核{result}。",
     link="/pages/volunteer/records",
 )
+register_kind(
+    "team.invited",
+    category="info",
+    title="队伍邀请：{team}",
+    body="{leader} 邀请你加入志愿服务队「{team}」。接受后，队长可以为你报名班次。",
+    link="/pages/volunteer/teams",
+)
+register_kind(
+    "team.signed_up",
+    category="info",
+    title="队伍报名：{activity}",
+    body="队长 {leader} 已为你报名 {activity}（{starts_at}）。如不能参加，请及时取消。",
+    link="/pages/volunteer/signup?id={object_id}",
+)

@@ -28,6 +28,7 @@ from backend.volunteers.models import (
     Shift,
     Signup,
     VolunteerProfile,
+    VolunteerTeam,
 )
 
 
@@ -45,6 +46,8 @@ class Action(StrEnum):
     RECORD_DECIDE = "volunteers.record_decide"
     RECORD_VIEW = "volunteers.record_view"
     CERTIFICATE_REVOKE = "volunteers.certificate_revoke"
+    TEAM_VIEW = "volunteers.team_view"
+    TEAM_LEAD = "volunteers.team_lead"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -131,6 +134,19 @@ def certificate_revoke(user: User, certificate: Certificate) -> bool:
     return coordinates(user, certificate.organisation_id)
 
 
+@rule(Action.TEAM_LEAD)
+def team_lead(user: User, team: VolunteerTeam) -> bool:
+    return team.leader_id == user.pk
+
+
+@rule(Action.TEAM_VIEW)
+def team_view(user: User, team: VolunteerTeam) -> bool:
+    """Its leader, its members and the people invited to it (members are prefetched)."""
+    return team.leader_id == user.pk or any(
+        m.user_id == user.pk and m.status in ("invited", "active") for m in team.members.all()
+    )
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -212,6 +228,14 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
 def certificate_access(*, user: User, number: str, action: Action = Action.CERTIFICATE_REVOKE) -> Certificate:
     """The certificate numbered ``number`` that ``user`` may ``action``; ``NotFound`` otherwise."""
     return _authorized(user, action, selectors.certificate_by_number(number=number))
+
+
+def team_access(*, user: User, team_id: int, action: Action = Action.TEAM_VIEW) -> VolunteerTeam:
+    """The team (members loaded) ``user`` may ``action``: ``NotFound`` for outsiders,
+    ``PermissionDenied`` for a member asking for the leader's actions."""
+    team = _authorized(user, Action.TEAM_VIEW, selectors.team_get(team_id=team_id))
+    authorize(user, action, team, hide=False)
+    return team
 
 
 @grant_scope_exists.register

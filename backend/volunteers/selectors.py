@@ -34,6 +34,8 @@ from backend.volunteers.models import (
     Signup,
     VolunteerConsent,
     VolunteerProfile,
+    VolunteerTeam,
+    VolunteerTeamMember,
 )
 from backend.volunteers.proofs import proof_read
 
@@ -427,3 +429,24 @@ def consent_lapsed() -> Exists:
             profile=OuterRef("pk"), kind__in=sorted(registration_kinds()), withdrawn_at__isnull=False
         ).exclude(Exists(again))
     )
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+def _teams() -> QuerySet[VolunteerTeam]:
+    members = VolunteerTeamMember.objects.select_related("user__volunteer_profile").order_by("id")
+    return VolunteerTeam.objects.prefetch_related(Prefetch("members", queryset=members))
+
+
+def team_get(*, team_id: int) -> VolunteerTeam | None:
+    """A team with its members (and their profiles) loaded: three queries."""
+    return _teams().filter(pk=team_id).first()
+
+
+def teams_of(*, user: User) -> list[VolunteerTeam]:
+    """Teams the user leads, belongs to or is invited to (three queries whatever their number)."""
+    ids = VolunteerTeamMember.objects.filter(
+        user=user, status__in=[VolunteerTeamMember.Status.INVITED, VolunteerTeamMember.Status.ACTIVE]
+    ).values("team_id")
+    return list(_teams().filter(pk__in=ids).order_by("id"))

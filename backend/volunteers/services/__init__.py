@@ -9,6 +9,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``signups``: sign-ups, cancellations, no-shows
 - ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
 - ``hours``: service records, attendance, backfill requests, approvals
+- ``teams``: teams, invitations, team sign-ups
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
@@ -64,6 +65,13 @@ from backend.volunteers.services.profiles import volunteer_profile_save
 from backend.volunteers.services.series import shift_series_create, shift_series_extend, shift_series_generate
 from backend.volunteers.services.shifts import shift_capacity_set, shift_create, shift_reminders_send
 from backend.volunteers.services.signups import shift_signup_create, signup_cancel, signup_mark_no_show
+from backend.volunteers.services.teams import (
+    team_create,
+    team_invite,
+    team_leave,
+    team_membership_respond,
+    team_shift_signup,
+)
 from backend.volunteers.services.waitlist import signup_confirm, signup_promotions_expire
 
 __all__ = [
@@ -98,5 +106,10 @@ __all__ = [
     "signup_confirm",
     "signup_mark_no_show",
     "signup_promotions_expire",
+    "team_create",
+    "team_invite",
+    "team_leave",
+    "team_membership_respond",
+    "team_shift_signup",
     "volunteer_profile_save",
 ]

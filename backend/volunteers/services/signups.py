@@ -89,7 +89,9 @@ def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
     raise ShiftFull()
 
 
-def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
+def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: User | None = None) -> Signup:
+    """The locked path every sign-up takes (single, team, transfer): the caller owns the
+    transaction. ``actor``: who acts (the team leader), the volunteer by default."""
     profile = (
         VolunteerProfile.objects.select_for_update()
         .filter(user=user)
@@ -135,7 +137,7 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup
         shift=shift, user=user, status=status, confirmed_at=now if status == Signup.Status.CONFIRMED else None
     )
     signup.shift = shift
-    _changed(signup, actor=user, action="signup.created")
+    _changed(signup, actor=actor or user, action="signup.created")
     return signup
 
 
