@@ -20,10 +20,11 @@ from api.volunteers import (
     profiles,
     signups,
     teams,
+    transfers,
 )
 
 router = Router(tags=["volunteers"])
 
 
-for _sub in (profiles, consents, organisations, activities, signups, teams, hours, certificates):
+for _sub in (profiles, consents, organisations, activities, signups, teams, transfers, hours, certificates):
     router.add_router("", _sub.router)

@@ -523,3 +523,43 @@ class TeamSignupResultOut(Schema):
 
 class TeamSignupOut(Schema):
     results: list[TeamSignupResultOut]
+
+
+# --- place transfers ----------------------------------------------------------------------------
+
+
+class SignupTransferIn(Schema):
+    volunteer_no: str = Field(min_length=1, max_length=20, description="The receiver's volunteer number.")
+
+
+class SignupTransferOut(Schema):
+    id: int
+    status: Literal["offered", "accepted", "declined", "withdrawn", "expired"]
+    signup_id: int
+    shift_id: int = Field(alias="signup.shift_id")
+    activity_title: str = Field(alias="signup.shift.activity.title")
+    starts_at: datetime = Field(alias="signup.shift.starts_at")
+    from_user_id: int
+    from_name_masked: str
+    to_user_id: int
+    to_name_masked: str
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None
+    new_signup_id: int | None
+
+    @staticmethod
+    def resolve_status(obj: Any) -> str:
+        return selectors.transfer_status_shown(obj)
+
+    @staticmethod
+    def resolve_from_name_masked(obj: Any) -> str:
+        return selectors.volunteer_shown(obj.from_user).name_masked
+
+    @staticmethod
+    def resolve_to_name_masked(obj: Any) -> str:
+        return selectors.volunteer_shown(obj.to_user).name_masked
+
+
+class SignupTransferListOut(Schema):
+    items: list[SignupTransferOut]

@@ -96,5 +96,10 @@ def signup_retries() -> int:
     return int(getattr(settings, "LINLI_VOLUNTEER_SIGNUP_RETRIES", 5))
 
 
+def transfer_offer_window() -> timedelta:
+    """How long a place transfer offer stays open (it also ends when the shift starts)."""
+    return timedelta(hours=float(getattr(settings, "LINLI_VOLUNTEER_TRANSFER_HOURS", 24)))
+
+
 def public_base_url() -> str:
     return public_origin()

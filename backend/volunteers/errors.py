@@ -94,3 +94,8 @@ class TeamSignupFailed(Conflict):
     message = T(
         "部分队员无法报名，本次队伍报名未生效。", "Some members could not be signed up, so nobody was."
     )
+
+
+class TransferExpired(Conflict):
+    code = "transfer_expired"
+    message = T("该名额转让已过期。", "This transfer offer has expired.")

@@ -252,6 +252,7 @@ class Signup(models.Model):
         EXPIRED = "expired", "转正未确认"
         NO_SHOW = "no_show", "缺席"
         ATTENDED = "attended", "已到岗"
+        TRANSFERRED = "transferred", "已转让"
 
     CONFIRMED_STATUSES = frozenset({Status.CONFIRMED, Status.ATTENDED})
     HOLDING_STATUSES = frozenset({Status.CONFIRMED, Status.ATTENDED, Status.PROMOTED})
@@ -444,3 +445,36 @@ class VolunteerTeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.team_id}:{self.status}"
+
+
+class SignupTransfer(models.Model):
+    """A volunteer offers their confirmed place to a named volunteer, who accepts before
+    ``expires_at`` (services/transfers.py); the place moves in one transaction."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "待接受"
+        ACCEPTED = "accepted", "已接受"
+        DECLINED = "declined", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+        EXPIRED = "expired", "已过期"
+
+    signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    new_signup = models.ForeignKey(Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signup"], condition=Q(status="offered"), name="signup_transfer_one_open_offer"
+            ),
+        ]
+        indexes = [models.Index(fields=["to_user", "status"]), models.Index(fields=["from_user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.signup_id}: {self.from_user_id}->{self.to_user_id} {self.status}"

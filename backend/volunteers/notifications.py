@@ -58,3 +58,17 @@ register_kind(
     body="队长 {leader} 已为你报名 {activity}（{starts_at}）。如不能参加，请及时取消。",
     link="/pages/volunteer/signup?id={object_id}",
 )
+register_kind(
+    "transfer.offered",
+    category="decision",
+    title="名额转让：{activity}",
+    body="{from} 想把 {activity}（{starts_at}）的名额转让给你，请在过期前接受或拒绝。",
+    link="/pages/volunteer/transfers",
+)
+register_kind(
+    "transfer.accepted",
+    category="info",
+    title="名额已转让：{activity}",
+    body="{to} 已接受你转让的 {activity} 名额，你的报名已转出。",
+    link="/pages/volunteer/transfers",
+)

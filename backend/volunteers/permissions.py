@@ -27,6 +27,7 @@ from backend.volunteers.models import (
     ServiceRecord,
     Shift,
     Signup,
+    SignupTransfer,
     VolunteerProfile,
     VolunteerTeam,
 )
@@ -48,6 +49,8 @@ class Action(StrEnum):
     CERTIFICATE_REVOKE = "volunteers.certificate_revoke"
     TEAM_VIEW = "volunteers.team_view"
     TEAM_LEAD = "volunteers.team_lead"
+    TRANSFER_ANSWER = "volunteers.transfer_answer"
+    TRANSFER_VIEW = "volunteers.transfer_view"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -147,6 +150,17 @@ def team_view(user: User, team: VolunteerTeam) -> bool:
     )
 
 
+@rule(Action.TRANSFER_VIEW)
+def transfer_view(user: User, transfer: SignupTransfer) -> bool:
+    return user.pk in (transfer.from_user_id, transfer.to_user_id)
+
+
+@rule(Action.TRANSFER_ANSWER)
+def transfer_answer(user: User, transfer: SignupTransfer) -> bool:
+    """Only the named receiver accepts (not even a platform admin: it is their sign-up)."""
+    return user.pk == transfer.to_user_id
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -236,6 +250,15 @@ def team_access(*, user: User, team_id: int, action: Action = Action.TEAM_VIEW) 
     team = _authorized(user, Action.TEAM_VIEW, selectors.team_get(team_id=team_id))
     authorize(user, action, team, hide=False)
     return team
+
+
+def transfer_access(*, user: User, transfer_id: int, action: Action = Action.TRANSFER_VIEW) -> SignupTransfer:
+    """A transfer offer its giver or receiver sees (404 for anyone else)."""
+    transfer = selectors.transfer_get(transfer_id=transfer_id)
+    if transfer is None or not transfer_view(user, transfer):
+        raise NotFound()
+    authorize(user, action, transfer, hide=False)
+    return transfer
 
 
 @grant_scope_exists.register

@@ -32,6 +32,7 @@ from backend.volunteers.models import (
     ServiceRecord,
     Shift,
     Signup,
+    SignupTransfer,
     VolunteerConsent,
     VolunteerProfile,
     VolunteerTeam,
@@ -450,3 +451,28 @@ def teams_of(*, user: User) -> list[VolunteerTeam]:
         user=user, status__in=[VolunteerTeamMember.Status.INVITED, VolunteerTeamMember.Status.ACTIVE]
     ).values("team_id")
     return list(_teams().filter(pk__in=ids).order_by("id"))
+
+
+# --- place transfers ----------------------------------------------------------------------------
+
+
+def _transfers() -> QuerySet[SignupTransfer]:
+    return SignupTransfer.objects.select_related(
+        "signup__shift__activity", "from_user__volunteer_profile", "to_user__volunteer_profile"
+    )
+
+
+def transfer_get(*, transfer_id: int) -> SignupTransfer | None:
+    return _transfers().filter(pk=transfer_id).first()
+
+
+def transfers_of(*, user: User, limit: int = 50) -> list[SignupTransfer]:
+    """Offers the user made or received, newest first (one query)."""
+    return list(_transfers().filter(Q(from_user=user) | Q(to_user=user)).order_by("-id")[:limit])
+
+
+def transfer_status_shown(transfer: SignupTransfer, *, now: datetime | None = None) -> str:
+    """An open offer past its expiry reads ``expired`` before anything wrote it down."""
+    if transfer.status == SignupTransfer.Status.OFFERED and (now or timezone.now()) >= transfer.expires_at:
+        return SignupTransfer.Status.EXPIRED
+    return transfer.status

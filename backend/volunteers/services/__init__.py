@@ -10,6 +10,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
 - ``hours``: service records, attendance, backfill requests, approvals
 - ``teams``: teams, invitations, team sign-ups
+- ``transfers``: offering a place to a named volunteer
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
@@ -72,6 +73,11 @@ from backend.volunteers.services.teams import (
     team_membership_respond,
     team_shift_signup,
 )
+from backend.volunteers.services.transfers import (
+    signup_transfer_accept,
+    signup_transfer_close,
+    signup_transfer_offer,
+)
 from backend.volunteers.services.waitlist import signup_confirm, signup_promotions_expire
 
 __all__ = [
@@ -106,6 +112,9 @@ __all__ = [
     "signup_confirm",
     "signup_mark_no_show",
     "signup_promotions_expire",
+    "signup_transfer_accept",
+    "signup_transfer_close",
+    "signup_transfer_offer",
     "team_create",
     "team_invite",
     "team_leave",
