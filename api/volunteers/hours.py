@@ -11,6 +11,8 @@ from api.schemas import ERRORS
 from api.volunteers.schemas import (
     BackfillRequestIn,
     OrganisationRecordPage,
+    VolunteerRecordBulkDecisionIn,
+    VolunteerRecordBulkDecisionOut,
     VolunteerRecordDecisionIn,
     VolunteerRecordOut,
     VolunteerRecordPage,
@@ -51,6 +53,22 @@ def record_approve(request, record_id: int, payload: VolunteerRecordDecisionIn):
 @router.post("/service-records/{record_id}/reject", response={200: VolunteerRecordOut, **ERRORS})
 def record_reject(request, record_id: int, payload: VolunteerRecordDecisionIn):
     return _decide(request.auth, record_id, payload, approve=False)
+
+
+@router.post("/service-records/decisions", response={200: VolunteerRecordBulkDecisionOut, **ERRORS})
+def record_decide_bulk(request, payload: VolunteerRecordBulkDecisionIn):
+    """Approve or reject up to 200 pending records at once (coordinators of the recording
+    organisation; escalated days need a platform admin). Each record is decided on its own:
+    ``results`` gives per record ``ok`` and the new ``status``, or a ``code`` (``not_found``,
+    ``permission_denied``, ``invalid_transition``). Rejecting needs a ``reason`` (422)."""
+    results = services.service_records_decide_bulk(
+        record_ids=payload.record_ids,
+        by=request.auth,
+        approve=payload.decision == "approve",
+        evaluation=payload.evaluation,
+        reason=payload.reason,
+    )
+    return {"results": results}
 
 
 def _decide(

@@ -563,3 +563,24 @@ class SignupTransferOut(Schema):
 
 class SignupTransferListOut(Schema):
     items: list[SignupTransferOut]
+
+
+# --- bulk decisions -----------------------------------------------------------------------------
+
+
+class VolunteerRecordBulkDecisionIn(Schema):
+    record_ids: list[int] = Field(min_length=1, max_length=200)
+    decision: Literal["approve", "reject"]
+    evaluation: str = Field("", max_length=2000)
+    reason: str = Field("", max_length=2000, description="Required to reject.")
+
+
+class VolunteerRecordDecisionResultOut(Schema):
+    record_id: int
+    ok: bool
+    status: str | None = None
+    code: str | None = None
+
+
+class VolunteerRecordBulkDecisionOut(Schema):
+    results: list[VolunteerRecordDecisionResultOut]

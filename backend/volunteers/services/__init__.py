@@ -11,6 +11,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``hours``: service records, attendance, backfill requests, approvals
 - ``teams``: teams, invitations, team sign-ups
 - ``transfers``: offering a place to a named volunteer
+- ``approvals``: approving or rejecting many records at once
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
@@ -41,6 +42,7 @@ transaction (see ``backend/volunteers/hooks.py``).
 
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
+from backend.volunteers.services.approvals import service_records_decide_bulk
 from backend.volunteers.services.certificates import (
     certificate_issue,
     certificate_request,
@@ -100,6 +102,7 @@ __all__ = [
     "service_post_create",
     "service_record_create",
     "service_record_decide",
+    "service_records_decide_bulk",
     "service_records_export",
     "shift_capacity_set",
     "shift_create",
