@@ -18,6 +18,7 @@ from api.volunteers import (
     hours,
     organisations,
     profiles,
+    selfcheckin,
     signups,
     teams,
     transfers,
@@ -26,5 +27,16 @@ from api.volunteers import (
 router = Router(tags=["volunteers"])
 
 
-for _sub in (profiles, consents, organisations, activities, signups, teams, transfers, hours, certificates):
+for _sub in (
+    profiles,
+    consents,
+    organisations,
+    activities,
+    signups,
+    teams,
+    transfers,
+    selfcheckin,
+    hours,
+    certificates,
+):
     router.add_router("", _sub.router)

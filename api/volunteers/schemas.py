@@ -110,6 +110,8 @@ class ServicePostIn(Schema):
     longitude: Decimal | None = None
     host: str = Field("", max_length=100)
     organisation_id: int | None = None
+    geofence_radius_m: int = Field(200, ge=20, le=5000, description="Self check-in radius around the post.")
+    coord: Literal["wgs84", "gcj02"] = Field("wgs84", description="The system of latitude/longitude.")
 
 
 class ServicePostOut(Schema):
@@ -120,6 +122,7 @@ class ServicePostOut(Schema):
     latitude: Decimal | None
     longitude: Decimal | None
     host: str
+    geofence_radius_m: int
 
 
 class ServicePostPage(Schema):
@@ -145,6 +148,11 @@ class ActivityIn(Schema):
     insurance_required: bool | None = None
     min_age: int = Field(0, ge=0, le=100)
     required_skills: list[str] = Field(default_factory=list, max_length=20)
+    hours_mode: Literal["scanner", "self_checkin", "self_checkin_checkout"] = Field(
+        "scanner",
+        description="How hours are credited: scanner only, self check-in (to the shift's end), "
+        "or self check-in and check-out.",
+    )
 
 
 class ActivityFilters(Schema):
@@ -235,6 +243,7 @@ class ActivityOut(_ActivityBase):
     description: str
     status: str
     recipients: str
+    hours_mode: str
     post: ServicePostOut | None
     river_segment_name: str
     shifts: list[ShiftOut]
@@ -584,3 +593,34 @@ class VolunteerRecordDecisionResultOut(Schema):
 
 class VolunteerRecordBulkDecisionOut(Schema):
     results: list[VolunteerRecordDecisionResultOut]
+
+
+# --- self check-in ------------------------------------------------------------------------------
+
+
+class SelfCheckinQrOut(Schema):
+    payload: str = Field(description="Show as a QR code; changes every rotates_every seconds.")
+    expires_at: datetime
+    rotates_every: int
+
+
+class SelfCheckinIn(Schema):
+    payload: str = Field(min_length=1, max_length=100, description="The scanned QR text.")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    coord: Literal["wgs84", "gcj02"] = Field("gcj02", description="wx.getLocation type gcj02 by default.")
+    kind: Literal["in", "out"] = "in"
+
+
+class SelfCheckinOut(Schema):
+    id: int
+    kind: str
+    result: str
+    at: datetime
+    distance_m: int | None
+    record_id: int | None
+    hours: Decimal | None
+
+    @staticmethod
+    def resolve_hours(obj: Any) -> Decimal | None:
+        return obj.record.hours if obj.record_id else None

@@ -103,3 +103,18 @@ def transfer_offer_window() -> timedelta:
 
 def public_base_url() -> str:
     return public_origin()
+
+
+def self_checkin_qr_seconds() -> int:
+    """How often the post's self check-in QR changes (30-60 s); the previous one is still taken."""
+    return min(max(int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_QR_SECONDS", 45)), 30), 60)
+
+
+def self_checkin_early() -> timedelta:
+    """How long before the shift starts a volunteer may check in themselves."""
+    return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_EARLY_MINUTES", 30)))
+
+
+def self_checkin_late() -> timedelta:
+    """How long after the shift ends a volunteer may still check out."""
+    return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_LATE_MINUTES", 30)))

@@ -125,6 +125,8 @@ class ServicePost(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     host = models.CharField(max_length=100, blank=True)  # e.g. 民治街道党群服务中心
+    # Self check-in (services/selfcheckin.py) is accepted within this distance of the post (WGS-84).
+    geofence_radius_m = models.PositiveIntegerField(default=200)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_posts"
     )
@@ -166,6 +168,13 @@ class Activity(models.Model):
     insurance_required = models.BooleanField(default=False)
     min_age = models.PositiveSmallIntegerField(default=0)
     required_skills = models.JSONField(default=list, blank=True)
+
+    class HoursMode(models.TextChoices):
+        SCANNER = "scanner", "仅扫码签到"
+        SELF_CHECKIN = "self_checkin", "自助签到（签到即计至班次结束）"
+        SELF_CHECKIN_CHECKOUT = "self_checkin_checkout", "自助签到签退"
+
+    hours_mode = models.CharField(max_length=24, choices=HoursMode.choices, default=HoursMode.SCANNER)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -478,3 +487,34 @@ class SignupTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signup_id}: {self.from_user_id}->{self.to_user_id} {self.status}"
+
+
+class SelfCheckin(models.Model):
+    """Every self check-in attempt (append-only, as the scanner's scans): the volunteer scanned the
+    post's rotating QR and sent their location. ``result`` is ``ok`` or the refusal's code."""
+
+    class Kind(models.TextChoices):
+        IN = "in", "签到"
+        OUT = "out", "签退"
+
+    signup = models.ForeignKey(
+        Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="self_checkins"
+    )
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="self_checkins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    result = models.CharField(max_length=30)
+    at = models.DateTimeField()
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)  # WGS-84
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    distance_m = models.PositiveIntegerField(null=True, blank=True)
+    record = models.ForeignKey(
+        ServiceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="self_checkins"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["shift", "user", "kind", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.shift_id} {self.kind} {self.result}"

@@ -12,6 +12,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``teams``: teams, invitations, team sign-ups
 - ``transfers``: offering a place to a named volunteer
 - ``approvals``: approving or rejecting many records at once
+- ``selfcheckin``: geofenced self check-in with the post's rotating QR
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
@@ -65,6 +66,7 @@ from backend.volunteers.services.organisations import (
     service_post_create,
 )
 from backend.volunteers.services.profiles import volunteer_profile_save
+from backend.volunteers.services.selfcheckin import checkin_qr, self_checkin_record, self_checkins_close
 from backend.volunteers.services.series import shift_series_create, shift_series_extend, shift_series_generate
 from backend.volunteers.services.shifts import shift_capacity_set, shift_create, shift_reminders_send
 from backend.volunteers.services.signups import shift_signup_create, signup_cancel, signup_mark_no_show
@@ -95,10 +97,13 @@ __all__ = [
     "certificate_issue",
     "certificate_request",
     "certificate_revoke",
+    "checkin_qr",
     "consent_withdraw",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",
+    "self_checkin_record",
+    "self_checkins_close",
     "service_post_create",
     "service_record_create",
     "service_record_decide",
