@@ -15,6 +15,7 @@ from api.volunteers import (
     activities,
     certificates,
     consents,
+    guardians,
     hours,
     organisations,
     profiles,
@@ -30,6 +31,7 @@ router = Router(tags=["volunteers"])
 for _sub in (
     profiles,
     consents,
+    guardians,
     organisations,
     activities,
     signups,

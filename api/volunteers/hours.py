@@ -8,11 +8,10 @@ from django.http import HttpResponse
 from ninja import Router, Status
 
 from api.schemas import ERRORS
+from api.volunteers.participation_schemas import VolunteerRecordBulkDecisionIn, VolunteerRecordBulkDecisionOut
 from api.volunteers.schemas import (
     BackfillRequestIn,
     OrganisationRecordPage,
-    VolunteerRecordBulkDecisionIn,
-    VolunteerRecordBulkDecisionOut,
     VolunteerRecordDecisionIn,
     VolunteerRecordOut,
     VolunteerRecordPage,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from api.schemas import ERRORS
-from api.volunteers.schemas import SelfCheckinIn, SelfCheckinOut, SelfCheckinQrOut
+from api.volunteers.participation_schemas import SelfCheckinIn, SelfCheckinOut, SelfCheckinQrOut
 from backend.volunteers import services
 from backend.volunteers.permissions import Action, shift_access
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from api.schemas import ERRORS
-from api.volunteers.schemas import (
+from api.volunteers.participation_schemas import (
     TeamSignupIn,
     TeamSignupOut,
     VolunteerTeamIn,

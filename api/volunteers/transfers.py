@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from api.schemas import ERRORS
-from api.volunteers.schemas import SignupTransferIn, SignupTransferListOut, SignupTransferOut
+from api.volunteers.participation_schemas import SignupTransferIn, SignupTransferListOut, SignupTransferOut
 from backend.volunteers import selectors, services
 from backend.volunteers.permissions import Action, signup_access, transfer_access
 

@@ -27,6 +27,11 @@ def consent_versions() -> dict[str, str]:
     )
 
 
+def guardian_consent_version() -> str:
+    """The current version of the guardian consent text (监护人同意书) a guardian agrees to."""
+    return str(getattr(settings, "LINLI_VOLUNTEER_GUARDIAN_CONSENT_VERSION", "2026-01"))
+
+
 def rounding_rule() -> list[tuple[int, Decimal]]:
     """Rounding of the minutes left over after whole hours: ``[(below_minutes, hours), ...]``.
 

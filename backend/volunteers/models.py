@@ -87,6 +87,11 @@ class VolunteerConsent(models.Model):
     version = models.CharField(max_length=20)
     accepted_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A guardian's consent is given by the guardian, signed in on their own phone
+    # (services/guardians.py): who gave it; empty for the volunteer's own consents.
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["profile_id", "kind", "-accepted_at"]

@@ -72,3 +72,10 @@ register_kind(
     body="{to} 已接受你转让的 {activity} 名额，你的报名已转出。",
     link="/pages/volunteer/transfers",
 )
+register_kind(
+    "guardian.consent_requested",
+    category="decision",
+    title="监护人同意：{minor}",
+    body="{minor} 注册志愿者时填写你为监护人（{relation}）。请阅读监护人同意书并确认是否同意。",
+    link="/pages/volunteer/guardian",
+)

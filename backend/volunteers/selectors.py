@@ -419,6 +419,30 @@ def registration_kinds() -> set[str]:
     return {*conf.consent_versions(), VolunteerConsent.Kind.GUARDIAN}
 
 
+def guardian_consented() -> Exists:
+    """For a VolunteerProfile queryset: a standing guardian consent given by the guardian
+    themselves (``given_by``; a box the minor ticked does not count)."""
+    return Exists(
+        VolunteerConsent.objects.filter(
+            profile=OuterRef("pk"),
+            kind=VolunteerConsent.Kind.GUARDIAN,
+            withdrawn_at__isnull=True,
+            given_by__isnull=False,
+        )
+    )
+
+
+def guardian_requests(*, guardian: User) -> list[VolunteerProfile]:
+    """Minors who named this user's (verified) phone as their guardian's, with the consents."""
+    return list(
+        VolunteerProfile.objects.filter(guardian_mobile=guardian.phone)
+        .exclude(guardian_mobile="")
+        .exclude(user=guardian)
+        .prefetch_related("consents")
+        .order_by("id")
+    )
+
+
 def consent_lapsed() -> Exists:
     """For a VolunteerProfile queryset: a consent the registration stands on was withdrawn and
     not given again (annotate ``consent_lapsed=consent_lapsed()``)."""

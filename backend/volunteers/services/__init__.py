@@ -13,6 +13,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``transfers``: offering a place to a named volunteer
 - ``approvals``: approving or rejecting many records at once
 - ``selfcheckin``: geofenced self check-in with the post's rotating QR
+- ``guardians``: a minor's guardian consent, given by the guardian on their own phone
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
@@ -51,6 +52,11 @@ from backend.volunteers.services.certificates import (
 )
 from backend.volunteers.services.consents import consent_withdraw
 from backend.volunteers.services.exports import RecordsExport, service_records_export
+from backend.volunteers.services.guardians import (
+    guardian_consent_give,
+    guardian_consent_withdraw,
+    guardian_profile,
+)
 from backend.volunteers.services.hours import (
     SOURCES,
     attendance_record,
@@ -99,6 +105,9 @@ __all__ = [
     "certificate_revoke",
     "checkin_qr",
     "consent_withdraw",
+    "guardian_consent_give",
+    "guardian_consent_withdraw",
+    "guardian_profile",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",
