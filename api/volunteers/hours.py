@@ -110,3 +110,17 @@ def org_records_export(
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
+
+
+@router.get("/volunteer/organisations/{organisation_id}/national-export", response={200: None, **ERRORS})
+def org_national_export(request, organisation_id: int, format: Literal["json", "xlsx"] = "json"):
+    """The organisation's volunteers and approved service records in the field set of the national
+    volunteer information system standard (志愿服务信息系统基本规范), JSON (with a field legend
+    and the fields Linli cannot fill) or XLSX (one sheet each, plus the missing fields). Full ID
+    numbers, for matching in the national system: coordinators and platform admins; audited."""
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
+    export = services.national_export(organisation=org, by=request.auth, format=format)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

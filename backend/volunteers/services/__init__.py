@@ -17,6 +17,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
+- ``national_export``: volunteers and records in the national standard's field set
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -65,6 +66,7 @@ from backend.volunteers.services.hours import (
     service_record_create,
     service_record_decide,
 )
+from backend.volunteers.services.national_export import national_export
 from backend.volunteers.services.organisations import (
     organisation_coordinator_add,
     organisation_coordinator_add_by_phone,
@@ -108,6 +110,7 @@ __all__ = [
     "guardian_consent_give",
     "guardian_consent_withdraw",
     "guardian_profile",
+    "national_export",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",
