@@ -121,3 +121,23 @@ def test_giving_a_place_back_promotes_the_first_waitlisted(api):
     assert api.as_user(giver).delete(f"/signups/{signup_id}").status_code == 200
     assert Signup.objects.get(user=first, shift=shift).status == "promoted"
     assert Signup.objects.get(user=second, shift=shift).status == "waitlisted"
+
+
+def test_the_event_pass_moves_with_the_place(api):
+    from backend.checkin import services as checkin
+    from backend.checkin.models import Pass
+    from tests.checkin import factories as cf
+
+    org = f.organisation()
+    shift = f.shift(f.activity(org), capacity=1)
+    event = cf.event(
+        org=org, starts_at=shift.starts_at, ends_at=shift.ends_at, checkin_opens_at=shift.starts_at
+    )
+    checkin.event_shifts_link(event=event, shifts=[shift])
+    giver, receiver = f.volunteer(), f.volunteer()
+    signup_id = _held(api, shift, giver)
+    assert Pass.objects.get(signup_id=signup_id).status == "valid"
+    offer = _offer(api, giver, signup_id, receiver).json()
+    new_id = api.as_user(receiver).post(f"/transfers/{offer['id']}/accept").json()["new_signup_id"]
+    assert Pass.objects.get(signup_id=signup_id).status == "void"
+    assert Pass.objects.get(signup_id=new_id, status="valid").holder_id == receiver.pk
