@@ -177,3 +177,16 @@ def test_team_and_single_signups_in_a_burst_never_overbook():
     confirmed = Signup.objects.filter(shift=shift, status="confirmed").count()
     assert shift.taken == confirmed == 3 * len(team_ok) + len(singles_ok) <= 5
     assert shift.taken == 5 or not [r for r in responses[3:] if r.status_code == 409]
+
+
+@pytest.mark.django_db
+def test_my_teams_runs_the_same_queries_for_1_or_20_members(api, django_assert_max_num_queries):
+    leader = f.volunteer()
+    team_id = make_team(api, leader, [f.volunteer()])
+    with django_assert_max_num_queries(6):
+        assert len(api.as_user(leader).get("/me/teams").json()["items"][0]["members"]) == 2
+    for _ in range(19):
+        member = f.volunteer()
+        api.as_user(leader).post(f"/volunteer/teams/{team_id}/invitations", {"volunteer_no": _no(member)})
+    with django_assert_max_num_queries(6):
+        assert len(api.as_user(leader).get("/me/teams").json()["items"][0]["members"]) == 21
