@@ -84,3 +84,21 @@ class CancelNotAllowed(Conflict):
 class NothingToCertify(Conflict):
     code = "nothing_to_certify"
     message = T("该组织没有你的有效服务记录。", "This organisation has no approved service of yours.")
+
+
+class AttendanceInFuture(DomainError):
+    code = "attendance_in_future"
+    status = 422
+    message = T(
+        "签到或签退时间晚于当前时间，不能记录尚未发生的服务。",
+        "Check-in or check-out is later than now: service that has not happened cannot be recorded.",
+    )
+
+
+class AttendanceOutsideShift(DomainError):
+    code = "attendance_outside_shift"
+    status = 422
+    message = T(
+        "签到或签退时间不在班次时间内（含允许的提前和延后）。",
+        "Check-in or check-out lies outside the shift (with the allowed tolerance).",
+    )
