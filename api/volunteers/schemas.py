@@ -148,6 +148,24 @@ class ActivityIn(Schema):
 
 
 class ActivityFilters(Schema):
+    q: str = Field(
+        "",
+        max_length=100,
+        description="Keywords (whitespace-separated, all must occur) in title or description; substring match, Chinese included, from one character.",
+    )
+    lat: float | None = Field(
+        None, ge=-90, le=90, description="Latitude of the searcher: results nearest first."
+    )
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude of the searcher.")
+    radius_km: float | None = Field(
+        None, gt=0, le=50, description="Search radius (default 5 km, at most 50)."
+    )
+    coord: Literal["wgs84", "gcj02"] = Field(
+        "wgs84", description="Datum of lat/lon: gcj02 as wx.getLocation({type: 'gcj02'}) reports."
+    )
+    skills: str = Field(
+        "", max_length=200, description="Comma-separated skills: activities asking for at least one of them."
+    )
     programme: Literal["red_vest", "river"] | None = None
     division: str | None = Field(None, max_length=12)
     from_: datetime | None = Field(None, alias="from")
@@ -227,6 +245,18 @@ class ActivitySummaryOut(_ActivityBase):
     post_id: int | None
     upcoming_shifts: int
     next_starts_at: datetime | None
+    latitude: float | None = Field(description="WGS-84, from the activity's service post.")
+    longitude: float | None
+    distance_m: float | None = Field(None, description="From the searcher, when lat/lon were given.")
+
+    @staticmethod
+    def resolve_upcoming_shifts(obj: Any) -> int:
+        return obj.upcoming_shifts or 0
+
+    @staticmethod
+    def resolve_distance_m(obj: Any) -> float | None:
+        distance = getattr(obj, "distance_m", None)
+        return None if distance is None else round(distance, 1)
 
 
 class ActivityOut(_ActivityBase):

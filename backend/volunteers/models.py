@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from backend.core.textsearch import SearchTokenBase
 from backend.divisions.models import Division
 
 # Purposes of the ID number's sealing key and blind index (backend.core.crypto).
@@ -168,6 +169,11 @@ class Activity(models.Model):
     required_skills = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Where it happens (WGS-84, from its post) and the grid cell that serves search by distance
+    # (backend.core.geo.geocell); kept by the services with the search tokens (search.py).
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    geocell = models.IntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -175,10 +181,20 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "programme", "division"])]
+        indexes = [
+            models.Index(fields=["status", "programme", "division"]),
+            models.Index(fields=["geocell"], name="activity_geocell"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ActivitySearchToken(SearchTokenBase):
+    """The character bigrams of an activity's title and description (backend.core.textsearch)."""
+
+    pk = models.CompositePrimaryKey("token", "owner")
+    owner = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
 
 
 class ShiftSeries(models.Model):

@@ -165,10 +165,15 @@ def activity_access(
     return _authorized(user, action, activity, hide=hide)
 
 
-def activity_detail_access(*, user: User, activity_id: int) -> Activity:
+def activity_detail_access(*, user: User | None, activity_id: int) -> Activity:
     """The activity with its shifts as ``user`` may see it: drafts only to its coordinators,
-    ``NotFound`` for everybody else."""
-    return _authorized(user, Action.ACTIVITY_VIEW, selectors.activity_get(activity_id=activity_id))
+    ``NotFound`` for everybody else; without sign-in (``user`` None) published ones only."""
+    activity = selectors.activity_get(activity_id=activity_id)
+    if user is None:
+        if activity is None or activity.status != Activity.Status.PUBLISHED:
+            raise NotFound()
+        return activity
+    return _authorized(user, Action.ACTIVITY_VIEW, activity)
 
 
 def shift_access(

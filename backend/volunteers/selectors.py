@@ -7,12 +7,12 @@ the API schemas only read them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
@@ -21,7 +21,7 @@ from backend.core.crypto import unseal
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
 from backend.core.validators import age_on
-from backend.volunteers import conf
+from backend.volunteers import conf, search
 from backend.volunteers.hours import next_star_at, stars_for
 from backend.volunteers.models import (
     ID_PURPOSE,
@@ -37,6 +37,7 @@ from backend.volunteers.models import (
 )
 
 MAX_PAGE = 100
+Near = search.Near
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -140,42 +141,74 @@ def _shift_filter(prefix: str, *, now: datetime, date_from: datetime | None, dat
     return q
 
 
+@dataclass
+class ActivityQuery:
+    """What a volunteer looks for (``GET /activities``); every field optional."""
+
+    q: str = ""
+    skills: list[str] = field(default_factory=list)
+    near: Near | None = None
+    programme: str | None = None
+    division: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    has_space: bool | None = None
+    organisation_id: int | None = None
+
+
+def _upcoming_shifts(shift_q: Q) -> QuerySet[Shift]:
+    return Shift.objects.filter(shift_q, activity=OuterRef("pk"))
+
+
+def _activities_found(query: ActivityQuery, *, now: datetime) -> QuerySet[Activity]:
+    """Published activities with an upcoming shift in the range that match ``query``: each
+    condition an indexed lookup or semi-join (no aggregate over all rows), the per-activity
+    figures as subqueries evaluated for the page's rows only."""
+    shift_q = _shift_filter("", now=now, date_from=query.date_from, date_to=query.date_to)
+    upcoming = _upcoming_shifts(shift_q)
+    per_activity = upcoming.order_by().values("activity")
+    qs = Activity.objects.filter(Exists(upcoming), status=Activity.Status.PUBLISHED)
+    conditions = [search.text_q(query.q), search.skills_q(query.skills)]
+    for condition in conditions:
+        if condition is not None:
+            qs = qs.filter(condition)
+    if query.programme:
+        qs = qs.filter(programme=query.programme)
+    if query.division:
+        qs = qs.filter(division__code__startswith=query.division)
+    if query.organisation_id:
+        qs = qs.filter(organisation_id=query.organisation_id)
+    with_space = Exists(upcoming.filter(taken__lt=F("capacity")))
+    if query.has_space is True:
+        qs = qs.filter(with_space)
+    elif query.has_space is False:
+        qs = qs.exclude(with_space)
+    return qs.select_related(
+        "organisation", "post", "division", "river_segment", "river_segment__river"
+    ).annotate(
+        remaining=Subquery(per_activity.annotate(n=Sum(F("capacity") - F("taken"))).values("n")),
+        upcoming_shifts=Subquery(per_activity.annotate(n=Count("pk")).values("n")),
+        next_starts_at=Subquery(per_activity.annotate(n=Min("starts_at")).values("n")),
+    )
+
+
 def activity_list(
     *,
-    programme: str | None = None,
-    division: str | None = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    has_space: bool | None = None,
-    organisation_id: int | None = None,
+    query: ActivityQuery | None = None,
     cursor: str | None = None,
     limit: int = 20,
     now: datetime | None = None,
 ) -> Page:
     """Published activities with upcoming shifts in the range, each annotated with
-    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at``. One query per page."""
-    now = now or timezone.now()
-    shift_q = _shift_filter("shifts__", now=now, date_from=date_from, date_to=date_to)
-    qs = (
-        Activity.objects.filter(status=Activity.Status.PUBLISHED)
-        .select_related("organisation", "post", "division", "river_segment", "river_segment__river")
-        .annotate(
-            remaining=Sum(F("shifts__capacity") - F("shifts__taken"), filter=shift_q),
-            upcoming_shifts=Count("shifts", filter=shift_q),
-            next_starts_at=Min("shifts__starts_at", filter=shift_q),
-        )
-        .filter(upcoming_shifts__gt=0)
-    )
-    if programme:
-        qs = qs.filter(programme=programme)
-    if division:
-        qs = qs.filter(division__code__startswith=division)
-    if organisation_id:
-        qs = qs.filter(organisation_id=organisation_id)
-    if has_space is True:
-        qs = qs.filter(remaining__gt=0)
-    elif has_space is False:
-        qs = qs.filter(remaining=0)
+    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at`` (and ``distance_m`` when
+    searching near a point). Newest first, or nearest first with ``query.near``. One query per
+    page; see ``backend.volunteers.search`` for the indexes each filter uses."""
+    query = query or ActivityQuery()
+    qs = _activities_found(query, now=now or timezone.now())
+    limit = max(1, min(limit, MAX_PAGE))
+    if query.near is not None:
+        items, next_cursor = search.distance_page(qs, near=query.near, cursor=cursor, limit=limit)
+        return Page(items=items, next_cursor=next_cursor)
     return _page(qs, cursor=cursor, limit=limit)
 
 

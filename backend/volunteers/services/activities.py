@@ -13,6 +13,7 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers.errors import ActivityNotInFuture
 from backend.volunteers.models import Activity, Organisation, Programme, ServicePost, Shift
+from backend.volunteers.search import activity_index, activity_location
 from backend.volunteers.services._common import _clean_list, _division, _now
 from backend.wechat.services.security import Scene, text_check
 
@@ -78,7 +79,9 @@ def activity_create(
             min_age=max(min_age, 0),
             required_skills=_clean_list(required_skills),
             created_by=by,
+            **activity_location(post),
         )
+        activity_index(activity=activity, created=True)
         checked.attach(activity)
         audit_record(actor=by, action="activity.created", target=activity, data={"title": activity.title})
     return activity
