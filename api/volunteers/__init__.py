@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from ninja import Router
 
-from api.volunteers import activities, certificates, consents, hours, organisations, profiles, signups
+from api.volunteers import (
+    activities,
+    calendar,
+    certificates,
+    consents,
+    hours,
+    organisations,
+    profiles,
+    signups,
+)
 
 router = Router(tags=["volunteers"])
 
 
-for _sub in (profiles, consents, organisations, activities, signups, hours, certificates):
+for _sub in (profiles, consents, organisations, activities, signups, hours, certificates, calendar):
     router.add_router("", _sub.router)

@@ -347,6 +347,19 @@ class SignupAttendanceIn(Schema):
     checked_out_at: AwareDatetime
 
 
+class VolunteerCalendarOut(Schema):
+    url: str = Field(description="https address of the .ics feed (private: whoever has it reads it).")
+    webcal_url: str = Field(
+        description="The same address as webcal://, which calendar apps open to subscribe."
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, feed: Any, *, url: str) -> VolunteerCalendarOut:
+        webcal = "webcal://" + url.split("://", 1)[-1]
+        return cls(url=url, webcal_url=webcal, created_at=feed.created_at)
+
+
 # --- service hours ----------------------------------------------------------------------------
 
 

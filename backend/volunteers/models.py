@@ -26,6 +26,8 @@ from backend.divisions.models import Division
 # Purposes of the ID number's sealing key and blind index (backend.core.crypto).
 ID_PURPOSE = "volunteer.id_number"
 ID_INDEX_PURPOSE = "volunteer.id_number"
+# Purpose of the calendar feed token's sealing key and blind index.
+CALENDAR_PURPOSE = "volunteer.calendar"
 
 
 class Programme(models.TextChoices):
@@ -411,3 +413,19 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class CalendarFeed(models.Model):
+    """A volunteer's private calendar address (``/cal/<token>.ics``): the token sealed (so the
+    app can show the address again) and found by its keyed hash. A new token replaces the row's,
+    so the old address stops answering at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer_calendar"
+    )
+    token_sealed = models.TextField()
+    token_index = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"calendar of {self.user_id}"

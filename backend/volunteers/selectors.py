@@ -8,7 +8,7 @@ the API schemas only read them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,15 +17,19 @@ from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_scope_ids
-from backend.core.crypto import unseal
+from backend.core.crypto import blind_index, unseal
+from backend.core.links import public_host, public_url
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
 from backend.core.validators import age_on
 from backend.volunteers import conf, search
 from backend.volunteers.hours import next_star_at, stars_for
+from backend.volunteers.ical import CalendarEvent
 from backend.volunteers.models import (
+    CALENDAR_PURPOSE,
     ID_PURPOSE,
     Activity,
+    CalendarFeed,
     Certificate,
     Organisation,
     ServicePost,
@@ -429,3 +433,60 @@ def consent_lapsed() -> Exists:
             profile=OuterRef("pk"), kind__in=sorted(registration_kinds()), withdrawn_at__isnull=False
         ).exclude(Exists(again))
     )
+
+
+# --- calendar feed ------------------------------------------------------------------------------
+
+CALENDAR_PAST = timedelta(days=90)
+CALENDAR_MAX_EVENTS = 500
+
+
+def calendar_feed_url(*, feed: CalendarFeed, token: str = "") -> str:
+    """The feed's private address (``token`` when just made, else unsealed from the row)."""
+    token = token or unseal(feed.token_sealed, purpose=CALENDAR_PURPOSE)
+    return public_url(f"/cal/{token}.ics")
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed | None:
+    if not token or len(token) > 64 or not token.isalnum():
+        return None
+    index = blind_index(token, purpose=CALENDAR_PURPOSE)
+    return CalendarFeed.objects.select_related("user").filter(token_index=index).first()
+
+
+def calendar_events(*, user: User, now: datetime | None = None) -> list[CalendarEvent]:
+    """The user's confirmed shifts from 90 days ago on, and the ones that were confirmed and then
+    cancelled (by the volunteer or with the shift) as cancelled events. One query."""
+    now = now or timezone.now()
+    was_confirmed = Q(status__in=sorted(Signup.CONFIRMED_STATUSES)) | Q(
+        status__in=[Signup.Status.CANCELLED, Signup.Status.CANCELLED_LATE], confirmed_at__isnull=False
+    )
+    signups = (
+        Signup.objects.filter(was_confirmed, user=user, shift__ends_at__gte=now - CALENDAR_PAST)
+        .select_related("shift", "shift__activity", "shift__activity__organisation", "shift__activity__post")
+        .order_by("shift__starts_at", "id")[:CALENDAR_MAX_EVENTS]
+    )
+    host = public_host()
+    events = []
+    for signup in signups:
+        shift, activity = signup.shift, signup.shift.activity
+        cancelled = signup.status not in Signup.CONFIRMED_STATUSES or shift.status == Shift.Status.CANCELLED
+        post = activity.post
+        events.append(
+            CalendarEvent(
+                uid=f"signup-{signup.pk}@{host}",
+                sequence=1 if cancelled else 0,
+                cancelled=cancelled,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                summary=activity.title,
+                location=activity.place or (post.address if post else ""),
+                description=f"{activity.organisation.name}\n{activity.recipients}".strip(),
+                geo=(
+                    (activity.latitude, activity.longitude)
+                    if activity.latitude is not None and activity.longitude is not None
+                    else None
+                ),
+            )
+        )
+    return events

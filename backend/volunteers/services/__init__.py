@@ -12,6 +12,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
+- ``calendar``: the volunteer's private calendar feed address
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -39,6 +40,7 @@ transaction (see ``backend/volunteers/hooks.py``).
 
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
+from backend.volunteers.services.calendar import calendar_feed_ensure, calendar_feed_renew
 from backend.volunteers.services.certificates import certificate_issue, certificate_request
 from backend.volunteers.services.consents import consent_withdraw
 from backend.volunteers.services.exports import RecordsExport, service_records_export
@@ -72,6 +74,8 @@ __all__ = [
     "attendance_record",
     "backfill_request_create",
     "backfill_request_submit",
+    "calendar_feed_ensure",
+    "calendar_feed_renew",
     "certificate_issue",
     "certificate_request",
     "consent_withdraw",
