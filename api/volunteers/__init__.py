@@ -17,6 +17,7 @@ from api.volunteers import (
     certificates,
     consents,
     hours,
+    id_corrections,
     organisations,
     profiles,
     signups,
@@ -25,5 +26,15 @@ from api.volunteers import (
 router = Router(tags=["volunteers"])
 
 
-for _sub in (profiles, consents, organisations, activities, signups, hours, certificates, calendar):
+for _sub in (
+    profiles,
+    id_corrections,
+    consents,
+    organisations,
+    activities,
+    signups,
+    hours,
+    certificates,
+    calendar,
+):
     router.add_router("", _sub.router)

@@ -80,6 +80,41 @@ class VolunteerProfileOut(Schema):
         return obj.volunteer_no or ""
 
 
+class VolunteerIdCorrectionIn(Schema):
+    id_number: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500, description="Why: a typo at registration, a new card…")
+
+
+class VolunteerIdCorrectionConfirmIn(Schema):
+    id_number: str = Field(
+        min_length=1, max_length=32, description="Typed from the card the staff member checked."
+    )
+
+
+class VolunteerIdCorrectionRejectIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VolunteerIdCorrectionOut(Schema):
+    # A correction prepared by ``selectors.id_correction_shown``.
+
+    id: int
+    status: str
+    old_number_masked: str
+    new_number_masked: str
+    reason: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+    volunteer_no: str = Field(alias="volunteer.volunteer_no")
+    name_masked: str = Field(alias="volunteer.name_masked")
+
+
+class VolunteerIdCorrectionPage(Schema):
+    items: list[VolunteerIdCorrectionOut]
+    next_cursor: str | None
+
+
 # --- organisations and service posts ----------------------------------------------------------
 
 

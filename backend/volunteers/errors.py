@@ -102,3 +102,26 @@ class AttendanceOutsideShift(DomainError):
         "签到或签退时间不在班次时间内（含允许的提前和延后）。",
         "Check-in or check-out lies outside the shift (with the allowed tolerance).",
     )
+
+
+class IdNumberCorrectionRequired(Conflict):
+    code = "id_number_correction_required"
+    message = T(
+        "注册后更改身份证号须提交更正申请，经工作人员核验证件后生效。",
+        "After registration a new ID number is a correction: request it, and staff confirm it after checking the card.",
+    )
+
+
+class IdCorrectionPending(Conflict):
+    code = "id_correction_pending"
+    message = T(
+        "已有一个待确认的身份证号更正申请。", "An ID number correction is already waiting for confirmation."
+    )
+
+
+class IdNumberMismatch(Conflict):
+    code = "id_number_mismatch"
+    message = T(
+        "核验的证件号码与申请更正的号码不一致。",
+        "The number on the card checked does not match the correction requested.",
+    )

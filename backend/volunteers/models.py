@@ -429,3 +429,40 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar of {self.user_id}"
+
+
+class IdNumberCorrection(models.Model):
+    """A registered volunteer's request to correct their ID number (a typo at registration, a new
+    card number). The number on the profile changes only when staff who checked the person's card
+    confirm it; every request stays as history (both numbers sealed), and service records, which
+    belong to the account, are untouched."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REJECTED = "rejected", "已驳回"
+
+    profile = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="id_corrections")
+    old_number_sealed = models.TextField()
+    new_number_sealed = models.TextField()
+    new_number_index = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile"], condition=Q(status="pending"), name="id_correction_one_pending"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}:{self.status}"

@@ -16,11 +16,19 @@ from typing import TypeVar
 from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_has_role
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, PermissionDenied
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
-from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.models import (
+    Activity,
+    IdNumberCorrection,
+    Organisation,
+    ServiceRecord,
+    Shift,
+    Signup,
+    VolunteerProfile,
+)
 
 
 class Action(StrEnum):
@@ -36,6 +44,7 @@ class Action(StrEnum):
     ATTENDANCE_RECORD = "volunteers.attendance_record"
     RECORD_DECIDE = "volunteers.record_decide"
     RECORD_VIEW = "volunteers.record_view"
+    ID_CORRECTION_DECIDE = "volunteers.id_correction_decide"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -114,6 +123,16 @@ def record_decide(user: User, record: ServiceRecord) -> bool:
 @rule(Action.RECORD_VIEW)
 def record_view(user: User, record: ServiceRecord) -> bool:
     return record.user_id == user.pk or coordinates(user, record.organisation_id)
+
+
+@rule(Action.ID_CORRECTION_DECIDE)
+def id_correction_decide(user: User, correction: IdNumberCorrection) -> bool:
+    """Confirm or reject a volunteer's ID number correction: coordinators of an organisation the
+    volunteer signed up with or served (they can meet the person and see the card); platform
+    admins always. Nobody decides on their own."""
+    if correction.profile.user_id == user.pk:
+        return False
+    return selectors.id_corrections_for_staff(user=user).filter(pk=correction.pk).exists()
 
 
 # --- fetch and authorize ----------------------------------------------------------------------
@@ -197,6 +216,15 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
         raise NotFound()
     authorize(user, action, record, hide=False)
     return record
+
+
+def id_correction_access(*, user: User, correction_id: int) -> IdNumberCorrection:
+    """A correction ``user`` may decide on, or ``NotFound`` (staff outside its reach never learn
+    it exists); their own is ``PermissionDenied``."""
+    correction = IdNumberCorrection.objects.select_related("profile").filter(pk=correction_id).first()
+    if correction is not None and correction.profile.user_id == user.pk:
+        raise PermissionDenied()  # platform admins too: nobody confirms their own number
+    return _authorized(user, Action.ID_CORRECTION_DECIDE, correction)
 
 
 @grant_scope_exists.register

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, Query
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
-from backend.accounts.selectors import user_scope_ids
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.core.crypto import blind_index, unseal
 from backend.core.links import public_host, public_url
 from backend.core.masking import mask_id_number, mask_name, mask_phone
@@ -31,6 +31,7 @@ from backend.volunteers.models import (
     Activity,
     CalendarFeed,
     Certificate,
+    IdNumberCorrection,
     Organisation,
     ServicePost,
     ServiceRecord,
@@ -490,3 +491,49 @@ def calendar_events(*, user: User, now: datetime | None = None) -> list[Calendar
             )
         )
     return events
+
+
+# --- ID number corrections ----------------------------------------------------------------------
+
+
+def id_correction_shown(correction: IdNumberCorrection) -> IdNumberCorrection:
+    """Sets ``old_number_masked``, ``new_number_masked`` and the volunteer as staff see them."""
+    shown: Any = correction
+    shown.old_number_masked = mask_id_number(unseal(correction.old_number_sealed, purpose=ID_PURPOSE))
+    shown.new_number_masked = mask_id_number(unseal(correction.new_number_sealed, purpose=ID_PURPOSE))
+    shown.volunteer = volunteer_shown(correction.profile.user)
+    return correction
+
+
+def my_id_corrections(*, profile: VolunteerProfile) -> list[IdNumberCorrection]:
+    """The volunteer's requests, newest first (the history of their number)."""
+    rows = IdNumberCorrection.objects.filter(profile=profile).select_related(
+        "profile", "profile__user", "profile__user__volunteer_profile"
+    )
+    return [id_correction_shown(c) for c in rows.order_by("-id")]
+
+
+def id_corrections_for_staff(*, user: User) -> QuerySet[IdNumberCorrection]:
+    """Corrections ``user`` may decide on: every one for platform admins; for coordinators those
+    of volunteers who signed up with or served one of their organisations."""
+    qs = IdNumberCorrection.objects.all()
+    if user_is_platform_admin(user):
+        return qs
+    orgs = [int(i) for i in user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION) if i.isdigit()]
+    if not orgs:
+        return qs.none()
+    signed = Signup.objects.filter(user=OuterRef("profile__user"), shift__activity__organisation_id__in=orgs)
+    served = ServiceRecord.objects.filter(user=OuterRef("profile__user"), organisation_id__in=orgs)
+    return qs.filter(Exists(signed) | Exists(served))
+
+
+def id_corrections_to_decide(
+    *, user: User, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> Page:
+    qs = id_corrections_for_staff(user=user).exclude(profile__user=user)
+    if status:
+        qs = qs.filter(status=status)
+    qs = qs.select_related("profile", "profile__user", "profile__user__volunteer_profile")
+    page = _page(qs, cursor=cursor, limit=limit)
+    page.items = [id_correction_shown(c) for c in page.items]
+    return page

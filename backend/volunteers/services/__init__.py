@@ -13,6 +13,7 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
 - ``calendar``: the volunteer's private calendar feed address
+- ``id_corrections``: correcting a registered ID number (requested, confirmed by staff)
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -52,6 +53,11 @@ from backend.volunteers.services.hours import (
     service_record_create,
     service_record_decide,
 )
+from backend.volunteers.services.id_corrections import (
+    id_correction_confirm,
+    id_correction_reject,
+    id_correction_request,
+)
 from backend.volunteers.services.organisations import (
     organisation_coordinator_add,
     organisation_coordinator_add_by_phone,
@@ -79,6 +85,9 @@ __all__ = [
     "certificate_issue",
     "certificate_request",
     "consent_withdraw",
+    "id_correction_confirm",
+    "id_correction_reject",
+    "id_correction_request",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",
