@@ -11,7 +11,8 @@ transaction as the write), with the primary key ``(token, owner)`` as the index:
   text, plus ``(last character, 0)`` at the end of each field, so every character starts a token;
 - a query is split on whitespace into terms (all must match). A term of one character is the
   token range ``[c * 0x110000, (c + 1) * 0x110000)``; a longer term needs each of (up to
-  ``MAX_BIGRAMS_PER_TERM`` of) its bigrams, one indexed lookup each, intersected as semi-joins;
+  ``MAX_BIGRAMS_PER_TERM`` of) its bigrams, one indexed lookup each (the rarest listed, the others
+  probed per row: :func:`matching_q`);
 - the candidates are then verified with ``icontains`` on the real fields, so the answer is exactly
   the substring match (a bigram set is necessary, not sufficient), never an approximation.
 
@@ -29,12 +30,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 _PLANE = 0x110000  # one past the largest code point
-MAX_TERMS = 5
+MAX_TERMS = 4
 MAX_TERM_CHARS = 50
-MAX_BIGRAMS_PER_TERM = 6
+MAX_BIGRAMS_PER_TERM = 4
+# A token held by this many rows or more is "common": probed per row rather than listed.
+COMMON_ROWS = 1000
 
 
 class SearchTokenBase(models.Model):
@@ -100,27 +103,51 @@ def tags_q(tags: Iterable[str], *, token_model: type[SearchTokenBase]) -> Q | No
     wanted = sorted({tag_token(t) for t in tags if t.strip()})
     if not wanted:
         return None
-    return Q(pk__in=_owner_ids(token_model, token__in=wanted))
+    lookup = {"token__in": wanted}
+    if _is_common(token_model, lookup):
+        return Q(Exists(_tokens(token_model, lookup).filter(owner=OuterRef("pk"))))
+    return Q(pk__in=_tokens(token_model, lookup).values("owner_id"))
 
 
-def _owner_ids(token_model: type[SearchTokenBase], **lookup: Any) -> Any:
-    return token_model.objects.filter(**lookup).values("owner_id")  # type: ignore[attr-defined]
+def _tokens(token_model: type[SearchTokenBase], lookup: dict[str, Any]) -> Any:
+    return token_model.objects.filter(**lookup)  # type: ignore[attr-defined]
+
+
+def _is_common(token_model: type[SearchTokenBase], lookup: dict[str, Any]) -> bool:
+    """Whether at least ``COMMON_ROWS`` rows hold the token (one index range read, bounded)."""
+    return bool(_tokens(token_model, lookup)[:COMMON_ROWS].count() >= COMMON_ROWS)
+
+
+def _term_lookups(term: str) -> list[dict[str, Any]]:
+    if len(term) == 1:
+        low = ord(term) * _PLANE
+        return [{"token__gte": low, "token__lt": low + _PLANE}]
+    return [{"token": token} for token in term_tokens(term)]
 
 
 def matching_q(query: str, *, token_model: type[SearchTokenBase], fields: Sequence[str]) -> Q | None:
     """A filter on the owner model: rows whose ``fields`` contain every term of ``query`` as a
-    substring (case-insensitive). ``None`` when the query has no terms (no filter)."""
+    substring (case-insensitive). ``None`` when the query has no terms (no filter).
+
+    How the lookups run, so that neither a rare nor a common keyword reads much: each token's
+    posting list is sized first (at most ``COMMON_ROWS`` index entries read, one small query per
+    token). The rarest token under that size drives (``pk IN`` its owners: a short list); every
+    other token is an ``EXISTS`` probe per candidate row. When every token is common, all are
+    probes and the page (newest first) stops after ``limit`` matches, which come quickly
+    precisely because the tokens are common."""
     terms = query_terms(query)
     if not terms:
         return None
+    lookups = [lookup for term in terms for lookup in _term_lookups(term)]
+    sizes = [_is_common(token_model, lookup) for lookup in lookups]
+    driver = sizes.index(False) if False in sizes else None
     where = Q()
-    for term in terms:
-        if len(term) == 1:
-            low = ord(term) * _PLANE
-            where &= Q(pk__in=_owner_ids(token_model, token__gte=low, token__lt=low + _PLANE))
+    for i, lookup in enumerate(lookups):
+        if i == driver:
+            where &= Q(pk__in=_tokens(token_model, lookup).values("owner_id"))
         else:
-            for token in term_tokens(term):
-                where &= Q(pk__in=_owner_ids(token_model, token=token))
+            where &= Q(Exists(_tokens(token_model, lookup).filter(owner=OuterRef("pk"))))
+    for term in terms:
         verify = Q()
         for field in fields:
             verify |= Q(**{f"{field}__icontains": term})

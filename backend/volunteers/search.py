@@ -120,16 +120,38 @@ def _distance_after(cursor: str) -> tuple[float, int]:
     return float(distance), pk
 
 
+FIRST_RING_M = 1000.0
+RING_GROWTH = 4
+
+
+def _within(qs: QuerySet[Activity], *, near: Near, radius_m: float, after: tuple[float, int] | None) -> Any:
+    ring = Near(lat=near.lat, lon=near.lon, radius_m=radius_m)
+    found: Any = qs.filter(near_q(ring)).annotate(distance_m=distance_expr(near))
+    found = found.filter(distance_m__lte=radius_m)
+    if after is not None:
+        distance, pk = after
+        found = found.filter(Q(distance_m__gt=distance) | Q(distance_m=distance, pk__gt=pk))
+    return found.order_by("distance_m", "pk")
+
+
 def distance_page(
     qs: QuerySet[Activity], *, near: Near, cursor: str | None, limit: int
 ) -> tuple[list[Activity], str | None]:
-    """A page of ``qs`` within ``near``, nearest first (ties by id), each with ``distance_m``."""
-    within: Any = qs.filter(near_q(near)).annotate(distance_m=distance_expr(near))
-    qs = within.filter(distance_m__lte=near.radius_m)
-    if cursor:
-        distance, pk = _distance_after(cursor)
-        qs = qs.filter(Q(distance_m__gt=distance) | Q(distance_m=distance, pk__gt=pk))
-    rows: list[Activity] = list(qs.order_by("distance_m", "pk")[: limit + 1])
+    """A page of ``qs`` within ``near``, nearest first (ties by id), each with ``distance_m``.
+
+    Read in growing rings (1 km beyond the cursor's distance, then 4 times wider, up to the
+    radius): when a ring holds more than ``limit`` rows, those are the nearest, since everything
+    outside it is farther. Where activities are dense one small ring answers, so the rows read
+    follow the page, not how many activities lie within the radius; where they are sparse, a few
+    more queries read few rows each (at most four)."""
+    after = _distance_after(cursor) if cursor else None
+    start = after[0] if after is not None else 0.0
+    radius = min(near.radius_m, start + FIRST_RING_M)
+    while True:
+        rows: list[Activity] = list(_within(qs, near=near, radius_m=radius, after=after)[: limit + 1])
+        if len(rows) > limit or radius >= near.radius_m:
+            break
+        radius = min(near.radius_m, start + (radius - start) * RING_GROWTH)
     more = len(rows) > limit
     rows = rows[:limit]
     last: Any = rows[-1] if rows else None

@@ -202,11 +202,34 @@ def test_half_a_point_is_refused_naming_the_field(api, org):
 
 
 def test_search_runs_the_same_queries_for_1_and_40_rows(api, org, django_assert_max_num_queries):
+    """One query sizes the keyword's token, at most four read rings of growing radius."""
     found(org, "合唱0", post=post_at(*CENTRE))
     params = {"q": "合唱", "lat": CENTRE[0], "lon": CENTRE[1], "skills": "", "limit": 50}
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(4):  # 1 km, 4 km, 5 km
         assert len(api.get("/activities", params).json()["items"]) == 1
     for i in range(1, 40):
         found(org, f"合唱{i}", post=post_at(CENTRE[0] + i * 0.0005, CENTRE[1]))
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(4):
         assert len(api.get("/activities", params).json()["items"]) == 40
+    with django_assert_max_num_queries(2):  # 20 of them within the first kilometre: one ring
+        assert len(api.get("/activities", {**params, "limit": 10}).json()["items"]) == 10
+
+
+@pytest.mark.parametrize("common_rows", [1, 3, 1000])
+def test_listed_or_probed_tokens_give_the_same_answer(api, org, monkeypatch, common_rows):
+    """Whether a keyword's tokens are listed (rare) or probed per row (common) changes the plan,
+    never the answer."""
+    import backend.core.textsearch as textsearch
+
+    for i in range(6):
+        found(org, f"社区合唱{i}", "敬老探访" if i % 2 else "环保")
+    found(org, "合作", "唱歌")
+    monkeypatch.setattr(textsearch, "COMMON_ROWS", common_rows)
+    assert len(titles(api.get("/activities", {"q": "合唱"}))) == 6
+    assert sorted(titles(api.get("/activities", {"q": "合唱 敬老"}))) == [
+        "社区合唱1",
+        "社区合唱3",
+        "社区合唱5",
+    ]
+    assert titles(api.get("/activities", {"q": "唱 歌"})) == ["合作"]
+    assert len(titles(api.get("/activities", {"q": "区", "limit": 2}))) == 2
