@@ -13,8 +13,9 @@ transaction as the write), with the primary key ``(token, owner)`` as the index:
   token range ``[c * 0x110000, (c + 1) * 0x110000)``; a longer term needs each of (up to
   ``MAX_BIGRAMS_PER_TERM`` of) its bigrams, one indexed lookup each (the rarest listed, the others
   probed per row: :func:`matching_q`);
-- the candidates are then verified with ``icontains`` on the real fields, so the answer is exactly
-  the substring match (a bigram set is necessary, not sufficient), never an approximation.
+- the candidates are then verified on the real fields (a case-insensitive ``STRPOS``/``INSTR``),
+  so the answer is exactly the substring match (a bigram set is necessary, not sufficient),
+  never an approximation.
 
 Integers rather than strings keep rows small and make the one-character range independent of
 the database's collation. Use: subclass :class:`SearchTokenBase` with an ``owner`` foreign key
@@ -30,7 +31,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 _PLANE = 0x110000  # one past the largest code point
 MAX_TERMS = 4
@@ -150,9 +153,17 @@ def matching_q(query: str, *, token_model: type[SearchTokenBase], fields: Sequen
     for term in terms:
         verify = Q()
         for field in fields:
-            verify |= Q(**{f"{field}__icontains": term})
+            verify |= _contains(field, term)
         where &= verify
     return where
+
+
+def _contains(field: str, term: str) -> Q:
+    """``term`` occurs in ``field`` (ASCII case-insensitive, as ``icontains`` on SQLite), written
+    as ``STRPOS``/``INSTR(UPPER(field), UPPER(term)) > 0``. Not ``LIKE``: PostgreSQL estimates
+    ``LIKE '%…%'`` as matching a handful of rows and then reads the whole table with it instead of
+    starting from the tokens (measured at 100,000 activities: 723 ms instead of a few)."""
+    return Q(GreaterThan(StrIndex(Upper(field), Value(term.upper())), 0))
 
 
 def index_replace(
