@@ -27,9 +27,10 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.core.crypto import blind_index
 from backend.core.errors import NotFound
+from backend.core.geo import haversine_m as distance_m
+from backend.core.geo import to_wgs84
 from backend.volunteers import conf
 from backend.volunteers.errors import SELF_CHECKIN_MESSAGES, SelfCheckinRefused
-from backend.volunteers.geo import distance_m, to_wgs84
 from backend.volunteers.models import Activity, SelfCheckin, ServiceRecord, Shift, Signup
 from backend.volunteers.services._common import _now
 from backend.volunteers.services.hours import attendance_record
