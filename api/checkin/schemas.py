@@ -218,3 +218,50 @@ class CheckinPage(Schema):
 
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class CheckinBundleEventOut(Schema):
+    id: int
+    title: str
+    starts_at: str
+    ends_at: str
+    checkin_opens_at: str
+    checkin_closes_at: str
+
+
+class CheckinBundleListOut(Schema):
+    id: int
+    name: str
+    include_volunteers: bool
+    include_attendees: bool
+    shifts: list[int]
+    allow_multiple_entries: bool
+    allow_entry_after_exit: bool
+
+
+class CheckinBundlePassOut(Schema):
+    """A valid pass as an offline scanner knows it: the token id inside its secret (hex), never
+    the secret; the masked name; the lists that take it; whether it has entered."""
+
+    id: str
+    kind: str
+    name: str
+    blocked: bool
+    lists: list[int]
+    entered: bool
+
+
+class CheckinOfflineBundleOut(Schema):
+    """The offline bundle (``full``) or a delta since a cursor. ``seq`` is the event's scan
+    number it is current to; ``cursor`` goes into the next ``?since=``."""
+
+    event: CheckinBundleEventOut
+    generated_at: str
+    seq: int
+    cursor: str
+    full: bool
+    keys: dict[str, Any]
+    token_domain: str
+    lists: list[CheckinBundleListOut]
+    revoked: list[str]
+    passes: list[CheckinBundlePassOut]

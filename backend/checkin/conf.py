@@ -38,3 +38,19 @@ def pass_valid_days_after_event() -> int:
 def event_reminder_lead_minutes() -> int:
     """Pass holders are reminded when their event starts within this many minutes."""
     return int(getattr(settings, "LINLI_EVENT_REMINDER_LEAD_MINUTES", 120))
+
+
+def delta_max() -> int:
+    """An offline-bundle cursor more than this many bundle changes behind is expired (410): the
+    scanner fetches the full bundle, which is then cheaper than the delta."""
+    return int(getattr(settings, "LINLI_CHECKIN_DELTA_MAX", 5000))
+
+
+def delta_max_scans() -> int:
+    """Likewise for scans since the cursor (each may change a pass's ``entered``)."""
+    return int(getattr(settings, "LINLI_CHECKIN_DELTA_MAX_SCANS", 50000))
+
+
+def search_max() -> int:
+    """Passes one door search answers at most."""
+    return int(getattr(settings, "LINLI_CHECKIN_SEARCH_MAX", 20))

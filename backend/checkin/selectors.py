@@ -12,9 +12,7 @@ from django.utils import timezone
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.checkin import conf
-from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, RevokedSecret
-from backend.checkin.redeem.decide import list_admits
-from backend.core import keys
+from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers.models import ServicePost, Shift
@@ -201,70 +199,3 @@ def staff_candidate_get(*, user_id: int) -> User:
             errors=[field_error("user_id", "not_found", T("找不到该用户。", "No such user."))]
         )
     return user
-
-
-def pass_lists(*, pass_obj: Pass, lists: list[CheckinList], shifts_by_list: dict[int, set[int]]) -> list[int]:
-    """The ids of the lists that take this pass (the rule the redeem applies)."""
-    return [
-        lst.pk
-        for lst in lists
-        if list_admits(
-            kind=pass_obj.kind,
-            include_volunteers=lst.include_volunteers,
-            include_attendees=lst.include_attendees,
-            has_shifts=bool(shifts_by_list[lst.pk]),
-            counts_shift=pass_obj.shift_id in shifts_by_list[lst.pk],
-        )
-    ]
-
-
-def offline_bundle(*, event: Event) -> dict[str, Any]:
-    """What a scanner needs to decide without us: the public keys (JWKS) to check signatures,
-    the valid pass ids with their lists, the revoked ids, the lists' rules and the window.
-
-    Pass ids are the random token ids inside the secrets (hex), so the bundle holds no secret that
-    would admit anyone; names are masked as on the scanner's screen."""
-    lists = list(CheckinList.objects.filter(event_id=event.pk).prefetch_related("shifts").order_by("id"))
-    shifts_by_list = {lst.pk: {s.pk for s in lst.shifts.all()} for lst in lists}
-    passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).order_by("id")
-    seq = EventSequence.objects.values_list("last_seq", flat=True).get(pk=event.pk)
-    return {
-        "event": {
-            "id": event.pk,
-            "title": event.title,
-            "starts_at": _iso(event.starts_at),
-            "ends_at": _iso(event.ends_at),
-            "checkin_opens_at": _iso(event.checkin_opens_at),
-            "checkin_closes_at": _iso(event.checkin_closes_at),
-        },
-        "generated_at": _iso(timezone.now()),
-        "seq": seq,
-        "keys": keys.public_jwks("pass"),
-        "token_domain": "linli/pass/v1",
-        "lists": [
-            {
-                "id": lst.pk,
-                "name": lst.name,
-                "include_volunteers": lst.include_volunteers,
-                "include_attendees": lst.include_attendees,
-                "shifts": sorted(shifts_by_list[lst.pk]),
-                "allow_multiple_entries": lst.allow_multiple_entries,
-                "allow_entry_after_exit": lst.allow_entry_after_exit,
-            }
-            for lst in lists
-        ],
-        "passes": [
-            {
-                "id": p.token_id,
-                "kind": p.kind,
-                "name": p.masked_name,
-                "blocked": p.blocked,
-                "lists": pass_lists(pass_obj=p, lists=lists, shifts_by_list=shifts_by_list),
-                "entered": p.first_entry_at is not None,
-            }
-            for p in passes
-        ],
-        "revoked": list(
-            RevokedSecret.objects.filter(event_id=event.pk).order_by("id").values_list("token_id", flat=True)
-        ),
-    }

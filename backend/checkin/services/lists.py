@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db import transaction
 
-from backend.checkin.models import CheckinList, Event
+from backend.checkin.models import BundleChange, CheckinList, Event
+from backend.checkin.services.changes import bundle_change_record
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
@@ -57,6 +58,7 @@ def checkin_list_create(
         )
         if shift_ids:
             lst.shifts.set(shift_ids)
+        bundle_change_record(event_id=event.pk, kind=BundleChange.Kind.LIST_CHANGED)
         # Passes already inside somewhere count as checked in on the new list only once they enter it.
         audit_record(
             actor=by, action="checkin.list_created", target=lst, data={"event": event.pk, "name": name}

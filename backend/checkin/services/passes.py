@@ -12,7 +12,8 @@ from django.utils import timezone
 from backend.accounts.services import user_get_or_create
 from backend.checkin import conf
 from backend.checkin.errors import PassVoided
-from backend.checkin.models import Event, Pass, RevokedSecret
+from backend.checkin.models import BundleChange, Event, Pass, RevokedSecret
+from backend.checkin.services.changes import bundle_change_record
 from backend.core import keys
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
@@ -59,6 +60,7 @@ def pass_issue(
             secret=secret,
             created_by=by,
         )
+        bundle_change_record(event_id=event.pk, kind=BundleChange.Kind.PASS_ADDED, pass_id=pass_obj.pk)
         audit_record(
             actor=by,
             action="checkin.pass_issued",
@@ -97,6 +99,12 @@ def _revoke_secret(*, pass_obj: Pass, reason: str) -> None:
     RevokedSecret.objects.create(
         event_id=pass_obj.event_id, pass_obj=pass_obj, token_id=pass_obj.token_id, reason=reason
     )
+    bundle_change_record(
+        event_id=pass_obj.event_id,
+        kind=BundleChange.Kind.PASS_VOIDED if reason == "void" else BundleChange.Kind.PASS_REISSUED,
+        pass_id=pass_obj.pk,
+        token_id=pass_obj.token_id,
+    )
 
 
 def pass_void(*, pass_obj: Pass, by: Any = None, reason: str = "") -> Pass:
@@ -134,6 +142,11 @@ def pass_block(*, pass_obj: Pass, blocked: bool, by: Any = None, reason: str = "
         updated = Pass.objects.filter(pk=pass_obj.pk).exclude(blocked=blocked).update(blocked=blocked)
         pass_obj.blocked = blocked
         if updated:
+            bundle_change_record(
+                event_id=pass_obj.event_id,
+                kind=BundleChange.Kind.PASS_BLOCKED if blocked else BundleChange.Kind.PASS_UNBLOCKED,
+                pass_id=pass_obj.pk,
+            )
             audit_record(
                 actor=by,
                 action="checkin.pass_blocked" if blocked else "checkin.pass_unblocked",
