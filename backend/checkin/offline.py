@@ -58,6 +58,7 @@ from backend.core.masking import mask_name
 CHUNK = 5000
 TOKEN_DOMAIN = "linli/pass/v1"
 _CURSOR_PREFIX = "b1"
+_CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"  # CJK Unified Ideographs
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\u2028\u2029]')
 
 
@@ -151,10 +152,9 @@ def bundle_chunks(plan: BundlePlan) -> Iterator[bytes]:
     yield (text[:-1] + ',"revoked":').encode()
     yield json.dumps(_revoked(plan), separators=(",", ":")).encode()
     yield b',"passes":['
-    formatter = _PassFormatter(lists)
     first = True
-    for rows in _pass_rows(plan):
-        body = ",".join(formatter.entry(row) for row in rows)
+    for texts in _pass_rows(plan, _PassFormatter(lists)):
+        body = ",".join(texts)
         if body:
             yield (body if first else "," + body).encode()
             first = False
@@ -192,57 +192,95 @@ def _revoked(plan: BundlePlan) -> list[str]:
 
 
 class _PassFormatter:
-    """One pass row as the bundle's JSON object, without a dict or a model per pass."""
+    """The pass rows as the bundle's JSON objects, composed by the database.
+
+    The SELECT builds each object's text itself (``||``, the same on SQLite and PostgreSQL): the
+    lists that take the pass come from a ``CASE`` on its kind and shift (a handful of outcomes,
+    computed once here with the redeem's own rule), and a name made only of CJK ideographs (the
+    common case) is masked in SQL exactly as ``mask_name`` does (first, ``*`` × (n − 2), last).
+    Any other name (Latin letters, a separator such as ``·``, spaces) comes back raw and is
+    masked and quoted here, so the rule has one definition for every shape of name."""
 
     def __init__(self, lists: list[CheckinList]) -> None:
         self.rules = [
             (lst.pk, lst.include_volunteers, lst.include_attendees, {s.pk for s in lst.shifts.all()})
             for lst in lists
         ]
-        self.lists_json: dict[tuple[str, int | None], str] = {}
 
-    def _lists(self, kind: str, shift_id: int | None) -> str:
-        key = (kind, shift_id)
-        found = self.lists_json.get(key)
-        if found is None:
-            ids = [
-                pk
-                for pk, volunteers, attendees, shifts in self.rules
-                if list_admits(
-                    kind=kind,
-                    include_volunteers=volunteers,
-                    include_attendees=attendees,
-                    has_shifts=bool(shifts),
-                    counts_shift=shift_id in shifts,
-                )
-            ]
-            found = self.lists_json[key] = "[" + ",".join(map(str, ids)) + "]"
-        return found
+    def lists_json(self, kind: str, shift_id: int | None) -> str:
+        ids = [
+            pk
+            for pk, volunteers, attendees, shifts in self.rules
+            if list_admits(
+                kind=kind,
+                include_volunteers=volunteers,
+                include_attendees=attendees,
+                has_shifts=bool(shifts),
+                counts_shift=shift_id in shifts,
+            )
+        ]
+        return "[" + ",".join(map(str, ids)) + "]"
 
-    def entry(self, row: tuple[Any, ...]) -> str:
-        token_id, kind, name, blocked, shift_id, entered = row
+    def lists_case(self) -> str:
+        """SQL: the ``lists`` JSON text of pass ``p`` (literals of digits, brackets and commas only)."""
+        shift_ids = sorted({sid for *_, shifts in self.rules for sid in shifts})
+        whens = [f"WHEN p.kind = '{Pass.Kind.ATTENDEE}' THEN '{self.lists_json(Pass.Kind.ATTENDEE, None)}'"]
+        whens += [
+            f"WHEN p.shift_id = {int(sid)} THEN '{self.lists_json(Pass.Kind.VOLUNTEER, sid)}'"
+            for sid in shift_ids
+        ]
+        return f"CASE {' '.join(whens)} ELSE '{self.lists_json(Pass.Kind.VOLUNTEER, None)}' END"
+
+    def select(self, vendor: str, table: str) -> str:
+        """SQL: (id, the JSON text or NULL, then token_id, kind, holder_name, blocked, lists text,
+        entered) for a pass whose name is left to Python."""
+        n = "p.holder_name"
+        if vendor == "postgresql":
+            cjk = f"{n} ~ '^[{_CJK_FIRST}-{_CJK_LAST}]+$'"
+        else:
+            cjk = f"{n} GLOB '[{_CJK_FIRST}-{_CJK_LAST}]*' AND {n} NOT GLOB '*[^{_CJK_FIRST}-{_CJK_LAST}]*'"
+        stars = "*" * 50  # holder_name holds at most 50 characters
+        masked = (
+            f"CASE WHEN length({n}) = 1 THEN '*' ELSE substr({n}, 1, 1) || "
+            f"substr('{stars}', 1, length({n}) - 2) || "
+            f"CASE WHEN length({n}) = 2 THEN '*' ELSE substr({n}, length({n}), 1) END END"
+        )
+        lists = self.lists_case()
+        blocked = "CASE WHEN p.blocked THEN 'true' ELSE 'false' END"
+        entered = "CASE WHEN p.first_entry_at IS NULL THEN 'false' ELSE 'true' END"
+        text = (
+            f"""'{{"id":"' || p.token_id || '","kind":"' || p.kind || '","name":"' || {masked} || """
+            f"""'","blocked":' || {blocked} || ',"lists":' || {lists} || ',"entered":' || {entered} || '}}'"""
+        )
+        return (
+            f"SELECT p.id, CASE WHEN {cjk} THEN {text} END, p.token_id, p.kind, {n}, {blocked}, "
+            f"{lists}, {entered} FROM {table} p"
+        )
+
+    @staticmethod
+    def entry(row: tuple[Any, ...]) -> str:
+        """A row whose name the database left raw."""
+        _, text, token_id, kind, name, blocked, lists, entered = row
+        if text is not None:
+            return text
         masked = mask_name(name)
         name_json = json.dumps(masked, ensure_ascii=False) if _NEEDS_ESCAPE.search(masked) else f'"{masked}"'
         return (
             f'{{"id":"{token_id}","kind":"{kind}","name":{name_json},'
-            f'"blocked":{"true" if blocked else "false"},"lists":{self._lists(kind, shift_id)},'
-            f'"entered":{"true" if entered else "false"}}}'
+            f'"blocked":{blocked},"lists":{lists},"entered":{entered}}}'
         )
 
 
-def _pass_rows(plan: BundlePlan) -> Iterator[list[tuple[Any, ...]]]:
-    """Valid passes as (token_id, kind, holder_name, blocked, shift_id, entered) rows, in chunks."""
+def _pass_rows(plan: BundlePlan, formatter: _PassFormatter) -> Iterator[list[str]]:
+    """The valid passes' JSON texts, in chunks (the delta: one chunk of the passes it touched)."""
     connection = connections[Pass.objects.db]
     q = connection.ops.quote_name
-    passes = q(Pass._meta.db_table)
-    columns = (
-        f"p.id, p.token_id, p.kind, p.holder_name, p.blocked, p.shift_id, "
-        f"p.first_entry_at IS NOT NULL FROM {passes} p"
-    )
+    select = formatter.select(connection.vendor, q(Pass._meta.db_table))
+    entry = formatter.entry
     if plan.since is not None:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {columns} WHERE p.event_id = %s AND p.status = %s AND p.id IN ("
+                f"{select} WHERE p.event_id = %s AND p.status = %s AND p.id IN ("
                 f"SELECT c.pass_id FROM {q(BundleChange._meta.db_table)} c WHERE c.event_id = %s "
                 "AND c.seq > %s AND c.seq <= %s AND c.pass_id IS NOT NULL UNION "
                 f"SELECT s.pass_id FROM {q(Checkin._meta.db_table)} s WHERE s.event_id = %s "
@@ -258,10 +296,10 @@ def _pass_rows(plan: BundlePlan) -> Iterator[list[tuple[Any, ...]]]:
                     plan.upto.scan,
                 ],
             )
-            yield [row[1:] for row in cursor.fetchall()]
+            yield [entry(row) for row in cursor.fetchall()]
         return
     after = 0
-    sql = f"SELECT {columns} WHERE p.event_id = %s AND p.status = %s AND p.id > %s ORDER BY p.id LIMIT %s"
+    sql = f"{select} WHERE p.event_id = %s AND p.status = %s AND p.id > %s ORDER BY p.id LIMIT %s"
     while True:
         with connection.cursor() as cursor:
             cursor.execute(sql, [plan.event.pk, Pass.Status.VALID, after, CHUNK])
@@ -269,7 +307,7 @@ def _pass_rows(plan: BundlePlan) -> Iterator[list[tuple[Any, ...]]]:
         if not rows:
             return
         after = rows[-1][0]
-        yield [row[1:] for row in rows]
+        yield [row[1] if row[1] is not None else entry(row) for row in rows]
         if len(rows) < CHUNK:
             return
 
