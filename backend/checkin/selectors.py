@@ -135,6 +135,14 @@ def passes_of_event(*, event: Event) -> QuerySet[Pass]:
     return Pass.objects.filter(event_id=event.pk).order_by("id")
 
 
+def passes_matching(*, event: Event, query: str, by_phone: bool) -> list[Pass]:
+    """The event's valid passes whose holder's name contains ``query``, or (``by_phone``) whose
+    holder's mobile number ends with it; at most ``LINLI_CHECKIN_SEARCH_MAX``, one query."""
+    qs = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID)
+    qs = qs.filter(holder__phone__endswith=query) if by_phone else qs.filter(holder_name__icontains=query)
+    return list(qs.order_by("holder_name", "id")[: conf.search_max()])
+
+
 def checkins_of_event(*, event: Event) -> QuerySet[Checkin]:
     return Checkin.objects.filter(event_id=event.pk).select_related("pass_obj").order_by("seq")
 

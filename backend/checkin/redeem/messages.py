@@ -22,11 +22,13 @@ DEVICE_MAX = 64
 class Redeem:
     """One parsed redeem message (websocket frame, HTTP fallback item or offline queue item)."""
 
-    secret: str
+    secret: str  # "" when the scanner names the pass by id instead
     nonce: str
     kind: str
     scanned_at: datetime
     list_id: int | None = None
+    # A pass found by the door search (``GET /events/{id}/passes?search=``), redeemed by its id.
+    pass_id: int | None = None
 
 
 @dataclass
@@ -78,11 +80,24 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
     """Validate one redeem message; raises ``InvalidRedeem`` (422, ``invalid_message``) with field errors."""
     errors = []
     secret = content.get("secret")
+    pass_id = content.get("pass_id")
     nonce = content.get("nonce")
     kind = content.get("kind", Kind.ENTRY)
     list_id = content.get("list")
     scanned_raw = content.get("scanned_at")
-    if not isinstance(secret, str) or not 1 <= len(secret) <= 512:
+    if pass_id is not None:
+        if isinstance(pass_id, bool) or not isinstance(pass_id, int) or pass_id <= 0:
+            errors.append(field_error("pass_id", "invalid", T("格式不正确。", "Invalid value.")))
+        if secret is not None:
+            errors.append(
+                field_error(
+                    "secret",
+                    "not_with_pass_id",
+                    T("凭证与凭证编号只能二选一。", "Send a secret or a pass_id, not both."),
+                )
+            )
+        secret = ""
+    elif not isinstance(secret, str) or not 1 <= len(secret) <= 512:
         errors.append(field_error("secret", "invalid", T("格式不正确。", "Invalid value.")))
     if not isinstance(nonce, str) or not 8 <= len(nonce) <= NONCE_MAX:
         errors.append(
@@ -101,7 +116,10 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
         raise InvalidRedeem(
             errors=errors, nonce=nonce if isinstance(nonce, str) and len(nonce) <= NONCE_MAX else None
         )
-    return Redeem(secret=secret, nonce=nonce, kind=kind, scanned_at=scanned_at, list_id=list_id)  # type: ignore[arg-type]
+    assert isinstance(secret, str) and isinstance(nonce, str) and scanned_at is not None
+    return Redeem(
+        secret=secret, nonce=nonce, kind=kind, scanned_at=scanned_at, list_id=list_id, pass_id=pass_id
+    )
 
 
 def scanner_device(*, sent: Any, session: Any) -> str:

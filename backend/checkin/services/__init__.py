@@ -21,6 +21,7 @@ from backend.checkin.services.lists import checkin_list_create
 from backend.checkin.services.passes import (
     pass_add_attendee,
     pass_block,
+    pass_door_search,
     pass_issue,
     pass_reissue,
     pass_void,
@@ -44,6 +45,7 @@ __all__ = [
     "event_update",
     "pass_add_attendee",
     "pass_block",
+    "pass_door_search",
     "pass_issue",
     "pass_reissue",
     "pass_void",
