@@ -3,7 +3,7 @@ class across the whole API (filings has its own event schema)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -74,6 +74,12 @@ class CheckinListIn(Schema):
     shift_ids: list[int] = Field(default_factory=list, max_length=200)
     allow_multiple_entries: bool = False
     allow_entry_after_exit: bool = True
+    # Daily local time (Asia/Shanghai, "HH:MM") at which everybody still inside is checked out.
+    auto_checkout_at: time | None = None
+
+
+class CheckinListPatch(Schema):
+    auto_checkout_at: time | None
 
 
 class CheckinListOut(Schema):
@@ -86,6 +92,12 @@ class CheckinListOut(Schema):
     allow_entry_after_exit: bool
     checked_in: int
     inside: int
+    auto_checkout_at: str | None
+    auto_checked_out: int
+
+    @staticmethod
+    def resolve_auto_checkout_at(obj: CheckinList) -> str | None:
+        return obj.auto_checkout_at.isoformat("minutes") if obj.auto_checkout_at else None
 
     @staticmethod
     def resolve_shift_ids(obj: CheckinList) -> list[int]:

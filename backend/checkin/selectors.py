@@ -63,7 +63,7 @@ def event_stats(*, event: Event) -> dict[str, Any]:
     lists = (
         CheckinList.objects.filter(event_id=event.pk)
         .order_by("id")
-        .values("id", "name", "checked_in", "inside")
+        .values("id", "name", "checked_in", "inside", "auto_checked_out")
     )
     passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).count()
     return {
@@ -72,6 +72,8 @@ def event_stats(*, event: Event) -> dict[str, Any]:
         "passes": passes,
         "checked_in": seq["checked_in"],
         "inside": seq["inside"],
+        # Exits made by the lists' daily automatic check-out (source "auto" in the feed).
+        "auto_checked_out": sum(item["auto_checked_out"] for item in lists),
         "by_list": [dict(item) for item in lists],
     }
 

@@ -3,6 +3,8 @@
 - ``events``: events, their staff and linked shifts, the end-of-event checkout;
 - ``lists``: check-in lists;
 - ``passes``: passes (issue, void, re-issue, block) and passes that follow volunteers' sign-ups;
+- ``checkout``: the daily automatic check-out of a list (``auto_checkout_at``);
+- ``changes``: the offline bundle's change log (``bundle_change_record``);
 - ``scans``: ``checkin_redeem``, the one redeem every scan goes through, and queue uploads.
 
 The redeem's decision and its SQL live in ``backend.checkin.redeem``. Every public name is
@@ -10,6 +12,7 @@ re-exported here: ``from backend.checkin.services import checkin_redeem`` keeps 
 """
 
 from backend.checkin.redeem.messages import DEVICE_MAX, NONCE_MAX, Redeem, RedeemResult, redeem_parse
+from backend.checkin.services.checkout import list_auto_checkout, lists_auto_checkout
 from backend.checkin.services.events import (
     event_auto_checkout,
     event_create,
@@ -17,7 +20,7 @@ from backend.checkin.services.events import (
     event_staff_grant,
     event_update,
 )
-from backend.checkin.services.lists import checkin_list_create
+from backend.checkin.services.lists import checkin_list_create, checkin_list_update
 from backend.checkin.services.passes import (
     pass_add_attendee,
     pass_block,
@@ -36,6 +39,7 @@ __all__ = [
     "Redeem",
     "RedeemResult",
     "checkin_list_create",
+    "checkin_list_update",
     "checkin_redeem",
     "checkin_upload",
     "event_auto_checkout",
@@ -43,6 +47,8 @@ __all__ = [
     "event_shifts_link",
     "event_staff_grant",
     "event_update",
+    "list_auto_checkout",
+    "lists_auto_checkout",
     "pass_add_attendee",
     "pass_block",
     "pass_door_search",
