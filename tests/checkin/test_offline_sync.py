@@ -169,3 +169,48 @@ def test_only_staff_of_the_event_get_its_bundle(api, ev):
     from tests.factories import UserFactory
 
     assert_error(fetch(api, UserFactory(), ev), 404, "not_found")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_void_uncommitted_during_a_read_reaches_the_next_delta(api):
+    """A coordinator's void is numbered but not yet committed while a scanner syncs: the
+    scanner's cursor stays below it, and once it commits the next delta carries it."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from backend.core.keys import keys_invalidate
+
+    keys_invalidate()
+    ev = f.event()
+    scanner = f.staff(ev, Role.SCANNER)
+    victim, bystander = f.attendee(ev, "甲一"), f.attendee(ev, "乙二")
+    numbered, release, failures = threading.Event(), threading.Event(), []
+
+    def void() -> None:
+        try:
+            with transaction.atomic():
+                services.pass_void(pass_obj=victim)
+                numbered.set()
+                assert release.wait(20)
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=void)
+    worker.start()
+    try:
+        assert numbered.wait(20)
+        # The read itself (on SQLite an API request may take the write lock, so the selector).
+        from backend.checkin.models import Event
+
+        during = json.loads(b"".join(offline.bundle_stream(event=Event.objects.get(pk=ev.pk))))
+        assert {p["id"] for p in during["passes"]} == {victim.token_id, bystander.token_id}
+        assert during["revoked"] == []
+    finally:
+        release.set()
+        worker.join(20)
+    assert not failures
+    delta = body_of(fetch(api, scanner, ev, since=during["cursor"]))
+    assert delta["revoked"] == [victim.token_id] and delta["passes"] == []
