@@ -208,6 +208,7 @@ class BundleChange(models.Model):
         PASS_REISSUED = "pass_reissued", "重发"
         PASS_BLOCKED = "pass_blocked", "冻结"
         PASS_UNBLOCKED = "pass_unblocked", "解冻"
+        PASS_CHANGED = "pass_changed", "修改"  # edited by staff in the admin
         LIST_CHANGED = "list_changed", "清单变更"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bundle_changes")

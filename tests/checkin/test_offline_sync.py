@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 
 import pytest
+from django.utils import timezone
 
 from backend.accounts.models import Role
 from backend.checkin import offline, services
@@ -214,3 +216,49 @@ def test_a_void_uncommitted_during_a_read_reaches_the_next_delta(api):
     assert not failures
     delta = body_of(fetch(api, scanner, ev, since=during["cursor"]))
     assert delta["revoked"] == [victim.token_id] and delta["passes"] == []
+
+
+def _admin_post_data(response) -> dict:
+    """The change form's current values (main form, inline forms and their management forms)."""
+    data: dict = {}
+
+    def add(form) -> None:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if isinstance(value, (list, tuple)):
+                data[key] = [str(v) for v in value]
+            elif isinstance(value, datetime):  # the admin's split date and time inputs
+                local = timezone.localtime(value)
+                data[f"{key}_0"], data[f"{key}_1"] = local.date().isoformat(), local.time().isoformat()
+            else:
+                data[key] = value
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
+
+
+def test_list_rules_edited_in_the_admin_make_the_next_sync_full(api, ev, scanner):
+    from tests.factories import UserFactory
+    from tests.helpers import admin_client_for
+
+    f.attendee(ev, "甲一")
+    cursor = body_of(fetch(api, scanner, ev))["cursor"]
+    admin = admin_client_for(UserFactory(is_staff=True, is_superuser=True))
+    url = f"/admin/checkin/event/{ev.pk}/change/"
+    data = _admin_post_data(admin.get(url))
+    lists_prefix = next(k for k in data if k.endswith("-0-name")).removesuffix("-0-name")
+    data[f"{lists_prefix}-0-allow_multiple_entries"] = "on"
+    response = admin.post(url, data)
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors if response.context else response
+    )
+    assert ev.lists.get().allow_multiple_entries is True
+    assert body_of(fetch(api, scanner, ev, since=cursor))["full"] is True

@@ -20,11 +20,16 @@ from backend.checkin.services.events import (
     event_staff_grant,
     event_update,
 )
-from backend.checkin.services.lists import checkin_list_create, checkin_list_update
+from backend.checkin.services.lists import (
+    checkin_list_create,
+    checkin_list_rules_changed,
+    checkin_list_update,
+)
 from backend.checkin.services.passes import (
     pass_add_attendee,
     pass_block,
     pass_door_search,
+    pass_edited,
     pass_issue,
     pass_reissue,
     pass_void,
@@ -39,6 +44,7 @@ __all__ = [
     "Redeem",
     "RedeemResult",
     "checkin_list_create",
+    "checkin_list_rules_changed",
     "checkin_list_update",
     "checkin_redeem",
     "checkin_upload",
@@ -52,6 +58,7 @@ __all__ = [
     "pass_add_attendee",
     "pass_block",
     "pass_door_search",
+    "pass_edited",
     "pass_issue",
     "pass_reissue",
     "pass_void",

@@ -108,3 +108,11 @@ def checkin_list_update(*, lst: CheckinList, auto_checkout_at: time | None, by: 
             },
         )
     return lst
+
+
+def checkin_list_rules_changed(*, event: Event, by: Any = None) -> None:
+    """Lists of ``event`` were added, edited or removed outside these services (the admin's
+    inline): offline bundles must be fetched whole again (see ``backend.checkin.offline``)."""
+    with transaction.atomic():
+        bundle_change_record(event_id=event.pk, kind=BundleChange.Kind.LIST_CHANGED)
+        audit_record(actor=by, action="checkin.lists_edited", target=event)

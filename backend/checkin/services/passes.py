@@ -197,6 +197,14 @@ def pass_door_search(*, event: Event, query: str, by: Any) -> list[Pass]:
     return found
 
 
+def pass_edited(*, pass_obj: Pass, by: Any = None) -> None:
+    """A pass was edited by staff outside these services (the admin): offline bundles learn it."""
+    with transaction.atomic():
+        bundle_change_record(
+            event_id=pass_obj.event_id, kind=BundleChange.Kind.PASS_CHANGED, pass_id=pass_obj.pk
+        )
+
+
 # --- passes follow volunteers' sign-ups ------------------------------------------------------------
 
 
