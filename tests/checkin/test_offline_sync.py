@@ -223,7 +223,7 @@ def _admin_post_data(response) -> dict:
     data: dict = {}
 
     def add(form) -> None:
-        for name, field in form.fields.items():
+        for name in form.fields:
             value = form[name].value()
             if value is None or value is False:
                 continue
