@@ -231,43 +231,64 @@ class _PassFormatter:
         ]
         return f"CASE {' '.join(whens)} ELSE '{self.lists_json(Pass.Kind.VOLUNTEER, None)}' END"
 
-    def select(self, vendor: str, table: str) -> str:
-        """SQL: (id, the JSON text or NULL, then token_id, kind, holder_name, blocked, lists text,
-        entered) for a pass whose name is left to Python."""
+    def _sql_parts(self, vendor: str) -> tuple[str, str]:
+        """(the condition "the name is CJK ideographs only", the pass's JSON text), as SQL."""
         n = "p.holder_name"
         if vendor == "postgresql":
             cjk = f"{n} ~ '^[{_CJK_FIRST}-{_CJK_LAST}]+$'"
         else:
-            cjk = f"{n} GLOB '[{_CJK_FIRST}-{_CJK_LAST}]*' AND {n} NOT GLOB '*[^{_CJK_FIRST}-{_CJK_LAST}]*'"
+            cjk = f"{n} <> '' AND {n} NOT GLOB '*[^{_CJK_FIRST}-{_CJK_LAST}]*'"
         stars = "*" * 50  # holder_name holds at most 50 characters
         masked = (
             f"CASE WHEN length({n}) = 1 THEN '*' ELSE substr({n}, 1, 1) || "
             f"substr('{stars}', 1, length({n}) - 2) || "
             f"CASE WHEN length({n}) = 2 THEN '*' ELSE substr({n}, length({n}), 1) END END"
         )
-        lists = self.lists_case()
         blocked = "CASE WHEN p.blocked THEN 'true' ELSE 'false' END"
         entered = "CASE WHEN p.first_entry_at IS NULL THEN 'false' ELSE 'true' END"
         text = (
             f"""'{{"id":"' || p.token_id || '","kind":"' || p.kind || '","name":"' || {masked} || """
-            f"""'","blocked":' || {blocked} || ',"lists":' || {lists} || ',"entered":' || {entered} || '}}'"""
+            f"""'","blocked":' || {blocked} || ',"lists":' || {self.lists_case()} || ',"entered":' """
+            f"""|| {entered} || '}}'"""
         )
+        return cjk, text
+
+    def select(self, vendor: str, table: str) -> str:
+        """SQL: (id, the JSON text or NULL, then token_id, kind, holder_name, blocked, shift_id,
+        entered) for a pass whose name is left to Python."""
+        cjk, text = self._sql_parts(vendor)
         return (
-            f"SELECT p.id, CASE WHEN {cjk} THEN {text} END, p.token_id, p.kind, {n}, {blocked}, "
-            f"{lists}, {entered} FROM {table} p"
+            f"SELECT p.id, CASE WHEN {cjk} THEN {text} END, p.token_id, p.kind, p.holder_name, "
+            f"p.blocked, p.shift_id, p.first_entry_at IS NOT NULL FROM {table} p"
         )
 
-    @staticmethod
-    def entry(row: tuple[Any, ...]) -> str:
+    def chunk(self, vendor: str, table: str) -> tuple[str, str]:
+        """SQL for one chunk of the full bundle (event, status, after id, limit): (its last id,
+        its rows, the rows it composed, their texts joined with commas), then the SQL for the
+        rows of an id range (event, status, after, upto) it left to Python."""
+        cjk, text = self._sql_parts(vendor)
+        joined = "string_agg(t, ',' ORDER BY id)" if vendor == "postgresql" else "group_concat(t, ',')"
+        rows = (
+            f"SELECT p.id AS id, CASE WHEN {cjk} THEN {text} END AS t FROM {table} p "
+            "WHERE p.event_id = %s AND p.status = %s AND p.id > %s ORDER BY p.id LIMIT %s"
+        )
+        left = (
+            f"{self.select(vendor, table)} WHERE p.event_id = %s AND p.status = %s AND p.id > %s "
+            f"AND p.id <= %s AND NOT ({cjk}) ORDER BY p.id"
+        )
+        return f"SELECT max(id), count(*), count(t), {joined} FROM ({rows}) chunk", left
+
+    def entry(self, row: tuple[Any, ...]) -> str:
         """A row whose name the database left raw."""
-        _, text, token_id, kind, name, blocked, lists, entered = row
+        _, text, token_id, kind, name, blocked, shift_id, entered = row
         if text is not None:
             return text
         masked = mask_name(name)
         name_json = json.dumps(masked, ensure_ascii=False) if _NEEDS_ESCAPE.search(masked) else f'"{masked}"'
         return (
             f'{{"id":"{token_id}","kind":"{kind}","name":{name_json},'
-            f'"blocked":{blocked},"lists":{lists},"entered":{entered}}}'
+            f'"blocked":{"true" if blocked else "false"},"lists":{self.lists_json(kind, shift_id)},'
+            f'"entered":{"true" if entered else "false"}}}'
         )
 
 
@@ -298,17 +319,23 @@ def _pass_rows(plan: BundlePlan, formatter: _PassFormatter) -> Iterator[list[str
             )
             yield [entry(row) for row in cursor.fetchall()]
         return
+    # The full bundle: a chunk's texts come joined in one string; rows with a name the
+    # database does not mask (rare) come in a second query and are formatted here.
+    chunk_sql, left_sql = formatter.chunk(connection.vendor, q(Pass._meta.db_table))
     after = 0
-    sql = f"{select} WHERE p.event_id = %s AND p.status = %s AND p.id > %s ORDER BY p.id LIMIT %s"
     while True:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [plan.event.pk, Pass.Status.VALID, after, CHUNK])
-            rows = cursor.fetchall()
-        if not rows:
-            return
-        after = rows[-1][0]
-        yield [row[1] if row[1] is not None else entry(row) for row in rows]
-        if len(rows) < CHUNK:
+            cursor.execute(chunk_sql, [plan.event.pk, Pass.Status.VALID, after, CHUNK])
+            last, count, composed, joined = cursor.fetchone()
+            if not count:
+                return
+            texts = [joined] if composed else []
+            if composed < count:
+                cursor.execute(left_sql, [plan.event.pk, Pass.Status.VALID, after, last])
+                texts += [entry(row) for row in cursor.fetchall()]
+        after = last
+        yield texts
+        if count < CHUNK:
             return
 
 
