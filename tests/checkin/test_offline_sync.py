@@ -268,7 +268,17 @@ def test_every_shape_of_name_is_masked_as_everywhere_else(api, ev, scanner, monk
     from backend.core.masking import mask_name
 
     monkeypatch.setattr(offline, "CHUNK", 3)
-    names = ["王小明", "John Smith", "阿依古丽·买买提", "李", '引"号\\', "欧阳小锋", " 张三 ", "Ａｂ", "司马相如"]
+    names = [
+        "王小明",
+        "John Smith",
+        "阿依古丽·买买提",
+        "李",
+        '引"号\\',
+        "欧阳小锋",
+        " 张三 ",
+        "Ａｂ",
+        "司马相如",
+    ]
     made = {f.attendee(ev, name).token_id: name for name in names}
     bundle = body_of(fetch(api, scanner, ev))
     assert {p["id"]: p["name"] for p in bundle["passes"]} == {t: mask_name(n) for t, n in made.items()}
