@@ -54,3 +54,8 @@ def delta_max_scans() -> int:
 def search_max() -> int:
     """Passes one door search answers at most."""
     return int(getattr(settings, "LINLI_CHECKIN_SEARCH_MAX", 20))
+
+
+def annul_window_seconds() -> int:
+    """How long after a scan reached us the device that made it may annul it (coordinators: always)."""
+    return int(getattr(settings, "LINLI_CHECKIN_ANNUL_WINDOW_SECONDS", 15 * 60))

@@ -4,8 +4,9 @@ event, in the transaction that makes it (``backend.checkin.offline`` reads it fo
 The number comes from the event's ``BundleSequence`` row, incremented with a conditional UPDATE
 that locks the row until the transaction ends: two changes of one event commit in number order,
 and a rolled-back change gives its number back, so a reader that sees N has seen 1..N. The row
-is not the scan counter's (``EventSequence``), so a coordinator voiding passes never waits on
-the door's scans, nor the other way round.
+is not the scan counter's (``EventSequence``), so blocking a pass or changing a list never waits
+on the door's scans. Lock order: a transaction that also updates the event's ``EventSequence``
+(issuing or voiding a pass counts it there) updates that row first, then this one.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ def bundle_sequences(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('checkin', '0001_initial'),
+        ('checkin', '0002_devices_gates_annul_conflicts'),
         ('volunteers', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
