@@ -54,7 +54,7 @@ from backend.checkin.redeem.decide import list_admits
 from backend.core import keys
 from backend.core.masking import mask_name
 
-#: Passes read per query for the full bundle.
+#: Passes read per query for the full bundle (about: the query reads an id range).
 CHUNK = 5000
 TOKEN_DOMAIN = "linli/pass/v1"
 _CURSOR_PREFIX = "b1"
@@ -263,20 +263,15 @@ class _PassFormatter:
         )
 
     def chunk(self, vendor: str, table: str) -> tuple[str, str]:
-        """SQL for one chunk of the full bundle (event, status, after id, limit): (its last id,
-        its rows, the rows it composed, their texts joined with commas), then the SQL for the
-        rows of an id range (event, status, after, upto) it left to Python."""
+        """SQL for one chunk of the full bundle, an id range (event, status, after, upto): (its
+        rows, the rows it composed, their texts joined with commas), then the SQL for the rows of
+        the range it left to Python."""
         cjk, text = self._sql_parts(vendor)
         joined = "string_agg(t, ',' ORDER BY id)" if vendor == "postgresql" else "group_concat(t, ',')"
-        rows = (
-            f"SELECT p.id AS id, CASE WHEN {cjk} THEN {text} END AS t FROM {table} p "
-            "WHERE p.event_id = %s AND p.status = %s AND p.id > %s ORDER BY p.id LIMIT %s"
-        )
-        left = (
-            f"{self.select(vendor, table)} WHERE p.event_id = %s AND p.status = %s AND p.id > %s "
-            f"AND p.id <= %s AND NOT ({cjk}) ORDER BY p.id"
-        )
-        return f"SELECT max(id), count(*), count(t), {joined} FROM ({rows}) chunk", left
+        where = "WHERE p.event_id = %s AND p.status = %s AND p.id > %s AND p.id <= %s"
+        rows = f"SELECT p.id AS id, CASE WHEN {cjk} THEN {text} END AS t FROM {table} p {where} ORDER BY p.id"
+        left = f"{self.select(vendor, table)} {where} AND NOT ({cjk}) ORDER BY p.id"
+        return f"SELECT count(*), count(t), {joined} FROM ({rows}) chunk", left
 
     def entry(self, row: tuple[Any, ...]) -> str:
         """A row whose name the database left raw."""
@@ -319,24 +314,35 @@ def _pass_rows(plan: BundlePlan, formatter: _PassFormatter) -> Iterator[list[str
             )
             yield [entry(row) for row in cursor.fetchall()]
         return
-    # The full bundle: a chunk's texts come joined in one string; rows with a name the
-    # database does not mask (rare) come in a second query and are formatted here.
+    # The full bundle, by id ranges of about CHUNK valid passes each (from the event's bounds;
+    # a range query reads only its own rows, whatever the planner knows of the table, where
+    # "ORDER BY id LIMIT n" after an id may sort every remaining pass for each chunk). A chunk's
+    # texts come joined in one string; rows with a name the database does not mask (rare) come
+    # in a second query and are formatted here.
     chunk_sql, left_sql = formatter.chunk(connection.vendor, q(Pass._meta.db_table))
-    after = 0
-    while True:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT min(id), max(id), count(*) FROM {q(Pass._meta.db_table)} WHERE event_id = %s AND status = %s",
+            [plan.event.pk, Pass.Status.VALID],
+        )
+        low, high, total = cursor.fetchone()
+    if not total:
+        return
+    width = max(CHUNK, -(-(high - low + 1) * CHUNK // total))
+    after = low - 1
+    while after < high:
+        upto = min(after + width, high)
+        params = [plan.event.pk, Pass.Status.VALID, after, upto]
         with connection.cursor() as cursor:
-            cursor.execute(chunk_sql, [plan.event.pk, Pass.Status.VALID, after, CHUNK])
-            last, count, composed, joined = cursor.fetchone()
-            if not count:
-                return
+            cursor.execute(chunk_sql, params)
+            count, composed, joined = cursor.fetchone()
             texts = [joined] if composed else []
             if composed < count:
-                cursor.execute(left_sql, [plan.event.pk, Pass.Status.VALID, after, last])
+                cursor.execute(left_sql, params)
                 texts += [entry(row) for row in cursor.fetchall()]
-        after = last
-        yield texts
-        if count < CHUNK:
-            return
+        after = upto
+        if texts:
+            yield texts
 
 
 def bundle_stream(*, event: Event, since: str | None = None) -> Iterator[bytes]:

@@ -282,3 +282,15 @@ def test_every_shape_of_name_is_masked_as_everywhere_else(api, ev, scanner, monk
     made = {f.attendee(ev, name).token_id: name for name in names}
     bundle = body_of(fetch(api, scanner, ev))
     assert {p["id"]: p["name"] for p in bundle["passes"]} == {t: mask_name(n) for t, n in made.items()}
+
+
+def test_passes_interleaved_with_another_events_come_once_each(api, ev, scanner, monkeypatch):
+    monkeypatch.setattr(offline, "CHUNK", 4)
+    other = f.event()
+    ours = []
+    for i in range(17):
+        ours.append(f.attendee(ev, f"王{i}号").token_id)
+        for _ in range(i % 3):
+            f.attendee(other, "李四")
+    bundle = body_of(fetch(api, scanner, ev))
+    assert sorted(p["id"] for p in bundle["passes"]) == sorted(ours)
