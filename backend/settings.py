@@ -255,6 +255,8 @@ FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account 
 LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
 # Door searches (GET /events/{id}/passes?search=) per scanner or coordinator.
 LINLI_CHECKIN_SEARCH_RATE = env("LINLI_CHECKIN_SEARCH_RATE", "30/m")
+# Browsing activities without sign-in (GET /activities, /activities/{id}), per client address.
+LINLI_PUBLIC_BROWSE_RATE = env("LINLI_PUBLIC_BROWSE_RATE", "120/m")
 # WeChat mini-program (all optional: without an app id and secret the WeChat endpoints answer 503
 # wechat_not_configured and nothing reaches WeChat). See .env.example.
 WECHAT_APP_ID = env("WECHAT_APP_ID")
