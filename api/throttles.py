@@ -42,3 +42,25 @@ class ClientIpThrottle(SimpleRateThrottle):
 
 def signin_throttle() -> ClientIpThrottle:
     return ClientIpThrottle(setting="LINLI_SIGNIN_RATE", scope="signin")
+
+
+class UserThrottle(SimpleRateThrottle):
+    """Rate limit per signed-in user, the rate read from ``setting`` on every request."""
+
+    def __init__(self, *, setting: str, scope: str) -> None:
+        self.setting = setting
+        self.scope_name = scope
+        super().__init__(getattr(settings, setting))
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = getattr(settings, self.setting)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "auth", None)
+        return f"throttle:{self.scope_name}:{getattr(user, 'pk', None)}"
+
+
+def door_search_throttle() -> UserThrottle:
+    return UserThrottle(setting="LINLI_CHECKIN_SEARCH_RATE", scope="door_search")

@@ -272,6 +272,8 @@ LINLI_DEV_LOGIN = not IS_PROD
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", "demo-linli")
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account JSON file
 LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
+# Door searches (GET /events/{id}/passes?search=) per scanner or coordinator.
+LINLI_CHECKIN_SEARCH_RATE = env("LINLI_CHECKIN_SEARCH_RATE", "30/m")
 # Browsing activities without sign-in (GET /activities, /activities/{id}), per client address.
 LINLI_PUBLIC_BROWSE_RATE = env("LINLI_PUBLIC_BROWSE_RATE", "120/m")
 # WeChat mini-program (all optional: without an app id and secret the WeChat endpoints answer 503
