@@ -243,7 +243,13 @@ def _schemas() -> dict[str, Any]:
                 "name": {"type": "string"},
                 "checked_in": {"type": "integer"},
                 "inside": {"type": "integer"},
-            }
+            },
+            {
+                "auto_checked_out": {
+                    "type": "integer",
+                    "description": "Exits made by the list's auto check-out.",
+                }
+            },
         ),
         "Snapshot": _obj(
             {
@@ -253,6 +259,7 @@ def _schemas() -> dict[str, Any]:
                 "passes": {"type": "integer"},
                 "checked_in": {"type": "integer"},
                 "inside": {"type": "integer"},
+                "auto_checked_out": {"type": "integer"},
                 "by_list": {"type": "array", "items": _ref("ListStats")},
                 "by_gate": {"type": "array", "items": _ref("GateCounts")},
                 "title": {"type": "string"},
