@@ -19,12 +19,15 @@ import asyncio
 import functools
 from typing import Any
 
+from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.middleware.security import SecurityMiddleware
 from django.utils.module_loading import import_string
+
+from backend.runtime.lanes import Lanes, lane_count
 
 LEAN_PREFIXES = ("/api/", "/v/", "/m/")
 
@@ -34,7 +37,26 @@ class LeanASGIHandler(ASGIHandler):
 
     The chain is built here rather than by ``BaseHandler.load_middleware`` (which reads
     ``settings.MIDDLEWARE``): it takes async-capable middlewares without per-view, template or
-    exception hooks, which is what the API list holds, and says so at start-up otherwise."""
+    exception hooks, which is what the API list holds, and says so at start-up otherwise.
+
+    Each request's sync code runs on one of a fixed set of lanes (``backend.runtime.lanes``)
+    rather than on a thread of its own."""
+
+    lanes: Lanes | None = None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if self.lanes is None:
+            type(self).lanes = Lanes(lane_count())
+        lanes = self.lanes
+        assert lanes is not None
+        lane = lanes.take()
+        try:
+            async with ThreadSensitiveContext(executor=lanes.executors[lane]):
+                await self.handle(scope, receive, send)
+        finally:
+            lanes.give_back(lane)
 
     def load_middleware(self, is_async: bool = False) -> None:
         if not is_async:
