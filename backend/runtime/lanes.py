@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
-DEFAULT_LANES = {"sqlite": 2, "postgresql": 4}
+DEFAULT_LANES = {"sqlite": 2, "postgresql": 8}
 """Lanes per process by database when ``LINLI_SYNC_LANES`` is not set."""
 
 
