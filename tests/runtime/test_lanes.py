@@ -88,3 +88,25 @@ def _close_connections() -> None:
     from django.db import connections
 
     connections.close_all()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_4xx_is_answered_without_a_trip_to_log_it(monkeypatch):
+    """django.request logs errors only: a refusal costs no thread to call the logger."""
+    import django.core.handlers.base
+
+    from backend.runtime import handlers
+
+    logged: list[str] = []
+    monkeypatch.setattr(handlers, "log_response", lambda *a, **k: logged.append(a[2]))
+    monkeypatch.setattr(django.core.handlers.base, "log_response", lambda *a, **k: logged.append(a[2]))
+    app = LeanASGIHandler()
+    assert await _get(app, "/api/v1/divisions/999999999") == 404
+    assert logged == []
+    handlers.request_logger.setLevel("WARNING")
+    try:
+        assert await _get(app, "/api/v1/divisions/999999999") == 404
+    finally:
+        handlers.request_logger.setLevel("ERROR")
+    assert logged == ["/api/v1/divisions/999999999"]
