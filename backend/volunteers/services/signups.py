@@ -25,7 +25,7 @@ from backend.volunteers.errors import (
     VolunteerBanned,
 )
 from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
-from backend.volunteers.selectors import consent_lapsed, registration_kinds
+from backend.volunteers.selectors import consent_lapsed, guardian_consented, registration_kinds
 from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
@@ -41,6 +41,8 @@ def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift:
         reasons.append({"requirement": "skills", "missing": missing})
     if getattr(profile, "consent_lapsed", False):  # a withdrawn consent (services/consents.py)
         reasons.append({"requirement": "consent"})
+    if age < conf.adult_age() and not getattr(profile, "guardian_consented", False):
+        reasons.append({"requirement": "guardian_consent"})  # services/guardians.py
     if reasons:
         raise RequirementsNotMet(reasons=reasons)
 
@@ -113,8 +115,8 @@ _locked_profile = PreparedValues(
     lambda user_id: (
         VolunteerProfile.objects.select_for_update()
         .filter(user_id=user_id)
-        .annotate(consent_lapsed=consent_lapsed())
-        .values_list(*_PROFILE_FIELDS, "consent_lapsed")[:1]
+        .annotate(consent_lapsed=consent_lapsed(), guardian_consented=guardian_consented())
+        .values_list(*_PROFILE_FIELDS, "consent_lapsed", "guardian_consented")[:1]
     ),
     "user_id",
     vary_on=lambda: tuple(sorted(registration_kinds())),
@@ -145,8 +147,8 @@ def _read_locked(*, shift_id: int, user: User) -> tuple[VolunteerProfile | None,
     row = _locked_profile.first(user.pk)
     profile = None
     if row is not None:
-        profile = VolunteerProfile.from_db("default", _PROFILE_FIELDS, row[:-1])
-        profile.consent_lapsed = row[-1]  # type: ignore[attr-defined]
+        profile = VolunteerProfile.from_db("default", _PROFILE_FIELDS, row[:-2])
+        profile.consent_lapsed, profile.guardian_consented = row[-2:]  # type: ignore[attr-defined]
         profile.user = user
     row = _shift_with_activity.first(shift_id)
     if row is None:
@@ -157,7 +159,9 @@ def _read_locked(*, shift_id: int, user: User) -> tuple[VolunteerProfile | None,
     return profile, shift
 
 
-def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
+def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: User | None = None) -> Signup:
+    """The locked path every sign-up takes (single, team, transfer): the caller owns the
+    transaction. ``actor``: who acts (the team leader), the volunteer by default."""
     profile, shift = _read_locked(shift_id=shift_id, user=user)
     if shift is None or shift.activity.status == Activity.Status.DRAFT:
         raise NotFound()
@@ -194,7 +198,7 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup
         shift=shift, user=user, status=status, confirmed_at=now if status == Signup.Status.CONFIRMED else None
     )
     signup.shift = shift
-    _changed(signup, actor=user, action="signup.created")
+    _changed(signup, actor=actor or user, action="signup.created")
     return signup
 
 

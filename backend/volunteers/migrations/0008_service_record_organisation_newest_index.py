@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('volunteers', '0001_initial'),
+        ('volunteers', '0007_merge_teams_and_search'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
