@@ -202,6 +202,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env("LINLI_TEST_SQLITE")
         or str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
     }
+# Threads running the API's sync code per process; 0: by database (backend/runtime/lanes.py).
+LINLI_SYNC_LANES = int(env("LINLI_SYNC_LANES", "0") or 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -88,7 +88,11 @@ class Credential(models.Model):
                 condition=models.Q(valid_until__gte=models.F("valid_from")), name="credential_valid_range"
             ),
         ]
-        indexes = [models.Index(fields=["association", "valid_until"])]
+        indexes = [
+            models.Index(fields=["association", "valid_until"]),
+            # An association's credentials newest first (its credential list, bench growth).
+            models.Index(fields=["association", "-id"], name="credential_assoc_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"credential {self.certificate_no}"

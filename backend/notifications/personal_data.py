@@ -6,7 +6,7 @@ from typing import Any
 
 from backend.accounts.hooks import DataSection, account_cancelling, account_erasing, iso, personal_data
 from backend.core.i18n import T
-from backend.notifications.models import Device, Notification, Preference
+from backend.notifications.models import Device, InboxCount, Notification, Preference
 
 
 @personal_data.register
@@ -59,5 +59,6 @@ def notifications_cancelling(user: Any) -> None:
 @account_erasing.register
 def notifications_erasing(user: Any, pseudonym: str) -> None:
     Notification.objects.filter(user=user).delete()
+    InboxCount.objects.filter(user=user).delete()
     Device.objects.filter(user=user).delete()
     Preference.objects.filter(user=user).delete()

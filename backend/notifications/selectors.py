@@ -9,7 +9,7 @@ from backend.core.permissions import authorize
 from backend.notifications import conf, delivery
 from backend.notifications.errors import NotificationNotFound
 from backend.notifications.kinds import all_kinds
-from backend.notifications.models import Device, Notification, Preference
+from backend.notifications.models import Device, InboxCount, Notification, Preference
 from backend.notifications.permissions import Action as NotificationAction
 
 
@@ -24,7 +24,8 @@ def notification_list(
 
 
 def notification_unread_count(*, user: Any) -> int:
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+    """The kept count (``InboxCount``): one row, whatever the inbox holds."""
+    return InboxCount.objects.filter(user_id=user.pk).values_list("unread", flat=True).first() or 0
 
 
 def notification_get(*, user: Any, notification_id: int) -> Notification:

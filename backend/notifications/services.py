@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from backend.core.audit import audit_record
@@ -14,7 +15,7 @@ from backend.core.i18n import T
 from backend.notifications import conf, delivery
 from backend.notifications.errors import InvalidDeviceToken, InvalidPreferences
 from backend.notifications.kinds import get_kind
-from backend.notifications.models import Device, Notification, Preference
+from backend.notifications.models import Device, InboxCount, Notification, Preference
 
 
 class _SafeDict(dict):
@@ -74,6 +75,7 @@ def notify(
                 push_after=push.push_after,
                 push_note=push.note,
             )
+            unread_add(user_id=user_id, delta=1)
     except IntegrityError:
         if dedupe_key is None:
             raise
@@ -187,19 +189,42 @@ def device_unregister(*, user: Any, token: str) -> bool:
 # --- inbox -------------------------------------------------------------------------------------
 
 
+def unread_add(*, user_id: int, delta: int) -> None:
+    """Move ``user_id``'s kept unread count by ``delta``, inside the caller's transaction (the one
+    that wrote or read the notifications). The row is created by the first notification."""
+    if not delta:
+        return
+    if InboxCount.objects.filter(user_id=user_id).update(unread=F("unread") + delta):
+        return
+    if delta < 0:  # no row yet: nothing was counted, so nothing to take off
+        return
+    try:
+        with transaction.atomic():
+            InboxCount.objects.create(user_id=user_id, unread=delta)
+    except IntegrityError:  # another transaction created it first
+        InboxCount.objects.filter(user_id=user_id).update(unread=F("unread") + delta)
+
+
 def notification_mark_read(*, user: Any, notification: Notification) -> Notification:
     if notification.read_at is None:
         now = timezone.now()
-        Notification.objects.filter(pk=notification.pk, user_id=user.pk, read_at__isnull=True).update(
-            read_at=now
-        )
+        with transaction.atomic():
+            changed = Notification.objects.filter(
+                pk=notification.pk, user_id=user.pk, read_at__isnull=True
+            ).update(read_at=now)
+            unread_add(user_id=user.pk, delta=-changed)
         notification.read_at = now
     return notification
 
 
 def notifications_mark_all_read(*, user: Any) -> int:
     """Mark every unread notification of ``user`` read; returns how many changed."""
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=timezone.now())
+    with transaction.atomic():
+        changed = Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+        unread_add(user_id=user.pk, delta=-changed)
+    return changed
 
 
 # --- preferences -------------------------------------------------------------------------------

@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from typing import Any
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.middleware.security import SecurityMiddleware
+from django.urls import set_urlconf
+from django.utils.log import log_response, request_logger
 from django.utils.module_loading import import_string
+
+from backend.runtime.lanes import Lanes, lane_count
 
 LEAN_PREFIXES = ("/api/", "/v/", "/m/")
 
@@ -34,7 +40,26 @@ class LeanASGIHandler(ASGIHandler):
 
     The chain is built here rather than by ``BaseHandler.load_middleware`` (which reads
     ``settings.MIDDLEWARE``): it takes async-capable middlewares without per-view, template or
-    exception hooks, which is what the API list holds, and says so at start-up otherwise."""
+    exception hooks, which is what the API list holds, and says so at start-up otherwise.
+
+    Each request's sync code runs on one of a fixed set of lanes (``backend.runtime.lanes``)
+    rather than on a thread of its own."""
+
+    lanes: Lanes | None = None
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if self.lanes is None:
+            type(self).lanes = Lanes(lane_count())
+        lanes = self.lanes
+        assert lanes is not None
+        lane = lanes.take()
+        try:
+            async with ThreadSensitiveContext(executor=lanes.executors[lane]):
+                await self.handle(scope, receive, send)
+        finally:
+            lanes.give_back(lane)
 
     def load_middleware(self, is_async: bool = False) -> None:
         if not is_async:
@@ -59,6 +84,23 @@ class LeanASGIHandler(ASGIHandler):
                 )
             handler = convert_exception_to_response(instance)
         self._middleware_chain = handler
+
+    async def get_response_async(self, request: Any) -> Any:
+        """Django's, without the trip to another thread to log a 4xx that nobody logs.
+
+        Django hands every response of status 400 and above to ``log_response`` on a thread
+        pool; Linli's ``django.request`` logger takes errors only, so for a 4xx (a burst's
+        ``shift_full`` refusals) that trip did nothing but wait for a thread and the GIL."""
+        if request_logger.isEnabledFor(logging.WARNING):
+            return await super().get_response_async(request)
+        set_urlconf(settings.ROOT_URLCONF)
+        response = await self._middleware_chain(request)  # type: ignore[misc]  # async chain here
+        response._resource_closers.append(request.close)
+        if response.status_code >= 500:
+            await sync_to_async(log_response, thread_sensitive=False)(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return response
 
 
 class InlineSecurityMiddleware(SecurityMiddleware):

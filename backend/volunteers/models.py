@@ -398,6 +398,8 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["user", "service_date"]),
             models.Index(fields=["organisation", "status", "-id"]),
+            # An organisation's records newest first, whatever their status (its record list).
+            models.Index(fields=["organisation", "-id"], name="record_org_newest"),
             models.Index(fields=["user", "-id"]),
         ]
 

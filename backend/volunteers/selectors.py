@@ -376,10 +376,13 @@ def organisation_records(
 ) -> Page:
     """A page of the organisation's records (``service_record_shown``), each with ``volunteer``
     (``VolunteerShown``) set."""
-    page = _page(
-        _organisation_records_qs(organisation=organisation, status=status), cursor=cursor, limit=limit
-    )
+    # Without the join to the organisation (it is known): with it SQLite read the organisation
+    # first and sorted all of its records for each page (bench growth: 354 ms at 10^5 records).
+    qs = _organisation_records_qs(organisation=organisation, status=status).select_related(None)
+    qs = qs.select_related("user", "user__volunteer_profile", "activity", "lead", "recorder")
+    page = _page(qs, cursor=cursor, limit=limit)
     for record in page.items:
+        record.organisation = organisation
         shown: Any = service_record_shown(record)
         shown.volunteer = volunteer_shown(record.user)
     return page

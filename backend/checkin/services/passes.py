@@ -18,6 +18,7 @@ from backend.checkin.selectors import passes_matching
 from backend.checkin.services.changes import bundle_change_record
 from backend.core import keys
 from backend.core.audit import audit_record
+from backend.core.db import PreparedValues
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_name
@@ -225,11 +226,25 @@ def _volunteer_name(signup: Any) -> str:
     return (getattr(profile, "real_name", "") or signup.user.display_name or "志愿者").strip()
 
 
+_shift_event_ids = PreparedValues(
+    lambda shift_id: Event.objects.filter(shifts=shift_id).order_by("id").values_list("pk"), "shift_id"
+)
+_live_pass_ids = PreparedValues(
+    lambda signup_id: Pass.objects.filter(signup_id=signup_id, status=Pass.Status.VALID).values_list("pk"),
+    "signup_id",
+)
+
+
 def signup_passes_sync(*, signup: Any, by: Any = None) -> list[Pass]:
     """Passes follow sign-ups: a confirmed sign-up of a shift linked to an event has one valid
     pass for that event; any other state voids it. Called inside the volunteers' transaction."""
-    events = list(Event.objects.filter(shifts=signup.shift_id).order_by("id"))
-    live = {p.event_id: p for p in Pass.objects.filter(signup_id=signup.pk, status=Pass.Status.VALID)}
+    # Two reads compiled once (they run in every sign-up); most shifts have no event.
+    event_ids = [row[0] for row in _shift_event_ids.rows(signup.shift_id)]
+    live_ids = [row[0] for row in _live_pass_ids.rows(signup.pk)]
+    if not event_ids and not live_ids:
+        return []
+    events = list(Event.objects.filter(pk__in=event_ids).order_by("id"))
+    live = {p.event_id: p for p in Pass.objects.filter(pk__in=live_ids)}
     out = []
     if signup.holds_pass:
         for event in events:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
+from backend.core.db import PreparedValues
 from backend.core.errors import InvalidTransition, NotFound
 from backend.core.validators import age_on
 from backend.notifications.services import notify
@@ -24,7 +25,7 @@ from backend.volunteers.errors import (
     VolunteerBanned,
 )
 from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
-from backend.volunteers.selectors import consent_lapsed, guardian_consented
+from backend.volunteers.selectors import consent_lapsed, guardian_consented, registration_kinds
 from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
@@ -70,37 +71,98 @@ def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = Non
     return _retrying(attempt)
 
 
+_shift_gate = PreparedValues(
+    lambda shift_id, user_id: (
+        Shift.objects.filter(pk=shift_id)
+        .annotate(
+            mine=Exists(
+                Signup.objects.filter(
+                    shift_id=OuterRef("pk"), user_id=user_id, status__in=sorted(Signup.ACTIVE_STATUSES)
+                )
+            )
+        )
+        .values_list("taken", "capacity", "waitlisted", "waitlist_size", "activity__status", "mine")[:1]
+    ),
+    "shift_id",
+    "user_id",
+)
+
+
 def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
     """Answer a sign-up for a shift that is full, waitlist included, without a write transaction.
 
     In a burst most requests meet a full shift; reading the committed counters (no lock) and
     refusing at once keeps them from queueing for the write lock. "Full" read here is a true
     answer at the moment of the read; anything else goes through the locked path, which decides.
+    One query, compiled once (``PreparedValues``): the counters, the activity's status and
+    whether this volunteer already holds a sign-up.
     """
-    row = (
-        Shift.objects.filter(pk=shift_id)
-        .values("taken", "capacity", "waitlisted", "waitlist_size", "activity__status")
-        .first()
-    )
-    if row is None or row["activity__status"] != Activity.Status.PUBLISHED:
+    row = _shift_gate.first(shift_id, user.pk)
+    if row is None:
         return
-    if row["taken"] < row["capacity"] or row["waitlisted"] < row["waitlist_size"]:
+    taken, capacity, waitlisted, waitlist_size, activity_status, mine = row
+    if activity_status != Activity.Status.PUBLISHED:
         return
-    if Signup.objects.filter(shift_id=shift_id, user=user, status__in=Signup.ACTIVE_STATUSES).exists():
+    if taken < capacity or waitlisted < waitlist_size:
+        return
+    if mine:
         raise AlreadySignedUp()
     raise ShiftFull()
+
+
+_PROFILE_FIELDS = ["id", "user_id", "birth_date", "skills", "banned_until"]
+_locked_profile = PreparedValues(
+    lambda user_id: (
+        VolunteerProfile.objects.select_for_update()
+        .filter(user_id=user_id)
+        .annotate(consent_lapsed=consent_lapsed(), guardian_consented=guardian_consented())
+        .values_list(*_PROFILE_FIELDS, "consent_lapsed", "guardian_consented")[:1]
+    ),
+    "user_id",
+    vary_on=lambda: tuple(sorted(registration_kinds())),
+)
+_SHIFT_FIELDS = [f.attname for f in Shift._meta.concrete_fields]
+_ACTIVITY_FIELDS = [f.attname for f in Activity._meta.concrete_fields]
+_shift_with_activity = PreparedValues(
+    lambda shift_id: Shift.objects.filter(pk=shift_id).values_list(
+        *_SHIFT_FIELDS, *[f"activity__{name}" for name in _ACTIVITY_FIELDS]
+    )[:1],
+    "shift_id",
+)
+_overlapping = PreparedValues(
+    lambda user_id, shift_id: Signup.objects.filter(
+        user_id=user_id,
+        status__in=sorted(Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED}),
+        shift__starts_at__lt=Subquery(Shift.objects.filter(pk=shift_id).values("ends_at")),
+        shift__ends_at__gt=Subquery(Shift.objects.filter(pk=shift_id).values("starts_at")),
+    ).values_list("shift_id"),
+    "user_id",
+    "shift_id",
+)
+
+
+def _read_locked(*, shift_id: int, user: User) -> tuple[VolunteerProfile | None, Shift | None]:
+    """The volunteer's profile (locked: the overlap check holds) and the shift with its activity,
+    by queries compiled once (``PreparedValues``): they run on every sign-up of a burst."""
+    row = _locked_profile.first(user.pk)
+    profile = None
+    if row is not None:
+        profile = VolunteerProfile.from_db("default", _PROFILE_FIELDS, row[:-2])
+        profile.consent_lapsed, profile.guardian_consented = row[-2:]  # type: ignore[attr-defined]
+        profile.user = user
+    row = _shift_with_activity.first(shift_id)
+    if row is None:
+        return profile, None
+    split = len(_SHIFT_FIELDS)
+    shift = Shift.from_db("default", _SHIFT_FIELDS, row[:split])
+    shift.activity = Activity.from_db("default", _ACTIVITY_FIELDS, row[split:])
+    return profile, shift
 
 
 def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: User | None = None) -> Signup:
     """The locked path every sign-up takes (single, team, transfer): the caller owns the
     transaction. ``actor``: who acts (the team leader), the volunteer by default."""
-    profile = (
-        VolunteerProfile.objects.select_for_update()
-        .filter(user=user)
-        .annotate(consent_lapsed=consent_lapsed(), guardian_consented=guardian_consented())
-        .first()
-    )
-    shift = Shift.objects.select_related("activity").filter(pk=shift_id).first()
+    profile, shift = _read_locked(shift_id=shift_id, user=user)
     if shift is None or shift.activity.status == Activity.Status.DRAFT:
         raise NotFound()
     activity = shift.activity
@@ -117,16 +179,13 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: Us
     if profile.banned_until and profile.banned_until > now:
         raise VolunteerBanned(until=profile.banned_until.isoformat())
     _check_requirements(profile=profile, activity=activity, shift=shift)
-    mine = Signup.objects.filter(user=user, status__in=Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED})
-    if mine.filter(shift_id=shift.pk).exists():
+    # One query for both refusals: a shift overlaps itself, so a sign-up for this very shift is
+    # among the overlapping ones.
+    overlapping = {row[0] for row in _overlapping.rows(user.pk, shift.pk)}
+    if shift.pk in overlapping:
         raise AlreadySignedUp()
-    clash = (
-        mine.filter(shift__starts_at__lt=shift.ends_at, shift__ends_at__gt=shift.starts_at)
-        .values_list("shift_id", flat=True)
-        .first()
-    )
-    if clash is not None:
-        raise OverlappingShift(shift_id=clash)
+    if overlapping:
+        raise OverlappingShift(shift_id=min(overlapping))
     if Shift.objects.filter(pk=shift.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
         status = Signup.Status.CONFIRMED
     elif Shift.objects.filter(pk=shift.pk, waitlisted__lt=F("waitlist_size")).update(
