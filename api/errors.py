@@ -35,7 +35,21 @@ _TYPE_CODES = {
     "less_than": "too_large",
     "enum": "invalid_choice",
     "literal_error": "invalid_choice",
+    "offset_required": "offset_required",
+    "model_type": "not_an_object",
 }
+
+
+# A value that breaks a published pattern answers the code the server's own check used to give.
+_PATTERN_CODES = {
+    "cursor": "invalid_cursor",
+    "division": "invalid_division",
+    "phone": "invalid_phone",
+    "reason": "required",
+}
+
+
+_OWN_CODES = {"invalid_phone"}
 
 
 _MESSAGES = {
@@ -47,6 +61,14 @@ _MESSAGES = {
     "too_large": T("数值过大。", "The value is too large."),
     "invalid_choice": T("不是允许的选项。", "Not an allowed choice."),
     "invalid": T("格式不正确。", "Invalid value."),
+    "offset_required": T(
+        "时间须带 UTC 偏移（如 2026-12-05T09:30:00+08:00）。",
+        "The time needs its UTC offset (such as 2026-12-05T09:30:00+08:00).",
+    ),
+    "not_an_object": T("此处须为 JSON 对象。", "A JSON object is expected here."),
+    "invalid_cursor": T("分页游标无效。", "Invalid cursor."),
+    "invalid_division": T("区划代码无效。", "Invalid division."),
+    "invalid_phone": T("手机号码格式不正确。", "Not a valid mainland mobile number."),
 }
 
 
@@ -78,6 +100,8 @@ def _validation_entries(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ctx = err.get("ctx") or {}
         if kind == "value_error" and isinstance(ctx.get("error"), Exception):
             code = getattr(ctx["error"], "code", None) or "invalid"
+        elif kind == "string_pattern_mismatch":
+            code = _PATTERN_CODES.get(str((err.get("loc") or [""])[-1]), "invalid")
         message = _MESSAGES.get(code)
         if message is None:
             message = getattr(ctx.get("error"), "text", None) or T(
@@ -90,11 +114,16 @@ def _validation_entries(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        if exc.status == 401:
+            return render(api, request, exc, **{"WWW-Authenticate": f'Bearer error="{exc.error_code}"'})
         return render(api, request, exc)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return render(api, request, ValidationFailed(errors=_validation_entries(exc.errors)))
+        entries = _validation_entries(exc.errors)
+        # A lone problem that had its own error code before it was a published pattern keeps it.
+        code = entries[0]["code"] if len(entries) == 1 and entries[0]["code"] in _OWN_CODES else None
+        return render(api, request, ValidationFailed(errors=entries, code=code))
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -10,7 +10,9 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from ninja import Router, Schema
+from ninja import Router
+
+from api.schemas import Schema
 
 router = Router(tags=["health"])
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from ninja import NinjaAPI
 from ninja.operation import Operation
 from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from api import (
     accounts,
@@ -20,6 +24,7 @@ from api import (
     wechat,
 )
 from api.auth import bearer
+from backend.core.times import iso_local
 
 
 class LinliApi(NinjaAPI):
@@ -30,7 +35,18 @@ class LinliApi(NinjaAPI):
         return "_".join([*module[:2], operation.view_func.__name__])
 
 
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Times leave in the server's zone with its offset (``2026-12-05T09:30:00.123+08:00``), as on
+    the websockets and the lookup pages: one format a client parses everywhere."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return iso_local(o)
+        return super().default(o)
+
+
 class Renderer(JSONRenderer):
+    encoder_class = LocalTimeEncoder
     json_dumps_params = {"ensure_ascii": False}
 
 

@@ -13,7 +13,7 @@ from api.checkin.schemas import (
     CheckinPassPage,
     CheckinReasonIn,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.checkin import selectors, services
 from backend.checkin.pass_images import pass_qr_png, pass_qr_svg
 from backend.checkin.permissions import Action, event_access, event_pass_access, holder_pass_access
@@ -24,7 +24,7 @@ router = Router()
 
 
 @router.get("/events/{event_id}/passes", response={200: CheckinPassPage, **ERRORS})
-def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = cursor_param(), limit: int = 50):
     event = event_access(user=request.auth, event_id=event_id, action=Action.EVENT_MANAGE)
     rows, next_cursor = keyset_page(
         selectors.passes_of_event(event=event),

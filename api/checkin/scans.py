@@ -10,7 +10,7 @@ from ninja import Router
 
 from api.auth import AuthedRequest
 from api.checkin.schemas import CheckinPage, CheckinUploadIn, CheckinUploadOut
-from api.schemas import ERRORS, errors
+from api.schemas import ERRORS, cursor_param, errors
 from backend.checkin import selectors, services
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
@@ -50,7 +50,9 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUpload
     response={200: CheckinPage, **ERRORS},
     summary="The event's scans, by seq",
 )
-def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def checkin_index(
+    request: AuthedRequest, event_id: int, cursor: str | None = cursor_param(), limit: int = 50
+):
     event = event_access(user=request.auth, event_id=event_id, action=Action.LIVE)
     rows, next_cursor = selectors.checkins_page(event=event, cursor=cursor, limit=limit)
     return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
 
+from api.schemas import TEXT_PATTERN, Schema
 from backend.core.i18n import ZH, localize, request_lang
 from backend.core.signed_urls import signed_url
 
@@ -84,7 +84,7 @@ class FilingVersionIn(Schema):
 
 class FilingReasonIn(Schema):
     field: str = Field("", max_length=60)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
 
 
 class FilingReasonsIn(FilingVersionIn):
@@ -110,13 +110,13 @@ class FilingOrgRevokeIn(Schema):
 class CreditListingIn(Schema):
     list_kind: Literal["abnormal", "serious"] = "abnormal"
     reason_code: Literal["unreachable", "other"]
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
     basis: str = Field("", max_length=1000)
     fix_required: bool = True
 
 
 class CreditListingRemoveIn(Schema):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
     basis: str = Field("", max_length=1000)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import AwareDatetime, Field, field_validator
 
+from api.schemas import TEXT_PATTERN, Schema
 from backend.core.signed_urls import signed_url
 from backend.rivers import conf
 from backend.rivers.errors import PatrolTooManyPoints
@@ -362,7 +362,7 @@ class RiverIssueIn(Schema):
 
 
 class RiverIssueReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
 
 
 class RiverIssueAssignIn(Schema):

@@ -15,9 +15,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import AwareDatetime, Field
 
+from api.schemas import CURSOR_PATTERN, MOBILE_PATTERN, Schema
 from backend.volunteers import selectors
 from backend.volunteers.models import Activity, Certificate, Shift, ShiftSeries, Signup
 
@@ -99,7 +99,7 @@ class VolunteerOrganisationOut(Schema):
 
 
 class VolunteerCoordinatorIn(Schema):
-    phone: str = Field(min_length=11, max_length=20)
+    phone: str = Field(min_length=11, max_length=20, pattern=MOBILE_PATTERN)
 
 
 class ServicePostIn(Schema):
@@ -154,7 +154,7 @@ class ActivityFilters(Schema):
     to: datetime | None = None
     has_space: bool | None = None
     organisation_id: int | None = None
-    cursor: str | None = None
+    cursor: str | None = Field(None, pattern=CURSOR_PATTERN)
     limit: int = Field(20, ge=1, le=100)
 
 

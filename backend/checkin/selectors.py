@@ -17,6 +17,7 @@ from backend.checkin.redeem.decide import list_admits
 from backend.core import keys
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
+from backend.core.times import iso_local
 from backend.volunteers.models import ServicePost, Shift
 
 #: The most rows one API page returns.
@@ -28,7 +29,7 @@ def group_name(event_id: int) -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
+    return None if value is None else iso_local(value)
 
 
 def checkin_feed_message(row: Checkin) -> dict[str, Any]:

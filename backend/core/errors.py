@@ -48,6 +48,11 @@ class InvalidToken(DomainError):
     message = T("登录凭证无效或已过期。", "The token is invalid or has expired.")
 
 
+class TokenExpired(InvalidToken):
+    code = "token_expired"
+    message = T("登录凭证已过期，请刷新。", "The access token has expired: refresh it.")
+
+
 class PermissionDenied(DomainError):
     code = "permission_denied"
     status = 403

@@ -13,10 +13,11 @@ error body.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -33,7 +34,8 @@ class ContractViolation(AssertionError):
 def _document() -> dict[str, Any]:
     from api.main import api
 
-    return json.loads(json.dumps(api.get_openapi_schema(path_prefix=PREFIX)))
+    # The prefix as served (with its slash): without it, routers mounted at "" lose theirs.
+    return json.loads(json.dumps(api.get_openapi_schema(path_prefix=PREFIX + "/")))
 
 
 @functools.cache
@@ -49,7 +51,7 @@ def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any], str]]:
             if method in {"get", "post", "put", "patch", "delete", "head", "options"}:
                 ops.append((pattern, method, operation, template))
     # Literal segments before parameters: /events/live-stats before /events/{id}.
-    ops.sort(key=lambda op: op[3].count("{"))
+    ops.sort(key=lambda op: (op[3].count("{"), op[3]))
     return ops
 
 
@@ -88,9 +90,16 @@ def find_operation(method: str, path: str) -> tuple[dict[str, Any], str] | None:
     if not path.startswith(PREFIX):
         return None
     method = method.lower()
+    # The most literal template that matches the path is the one Django routes to: another
+    # method on it (PATCH /filings/name-check) is answered 405, not by /filings/{filing_id}.
+    chosen = None
     for pattern, op_method, operation, template in _operations():
-        if op_method == method and pattern.match(path):
-            return operation, template
+        if chosen is not None and template != chosen:
+            break
+        if pattern.match(path):
+            chosen = template
+            if op_method == method:
+                return operation, template
     return None
 
 
@@ -139,6 +148,22 @@ def _check_error_body(where: str, status: int, is_json: bool, body: bytes) -> No
         )
 
 
+# What the middleware calls for each response: ``check`` (a violation fails the request, and so
+# the test) unless a test collects violations instead (``checking_with``).
+_checker: Callable[..., None] = check
+
+
+@contextlib.contextmanager
+def checking_with(checker: Callable[..., None]) -> Iterator[None]:
+    """Route every response of the block through ``checker`` (same arguments as ``check``)."""
+    global _checker
+    previous, _checker = _checker, checker
+    try:
+        yield
+    finally:
+        _checker = previous
+
+
 class ContractMiddleware:
     """Checks each API response (sync and async chains); outermost, so it sees the final body."""
 
@@ -167,7 +192,7 @@ class ContractMiddleware:
     def _check(request: Any, response: Any) -> None:
         if getattr(response, "streaming", False):
             return
-        check(
+        _checker(
             request.method or "GET",
             request.path,
             response.status_code,
