@@ -19,6 +19,7 @@ from api import (
     filings,
     health,
     notifications,
+    openapi,
     rivers,
     volunteers,
     wechat,
@@ -28,6 +29,12 @@ from backend.core.times import iso_local
 
 
 class LinliApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        """ninja's document, with each error response's codes and the id ranges (api.openapi)."""
+        return openapi.publish(
+            self, super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        )
+
     def get_openapi_operation_id(self, operation: Operation) -> str:
         """``api_<domain>_<view>``: named after the domain package, not the sub-module a view
         lives in, so the ids clients generate method names from survive splitting a router."""

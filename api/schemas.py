@@ -108,6 +108,8 @@ ERRORS: dict[int, type[Schema]] = {
     403: ErrorOut,
     404: ErrorOut,
     409: ErrorOut,
+    # Any request whose body is over the server's limit (``DATA_UPLOAD_MAX_MEMORY_SIZE``).
+    413: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
 }

@@ -90,6 +90,20 @@ class ValidationFailed(DomainError):
     message = T("提交的内容有误。", "The request contains invalid data.")
 
 
+class RequestTooLarge(DomainError):
+    code = "request_too_large"
+    status = 413
+    message = T("请求体过大。", "The request body is too large.")
+
+
+class MalformedRequest(DomainError):
+    """A body the server cannot read at all (a multipart upload without its boundary, cut short)."""
+
+    code = "malformed_request"
+    status = 400
+    message = T("请求格式错误，无法读取。", "The request is malformed and cannot be read.")
+
+
 class Throttled(DomainError):
     code = "rate_limited"
     status = 429
@@ -129,6 +143,7 @@ STATUS_ERRORS: dict[int, type[DomainError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     409: Conflict,
+    413: RequestTooLarge,
     422: ValidationFailed,
     429: Throttled,
     500: InternalError,
