@@ -7,16 +7,21 @@
   (``backend/<domain>/errors.py``, by their status), and the codes a route names with
   ``@raises(...)`` because it calls into another domain. The suite's contract check fails a test
   whose response carries a code its operation does not list (``tests/support/contract.py``).
-* **Id range.** Integer path and query parameters without a bound are bigint keys: the range the
-  database can hold is published (``minimum``/``maximum``), and a value outside it is a 422
-  (``api.errors``), never a database overflow.
+* **Id range.** Integer path and query parameters without a bound are bigint keys: they take the
+  range the database can hold (``bound_ids``), published as ``minimum``/``maximum``; a value
+  outside it is a 422, never a database overflow (``api.errors`` catches what is left).
 """
 
 from __future__ import annotations
 
 import importlib
+import types
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+
+import annotated_types
+from ninja.params.models import PathModel, QueryModel
 
 from backend.core.errors import DomainError
 
@@ -89,26 +94,47 @@ def codes_for(
     return {status: sorted(names) for status, names in codes.items() if names}
 
 
+def _operations(api: Any) -> Iterator[Any]:
+    for bound in api._get_bound_routers():
+        for path_view in bound.path_operations.values():
+            yield from path_view.operations
+
+
 def _view_extras(api: Any) -> dict[str, tuple[type[DomainError], ...]]:
     extras: dict[str, tuple[type[DomainError], ...]] = {}
-    for _prefix, router in api._routers:
-        for path_view in router.path_operations.values():
-            for operation in path_view.operations:
-                marked = getattr(operation.view_func, "__linli_raises__", ())
-                if marked:
-                    extras[api.get_openapi_operation_id(operation)] = marked
+    for operation in _operations(api):
+        marked = getattr(operation.view_func, "__linli_raises__", ())
+        if marked:
+            extras[api.get_openapi_operation_id(operation)] = marked
     return extras
 
 
-def _bound_ids(parameters: list[dict[str, Any]]) -> None:
-    for parameter in parameters:
-        if parameter.get("in") not in {"path", "query"}:
-            continue
-        schema = parameter.get("schema", {})
-        for branch in [schema, *schema.get("anyOf", [])]:
-            if branch.get("type") == "integer":
-                branch.setdefault("maximum", MAX_ID)
-                branch.setdefault("minimum", MIN_ID)
+def _plain_int(annotation: Any) -> bool:
+    return annotation is int or (
+        typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        and int in typing.get_args(annotation)
+        and not {a for a in typing.get_args(annotation) if a not in (int, type(None))}
+    )
+
+
+def bound_ids(api: Any) -> None:
+    """Every unbounded integer path or query parameter takes the bigint range: a larger value is
+    a 422 from parameter validation, and the range is published. Called once the routers are
+    mounted (api.main)."""
+    seen: set[int] = set()
+    for operation in _operations(api):
+        for model in operation.models:
+            if id(model) in seen or not issubclass(model, PathModel | QueryModel):
+                continue
+            seen.add(id(model))
+            changed = False
+            for field in model.model_fields.values():
+                bounded = any(isinstance(m, annotated_types.Le | annotated_types.Lt) for m in field.metadata)
+                if _plain_int(field.annotation) and not bounded:
+                    field.metadata += [annotated_types.Ge(MIN_ID), annotated_types.Le(MAX_ID)]
+                    changed = True
+            if changed:
+                model.model_rebuild(force=True)
 
 
 def publish(api: Any, document: dict[str, Any]) -> dict[str, Any]:
@@ -118,14 +144,15 @@ def publish(api: Any, document: dict[str, Any]) -> dict[str, Any]:
         for method, operation in item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            _bound_ids(operation.get("parameters", []))
             op_id = operation.get("operationId", "")
             domain = op_id.split("_")[1] if op_id.count("_") >= 2 else ""
-            # ninja's keys are ints until the document is serialised.
-            responses = {int(key): value for key, value in operation.get("responses", {}).items()}
-            statuses = {status for status in responses if status >= 400}
-            for status, names in codes_for(domain, statuses, extras.get(op_id, ())).items():
-                response = responses[status]
-                response["x-error-codes"] = names
-                response["description"] = f"Error codes: {', '.join(f'`{n}`' for n in names)}."
+            # ninja's keys are ints until the document is serialised; openapi_extra adds strings.
+            responses = operation.get("responses", {})
+            statuses = {int(key) for key in responses if int(key) >= 400}
+            codes = codes_for(domain, statuses, extras.get(op_id, ()))
+            for key, response in responses.items():
+                names = codes.get(int(key))
+                if names:
+                    response["x-error-codes"] = names
+                    response["description"] = f"Error codes: {', '.join(f'`{n}`' for n in names)}."
     return document

@@ -10,6 +10,7 @@ from typing import Any
 
 from ninja import Query
 from ninja import Schema as NinjaSchema
+from ninja.schema import DjangoGetter
 from pydantic import ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -68,12 +69,16 @@ class Schema(NinjaSchema):
       ``offset_required``, since the server cannot know which zone the client meant.
     """
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _an_object(cls, value: Any) -> Any:
-        if isinstance(value, str | bytes | int | float | list | tuple) or value is None:
+    def _run_root_validator(cls, values: Any, handler: Any, info: ValidationInfo) -> Any:
+        # Replaces ninja's own (same name), which reads any value through attribute lookup: a
+        # JSON text, number or list is refused here first.
+        if isinstance(values, str | bytes | int | float | list | tuple) or values is None:
             raise PydanticCustomError("model_type", "Input should be an object")
-        return value
+        if cls.model_config.get("extra") == "forbid" or cls.model_config.get("validate_assignment", False):
+            handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
     @field_validator("*", mode="before")
     @classmethod
