@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -76,7 +77,7 @@ def domain_codes(domain: str) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for cls in _subclasses(DomainError):
         if cls.__module__ == module:
-            found.setdefault(cls.status, set()).add(cls.code)
+            found.setdefault(cls.status, set()).update((cls.code, *cls.codes))
     return found
 
 
@@ -87,7 +88,7 @@ def codes_for(
     codes: dict[int, set[str]] = {status: set(GENERIC_CODES.get(status, ())) for status in statuses}
     own = domain_codes(domain)
     for cls in extra:
-        own.setdefault(cls.status, set()).add(cls.code)
+        own.setdefault(cls.status, set()).update((cls.code, *cls.codes))
     for status, names in own.items():
         if status in codes:
             codes[status] |= names
@@ -137,6 +138,30 @@ def bound_ids(api: Any) -> None:
                 model.model_rebuild(force=True)
 
 
+_DOCUMENTED = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def _with_codes(
+    responses: dict[Any, Any], domain: str, extra: tuple[type[DomainError], ...]
+) -> dict[str, Any]:
+    """Responses keyed by status text (ninja's int keys merged with ``openapi_extra``'s text
+    ones), each error response with its codes: generated ones, and codes a route's own
+    description names in backticks (``CONTENT_CHECKED``'s `content_rejected`)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for key, response in responses.items():
+        merged[str(key)] = {**merged.get(str(key), {}), **response}
+    codes = codes_for(domain, {int(k) for k in merged if int(k) >= 400}, extra)
+    for key, response in merged.items():
+        if int(key) < 400:
+            continue
+        description = response.get("description", "")
+        names = sorted({*codes.get(int(key), ()), *_DOCUMENTED.findall(description)})
+        response["x-error-codes"] = names
+        listed = f"Error codes: {', '.join(f'`{n}`' for n in names)}."
+        response["description"] = f"{description} {listed}" if _DOCUMENTED.search(description) else listed
+    return merged
+
+
 def publish(api: Any, document: dict[str, Any]) -> dict[str, Any]:
     """``document`` (ninja's OpenAPI) with error codes per response and id ranges."""
     extras = _view_extras(api)
@@ -146,13 +171,7 @@ def publish(api: Any, document: dict[str, Any]) -> dict[str, Any]:
                 continue
             op_id = operation.get("operationId", "")
             domain = op_id.split("_")[1] if op_id.count("_") >= 2 else ""
-            # ninja's keys are ints until the document is serialised; openapi_extra adds strings.
-            responses = operation.get("responses", {})
-            statuses = {int(key) for key in responses if int(key) >= 400}
-            codes = codes_for(domain, statuses, extras.get(op_id, ()))
-            for key, response in responses.items():
-                names = codes.get(int(key))
-                if names:
-                    response["x-error-codes"] = names
-                    response["description"] = f"Error codes: {', '.join(f'`{n}`' for n in names)}."
+            operation["responses"] = _with_codes(
+                operation.get("responses", {}), domain, extras.get(op_id, ())
+            )
     return document

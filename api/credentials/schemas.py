@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from api.schemas import TEXT_PATTERN, Schema
+from api.schemas import Schema
 from backend.core.signed_urls import signed_url
 from backend.credentials import badges
 from backend.credentials.models import BlacklistEntry, Credential, Practitioner
@@ -169,7 +169,7 @@ class CredentialPage(CredentialsCursorPage):
 
 
 class CredentialReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class CredentialRenewIn(Schema):
@@ -206,7 +206,7 @@ class CreditRecordPage(CredentialsCursorPage):
 
 class BlacklistIn(Schema):
     listed_on: date
-    reason: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
+    reason: str = Field(min_length=1, max_length=2000)
     basis: str = Field(min_length=1, max_length=200)
 
 

@@ -16,6 +16,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
     status: ClassVar[int] = 400
     message: ClassVar[T] = T("请求有误。", "Bad request.")
+    #: Other codes the error may carry (``SomeError(code=...)``): published with ``code``.
+    codes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, message: T | str | None = None, *, code: str | None = None, **details: Any) -> None:
         self.text: T = T(message, message) if isinstance(message, str) else (message or type(self).message)
