@@ -7,6 +7,8 @@ register_kind(
     category="decision",
     title="候补转正：{activity}",
     body="{activity}（{starts_at}）有名额空出，请在 {confirm_by} 前确认参加，逾期名额将顺延给下一位。",
+    title_en="Off the waitlist: {activity}",
+    body_en="A place opened in {activity} ({starts_at}): confirm by {confirm_by}, or it passes to the next person.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -14,6 +16,8 @@ register_kind(
     category="info",
     title="候补名额已顺延：{activity}",
     body="你未在规定时间内确认 {activity} 的候补转正，名额已顺延给下一位。",
+    title_en="Waitlist place passed on: {activity}",
+    body_en="You did not confirm your place in {activity} in time; it passed to the next person.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -21,6 +25,8 @@ register_kind(
     category="reminder",
     title="服务提醒：{activity}",
     body="你报名的 {activity} 将于 {starts_at} 开始，地点：{place}。",
+    title_en="Shift reminder: {activity}",
+    body_en="{activity} starts at {starts_at}; place: {place}.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -28,6 +34,8 @@ register_kind(
     category="decision",
     title="暂停报名",
     body="你近期已缺席 {count} 次，{until} 前暂不能报名志愿服务。",
+    title_en="Sign-ups paused",
+    body_en="You missed {count} shifts recently: you cannot sign up before {until}.",
     link="/pages/volunteer/profile",
 )
 register_kind(
@@ -35,6 +43,8 @@ register_kind(
     category="info",
     title="服务时数待审核",
     body="你 {date} 的服务时数（{hours} 小时）超出当日上限，需组织审核后生效。",
+    title_en="Service hours to review",
+    body_en="Your service hours of {date} ({hours} h) exceed the daily limit and take effect once the organisation approves them.",
     link="/pages/volunteer/records",
 )
 register_kind(
@@ -42,5 +52,7 @@ register_kind(
     category="decision",
     title="服务时数审核结果",
     body="你 {date} 的服务时数（{hours} 小时）审核{result}。",
+    title_en="Service hours reviewed",
+    body_en="Your service hours of {date} ({hours} h): {result}.",
     link="/pages/volunteer/records",
 )
