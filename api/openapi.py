@@ -61,7 +61,7 @@ def raises(*error_classes: type[DomainError]) -> Callable[[F], F]:
     return mark
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+def _subclasses(cls: type[DomainError]) -> Iterator[type[DomainError]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

@@ -56,7 +56,8 @@ class LinliHTTPChannel(HTTPChannel):
         headers = getattr(request, "requestHeaders", None)
         lang = headers.getRawHeaders(b"accept-language", [b""])[0].decode("latin-1") if headers else None
         body = error_bytes(400, lang)
-        self.transport.write(  # type: ignore[attr-defined]
+        transport: Any = self.transport
+        transport.write(
             b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
         )
