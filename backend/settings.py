@@ -253,6 +253,8 @@ LINLI_DEV_LOGIN = not IS_PROD
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", "demo-linli")
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account JSON file
 LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
+# Browsing activities without sign-in (GET /activities, /activities/{id}), per client address.
+LINLI_PUBLIC_BROWSE_RATE = env("LINLI_PUBLIC_BROWSE_RATE", "120/m")
 # WeChat mini-program (all optional: without an app id and secret the WeChat endpoints answer 503
 # wechat_not_configured and nothing reaches WeChat). See .env.example.
 WECHAT_APP_ID = env("WECHAT_APP_ID")

@@ -33,7 +33,11 @@ class VolunteerGuardianIn(Schema):
     name: str = Field("", max_length=50)
     mobile: str = Field("", max_length=32)
     relation: str = Field("", max_length=20)
-    consent: bool = False
+    consent: bool = Field(
+        False,
+        description="Ignored: the guardian gives consent signed in on their own phone "
+        "(POST /me/guardian-requests/{profile_id}/consent).",
+    )
 
 
 class VolunteerProfileIn(Schema):
@@ -80,6 +84,41 @@ class VolunteerProfileOut(Schema):
         return obj.volunteer_no or ""
 
 
+class VolunteerIdCorrectionIn(Schema):
+    id_number: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500, description="Why: a typo at registration, a new card…")
+
+
+class VolunteerIdCorrectionConfirmIn(Schema):
+    id_number: str = Field(
+        min_length=1, max_length=32, description="Typed from the card the staff member checked."
+    )
+
+
+class VolunteerIdCorrectionRejectIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VolunteerIdCorrectionOut(Schema):
+    # A correction prepared by ``selectors.id_correction_shown``.
+
+    id: int
+    status: str
+    old_number_masked: str
+    new_number_masked: str
+    reason: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+    volunteer_no: str = Field(alias="volunteer.volunteer_no")
+    name_masked: str = Field(alias="volunteer.name_masked")
+
+
+class VolunteerIdCorrectionPage(Schema):
+    items: list[VolunteerIdCorrectionOut]
+    next_cursor: str | None
+
+
 # --- organisations and service posts ----------------------------------------------------------
 
 
@@ -110,6 +149,8 @@ class ServicePostIn(Schema):
     longitude: Decimal | None = None
     host: str = Field("", max_length=100)
     organisation_id: int | None = None
+    geofence_radius_m: int = Field(200, ge=20, le=5000, description="Self check-in radius around the post.")
+    coord: Literal["wgs84", "gcj02"] = Field("wgs84", description="The system of latitude/longitude.")
 
 
 class ServicePostOut(Schema):
@@ -120,6 +161,7 @@ class ServicePostOut(Schema):
     latitude: Decimal | None
     longitude: Decimal | None
     host: str
+    geofence_radius_m: int
 
 
 class ServicePostPage(Schema):
@@ -145,9 +187,32 @@ class ActivityIn(Schema):
     insurance_required: bool | None = None
     min_age: int = Field(0, ge=0, le=100)
     required_skills: list[str] = Field(default_factory=list, max_length=20)
+    hours_mode: Literal["scanner", "self_checkin", "self_checkin_checkout"] = Field(
+        "scanner",
+        description="How hours are credited: scanner only, self check-in (to the shift's end), "
+        "or self check-in and check-out.",
+    )
 
 
 class ActivityFilters(Schema):
+    q: str = Field(
+        "",
+        max_length=100,
+        description="Keywords (whitespace-separated, all must occur) in title or description; substring match, Chinese included, from one character.",
+    )
+    lat: float | None = Field(
+        None, ge=-90, le=90, description="Latitude of the searcher: results nearest first."
+    )
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude of the searcher.")
+    radius_km: float | None = Field(
+        None, gt=0, le=50, description="Search radius (default 5 km, at most 50)."
+    )
+    coord: Literal["wgs84", "gcj02"] = Field(
+        "wgs84", description="Datum of lat/lon: gcj02 as wx.getLocation({type: 'gcj02'}) reports."
+    )
+    skills: str = Field(
+        "", max_length=200, description="Comma-separated skills: activities asking for at least one of them."
+    )
     programme: Literal["red_vest", "river"] | None = None
     division: str | None = Field(None, max_length=12)
     from_: datetime | None = Field(None, alias="from")
@@ -227,6 +292,18 @@ class ActivitySummaryOut(_ActivityBase):
     post_id: int | None
     upcoming_shifts: int
     next_starts_at: datetime | None
+    latitude: float | None = Field(description="WGS-84, from the activity's service post.")
+    longitude: float | None
+    distance_m: float | None = Field(None, description="From the searcher, when lat/lon were given.")
+
+    @staticmethod
+    def resolve_upcoming_shifts(obj: Any) -> int:
+        return obj.upcoming_shifts or 0
+
+    @staticmethod
+    def resolve_distance_m(obj: Any) -> float | None:
+        distance = getattr(obj, "distance_m", None)
+        return None if distance is None else round(distance, 1)
 
 
 class ActivityOut(_ActivityBase):
@@ -235,6 +312,7 @@ class ActivityOut(_ActivityBase):
     description: str
     status: str
     recipients: str
+    hours_mode: str
     post: ServicePostOut | None
     river_segment_name: str
     shifts: list[ShiftOut]
@@ -315,6 +393,19 @@ class ShiftRosterPage(Schema):
 class SignupAttendanceIn(Schema):
     checked_in_at: AwareDatetime
     checked_out_at: AwareDatetime
+
+
+class VolunteerCalendarOut(Schema):
+    url: str = Field(description="https address of the .ics feed (private: whoever has it reads it).")
+    webcal_url: str = Field(
+        description="The same address as webcal://, which calendar apps open to subscribe."
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, feed: Any, *, url: str) -> VolunteerCalendarOut:
+        webcal = "webcal://" + url.split("://", 1)[-1]
+        return cls(url=url, webcal_url=webcal, created_at=feed.created_at)
 
 
 # --- service hours ----------------------------------------------------------------------------
@@ -404,6 +495,52 @@ class VolunteerCertificateVerifyOut(Schema):
     hours: Decimal
     issued_at: datetime
 
+    revoked_at: datetime | None = None
+
     @staticmethod
     def resolve_valid(obj: Certificate) -> bool:
-        return True  # only certificates that exist are shown
+        return obj.revoked_at is None  # only certificates that exist are shown
+
+
+class VolunteerCertificateRevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class VolunteerCertificateOut(Schema):
+    number: str
+    organisation_id: int
+    holder_name_masked: str
+    volunteer_no: str
+    hours: Decimal
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str
+    proof_url: str | None
+
+    @staticmethod
+    def resolve_proof_url(obj: Certificate) -> str | None:
+        from backend.volunteers.proofs import proof_url
+
+        return proof_url(obj.proof_token) if obj.proof_token else None
+
+
+class VolunteerProofFieldsOut(Schema):
+    """The signed fields, keys as in the token (see the README): 证明编号, 姓名 (masked), 证件类型,
+    证件号码 (masked), 志愿者编号, 服务时数, 服务内容, 出具组织, 经办人, 出具日期."""
+
+    no: str
+    name: str
+    idt: str
+    idn: str
+    vno: str
+    h: str
+    c: str
+    org: str
+    hdl: str
+    d: str
+
+
+class VolunteerProofCheckOut(Schema):
+    status: Literal["genuine", "revoked", "not_genuine"]
+    fields: VolunteerProofFieldsOut | None = None
+    revoked_at: datetime | None = None

@@ -16,11 +16,22 @@ from typing import TypeVar
 from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_has_role
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, PermissionDenied
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
-from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.models import (
+    Activity,
+    Certificate,
+    IdNumberCorrection,
+    Organisation,
+    ServiceRecord,
+    Shift,
+    Signup,
+    SignupTransfer,
+    VolunteerProfile,
+    VolunteerTeam,
+)
 
 
 class Action(StrEnum):
@@ -36,6 +47,12 @@ class Action(StrEnum):
     ATTENDANCE_RECORD = "volunteers.attendance_record"
     RECORD_DECIDE = "volunteers.record_decide"
     RECORD_VIEW = "volunteers.record_view"
+    CERTIFICATE_REVOKE = "volunteers.certificate_revoke"
+    TEAM_VIEW = "volunteers.team_view"
+    TEAM_LEAD = "volunteers.team_lead"
+    TRANSFER_ANSWER = "volunteers.transfer_answer"
+    TRANSFER_VIEW = "volunteers.transfer_view"
+    ID_CORRECTION_DECIDE = "volunteers.id_correction_decide"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -116,6 +133,46 @@ def record_view(user: User, record: ServiceRecord) -> bool:
     return record.user_id == user.pk or coordinates(user, record.organisation_id)
 
 
+@rule(Action.CERTIFICATE_REVOKE)
+def certificate_revoke(user: User, certificate: Certificate) -> bool:
+    """The issuing organisation's coordinators (谁记录谁证明); platform admins pass every rule."""
+    return coordinates(user, certificate.organisation_id)
+
+
+@rule(Action.TEAM_LEAD)
+def team_lead(user: User, team: VolunteerTeam) -> bool:
+    return team.leader_id == user.pk
+
+
+@rule(Action.TEAM_VIEW)
+def team_view(user: User, team: VolunteerTeam) -> bool:
+    """Its leader, its members and the people invited to it (members are prefetched)."""
+    return team.leader_id == user.pk or any(
+        m.user_id == user.pk and m.status in ("invited", "active") for m in team.members.all()
+    )
+
+
+@rule(Action.TRANSFER_VIEW)
+def transfer_view(user: User, transfer: SignupTransfer) -> bool:
+    return user.pk in (transfer.from_user_id, transfer.to_user_id)
+
+
+@rule(Action.TRANSFER_ANSWER)
+def transfer_answer(user: User, transfer: SignupTransfer) -> bool:
+    """Only the named receiver accepts (not even a platform admin: it is their sign-up)."""
+    return user.pk == transfer.to_user_id
+
+
+@rule(Action.ID_CORRECTION_DECIDE)
+def id_correction_decide(user: User, correction: IdNumberCorrection) -> bool:
+    """Confirm or reject a volunteer's ID number correction: coordinators of an organisation the
+    volunteer signed up with or served (they can meet the person and see the card); platform
+    admins always. Nobody decides on their own."""
+    if correction.profile.user_id == user.pk:
+        return False
+    return selectors.id_corrections_for_staff(user=user).filter(pk=correction.pk).exists()
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -165,10 +222,15 @@ def activity_access(
     return _authorized(user, action, activity, hide=hide)
 
 
-def activity_detail_access(*, user: User, activity_id: int) -> Activity:
+def activity_detail_access(*, user: User | None, activity_id: int) -> Activity:
     """The activity with its shifts as ``user`` may see it: drafts only to its coordinators,
-    ``NotFound`` for everybody else."""
-    return _authorized(user, Action.ACTIVITY_VIEW, selectors.activity_get(activity_id=activity_id))
+    ``NotFound`` for everybody else; without sign-in (``user`` None) published ones only."""
+    activity = selectors.activity_get(activity_id=activity_id)
+    if user is None:
+        if activity is None or activity.status != Activity.Status.PUBLISHED:
+            raise NotFound()
+        return activity
+    return _authorized(user, Action.ACTIVITY_VIEW, activity)
 
 
 def shift_access(
@@ -192,6 +254,37 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
         raise NotFound()
     authorize(user, action, record, hide=False)
     return record
+
+
+def certificate_access(*, user: User, number: str, action: Action = Action.CERTIFICATE_REVOKE) -> Certificate:
+    """The certificate numbered ``number`` that ``user`` may ``action``; ``NotFound`` otherwise."""
+    return _authorized(user, action, selectors.certificate_by_number(number=number))
+
+
+def team_access(*, user: User, team_id: int, action: Action = Action.TEAM_VIEW) -> VolunteerTeam:
+    """The team (members loaded) ``user`` may ``action``: ``NotFound`` for outsiders,
+    ``PermissionDenied`` for a member asking for the leader's actions."""
+    team = _authorized(user, Action.TEAM_VIEW, selectors.team_get(team_id=team_id))
+    authorize(user, action, team, hide=False)
+    return team
+
+
+def transfer_access(*, user: User, transfer_id: int, action: Action = Action.TRANSFER_VIEW) -> SignupTransfer:
+    """A transfer offer its giver or receiver sees (404 for anyone else)."""
+    transfer = selectors.transfer_get(transfer_id=transfer_id)
+    if transfer is None or not transfer_view(user, transfer):
+        raise NotFound()
+    authorize(user, action, transfer, hide=False)
+    return transfer
+
+
+def id_correction_access(*, user: User, correction_id: int) -> IdNumberCorrection:
+    """A correction ``user`` may decide on, or ``NotFound`` (staff outside its reach never learn
+    it exists); their own is ``PermissionDenied``."""
+    correction = IdNumberCorrection.objects.select_related("profile").filter(pk=correction_id).first()
+    if correction is not None and correction.profile.user_id == user.pk:
+        raise PermissionDenied()  # platform admins too: nobody confirms their own number
+    return _authorized(user, Action.ID_CORRECTION_DECIDE, correction)
 
 
 @grant_scope_exists.register

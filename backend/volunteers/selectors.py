@@ -7,36 +7,46 @@ the API schemas only read them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
-from backend.accounts.selectors import user_scope_ids
-from backend.core.crypto import unseal
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.core.crypto import blind_index, unseal
+from backend.core.links import public_host, public_url
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
 from backend.core.validators import age_on
-from backend.volunteers import conf
+from backend.volunteers import conf, search
 from backend.volunteers.hours import next_star_at, stars_for
+from backend.volunteers.ical import CalendarEvent
 from backend.volunteers.models import (
+    CALENDAR_PURPOSE,
     ID_PURPOSE,
     Activity,
+    CalendarFeed,
     Certificate,
+    IdNumberCorrection,
     Organisation,
     ServicePost,
     ServiceRecord,
     Shift,
     Signup,
+    SignupTransfer,
     VolunteerConsent,
     VolunteerProfile,
+    VolunteerTeam,
+    VolunteerTeamMember,
 )
+from backend.volunteers.proofs import proof_read
 
 MAX_PAGE = 100
+Near = search.Near
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -140,42 +150,74 @@ def _shift_filter(prefix: str, *, now: datetime, date_from: datetime | None, dat
     return q
 
 
+@dataclass
+class ActivityQuery:
+    """What a volunteer looks for (``GET /activities``); every field optional."""
+
+    q: str = ""
+    skills: list[str] = field(default_factory=list)
+    near: Near | None = None
+    programme: str | None = None
+    division: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    has_space: bool | None = None
+    organisation_id: int | None = None
+
+
+def _upcoming_shifts(shift_q: Q) -> QuerySet[Shift]:
+    return Shift.objects.filter(shift_q, activity=OuterRef("pk"))
+
+
+def _activities_found(query: ActivityQuery, *, now: datetime) -> QuerySet[Activity]:
+    """Published activities with an upcoming shift in the range that match ``query``: each
+    condition an indexed lookup or semi-join (no aggregate over all rows), the per-activity
+    figures as subqueries evaluated for the page's rows only."""
+    shift_q = _shift_filter("", now=now, date_from=query.date_from, date_to=query.date_to)
+    upcoming = _upcoming_shifts(shift_q)
+    per_activity = upcoming.order_by().values("activity")
+    qs = Activity.objects.filter(Exists(upcoming), status=Activity.Status.PUBLISHED)
+    conditions = [search.text_q(query.q), search.skills_q(query.skills)]
+    for condition in conditions:
+        if condition is not None:
+            qs = qs.filter(condition)
+    if query.programme:
+        qs = qs.filter(programme=query.programme)
+    if query.division:
+        qs = qs.filter(division__code__startswith=query.division)
+    if query.organisation_id:
+        qs = qs.filter(organisation_id=query.organisation_id)
+    with_space = Exists(upcoming.filter(taken__lt=F("capacity")))
+    if query.has_space is True:
+        qs = qs.filter(with_space)
+    elif query.has_space is False:
+        qs = qs.exclude(with_space)
+    return qs.select_related(
+        "organisation", "post", "division", "river_segment", "river_segment__river"
+    ).annotate(
+        remaining=Subquery(per_activity.annotate(n=Sum(F("capacity") - F("taken"))).values("n")),
+        upcoming_shifts=Subquery(per_activity.annotate(n=Count("pk")).values("n")),
+        next_starts_at=Subquery(per_activity.annotate(n=Min("starts_at")).values("n")),
+    )
+
+
 def activity_list(
     *,
-    programme: str | None = None,
-    division: str | None = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    has_space: bool | None = None,
-    organisation_id: int | None = None,
+    query: ActivityQuery | None = None,
     cursor: str | None = None,
     limit: int = 20,
     now: datetime | None = None,
 ) -> Page:
     """Published activities with upcoming shifts in the range, each annotated with
-    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at``. One query per page."""
-    now = now or timezone.now()
-    shift_q = _shift_filter("shifts__", now=now, date_from=date_from, date_to=date_to)
-    qs = (
-        Activity.objects.filter(status=Activity.Status.PUBLISHED)
-        .select_related("organisation", "post", "division", "river_segment", "river_segment__river")
-        .annotate(
-            remaining=Sum(F("shifts__capacity") - F("shifts__taken"), filter=shift_q),
-            upcoming_shifts=Count("shifts", filter=shift_q),
-            next_starts_at=Min("shifts__starts_at", filter=shift_q),
-        )
-        .filter(upcoming_shifts__gt=0)
-    )
-    if programme:
-        qs = qs.filter(programme=programme)
-    if division:
-        qs = qs.filter(division__code__startswith=division)
-    if organisation_id:
-        qs = qs.filter(organisation_id=organisation_id)
-    if has_space is True:
-        qs = qs.filter(remaining__gt=0)
-    elif has_space is False:
-        qs = qs.filter(remaining=0)
+    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at`` (and ``distance_m`` when
+    searching near a point). Newest first, or nearest first with ``query.near``. One query per
+    page; see ``backend.volunteers.search`` for the indexes each filter uses."""
+    query = query or ActivityQuery()
+    qs = _activities_found(query, now=now or timezone.now())
+    limit = max(1, min(limit, MAX_PAGE))
+    if query.near is not None:
+        items, next_cursor = search.distance_page(qs, near=query.near, cursor=cursor, limit=limit)
+        return Page(items=items, next_cursor=next_cursor)
     return _page(qs, cursor=cursor, limit=limit)
 
 
@@ -367,6 +409,36 @@ def certificate_by_code(*, code: str) -> Certificate | None:
     return Certificate.objects.select_related("organisation").filter(verify_code=code.upper()).first()
 
 
+@dataclass(frozen=True)
+class ProofCheck:
+    """What a proof's QR page says: ``genuine``, ``revoked`` or ``not_genuine``; ``fields`` are the
+    signed fields (None when not genuine)."""
+
+    status: str
+    fields: dict[str, str] | None = None
+    revoked_at: datetime | None = None
+
+
+def certificate_proof_check(*, token: str) -> ProofCheck:
+    """The signature first (no query for a forgery), then the certificate's live state: the proof
+    number must name a certificate issued with exactly this token."""
+    read = proof_read(token)
+    if read is None:
+        return ProofCheck("not_genuine")
+    cert = Certificate.objects.filter(number=read.fields["no"]).only("proof_token", "revoked_at").first()
+    if cert is None or cert.proof_token != read.token:
+        return ProofCheck("not_genuine")
+    if cert.revoked_at is not None:
+        return ProofCheck("revoked", read.fields, cert.revoked_at)
+    return ProofCheck("genuine", read.fields)
+
+
+def certificate_by_number(*, number: str) -> Certificate | None:
+    if not number or len(number) > 30:
+        return None
+    return Certificate.objects.select_related("organisation").filter(number=number).first()
+
+
 def record_organisations(*, user: User) -> list[Organisation]:
     """Organisations that recorded approved service of the user (who may certify it)."""
     ids = (
@@ -385,6 +457,30 @@ def registration_kinds() -> set[str]:
     return {*conf.consent_versions(), VolunteerConsent.Kind.GUARDIAN}
 
 
+def guardian_consented() -> Exists:
+    """For a VolunteerProfile queryset: a standing guardian consent given by the guardian
+    themselves (``given_by``; a box the minor ticked does not count)."""
+    return Exists(
+        VolunteerConsent.objects.filter(
+            profile=OuterRef("pk"),
+            kind=VolunteerConsent.Kind.GUARDIAN,
+            withdrawn_at__isnull=True,
+            given_by__isnull=False,
+        )
+    )
+
+
+def guardian_requests(*, guardian: User) -> list[VolunteerProfile]:
+    """Minors who named this user's (verified) phone as their guardian's, with the consents."""
+    return list(
+        VolunteerProfile.objects.filter(guardian_mobile=guardian.phone)
+        .exclude(guardian_mobile="")
+        .exclude(user=guardian)
+        .prefetch_related("consents")
+        .order_by("id")
+    )
+
+
 def consent_lapsed() -> Exists:
     """For a VolunteerProfile queryset: a consent the registration stands on was withdrawn and
     not given again (annotate ``consent_lapsed=consent_lapsed()``)."""
@@ -396,3 +492,152 @@ def consent_lapsed() -> Exists:
             profile=OuterRef("pk"), kind__in=sorted(registration_kinds()), withdrawn_at__isnull=False
         ).exclude(Exists(again))
     )
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+def _teams() -> QuerySet[VolunteerTeam]:
+    members = VolunteerTeamMember.objects.select_related("user__volunteer_profile").order_by("id")
+    return VolunteerTeam.objects.prefetch_related(Prefetch("members", queryset=members))
+
+
+def team_get(*, team_id: int) -> VolunteerTeam | None:
+    """A team with its members (and their profiles) loaded: three queries."""
+    return _teams().filter(pk=team_id).first()
+
+
+def teams_of(*, user: User) -> list[VolunteerTeam]:
+    """Teams the user leads, belongs to or is invited to (three queries whatever their number)."""
+    ids = VolunteerTeamMember.objects.filter(
+        user=user, status__in=[VolunteerTeamMember.Status.INVITED, VolunteerTeamMember.Status.ACTIVE]
+    ).values("team_id")
+    return list(_teams().filter(pk__in=ids).order_by("id"))
+
+
+# --- place transfers ----------------------------------------------------------------------------
+
+
+def _transfers() -> QuerySet[SignupTransfer]:
+    return SignupTransfer.objects.select_related(
+        "signup__shift__activity", "from_user__volunteer_profile", "to_user__volunteer_profile"
+    )
+
+
+def transfer_get(*, transfer_id: int) -> SignupTransfer | None:
+    return _transfers().filter(pk=transfer_id).first()
+
+
+def transfers_of(*, user: User, limit: int = 50) -> list[SignupTransfer]:
+    """Offers the user made or received, newest first (one query)."""
+    return list(_transfers().filter(Q(from_user=user) | Q(to_user=user)).order_by("-id")[:limit])
+
+
+def transfer_status_shown(transfer: SignupTransfer, *, now: datetime | None = None) -> str:
+    """An open offer past its expiry reads ``expired`` before anything wrote it down."""
+    if transfer.status == SignupTransfer.Status.OFFERED and (now or timezone.now()) >= transfer.expires_at:
+        return SignupTransfer.Status.EXPIRED
+    return transfer.status
+
+
+# --- calendar feed ------------------------------------------------------------------------------
+
+CALENDAR_PAST = timedelta(days=90)
+CALENDAR_MAX_EVENTS = 500
+
+
+def calendar_feed_url(*, feed: CalendarFeed, token: str = "") -> str:
+    """The feed's private address (``token`` when just made, else unsealed from the row)."""
+    token = token or unseal(feed.token_sealed, purpose=CALENDAR_PURPOSE)
+    return public_url(f"/cal/{token}.ics")
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed | None:
+    if not token or len(token) > 64 or not token.isalnum():
+        return None
+    index = blind_index(token, purpose=CALENDAR_PURPOSE)
+    return CalendarFeed.objects.select_related("user").filter(token_index=index).first()
+
+
+def calendar_events(*, user: User, now: datetime | None = None) -> list[CalendarEvent]:
+    """The user's confirmed shifts from 90 days ago on, and the ones that were confirmed and then
+    cancelled (by the volunteer or with the shift) as cancelled events. One query."""
+    now = now or timezone.now()
+    was_confirmed = Q(status__in=sorted(Signup.CONFIRMED_STATUSES)) | Q(
+        status__in=[Signup.Status.CANCELLED, Signup.Status.CANCELLED_LATE], confirmed_at__isnull=False
+    )
+    signups = (
+        Signup.objects.filter(was_confirmed, user=user, shift__ends_at__gte=now - CALENDAR_PAST)
+        .select_related("shift", "shift__activity", "shift__activity__organisation", "shift__activity__post")
+        .order_by("shift__starts_at", "id")[:CALENDAR_MAX_EVENTS]
+    )
+    host = public_host()
+    events = []
+    for signup in signups:
+        shift, activity = signup.shift, signup.shift.activity
+        cancelled = signup.status not in Signup.CONFIRMED_STATUSES or shift.status == Shift.Status.CANCELLED
+        post = activity.post
+        events.append(
+            CalendarEvent(
+                uid=f"signup-{signup.pk}@{host}",
+                sequence=1 if cancelled else 0,
+                cancelled=cancelled,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                summary=activity.title,
+                location=activity.place or (post.address if post else ""),
+                description=f"{activity.organisation.name}\n{activity.recipients}".strip(),
+                geo=(
+                    (activity.latitude, activity.longitude)
+                    if activity.latitude is not None and activity.longitude is not None
+                    else None
+                ),
+            )
+        )
+    return events
+
+
+# --- ID number corrections ----------------------------------------------------------------------
+
+
+def id_correction_shown(correction: IdNumberCorrection) -> IdNumberCorrection:
+    """Sets ``old_number_masked``, ``new_number_masked`` and the volunteer as staff see them."""
+    shown: Any = correction
+    shown.old_number_masked = mask_id_number(unseal(correction.old_number_sealed, purpose=ID_PURPOSE))
+    shown.new_number_masked = mask_id_number(unseal(correction.new_number_sealed, purpose=ID_PURPOSE))
+    shown.volunteer = volunteer_shown(correction.profile.user)
+    return correction
+
+
+def my_id_corrections(*, profile: VolunteerProfile) -> list[IdNumberCorrection]:
+    """The volunteer's requests, newest first (the history of their number)."""
+    rows = IdNumberCorrection.objects.filter(profile=profile).select_related(
+        "profile", "profile__user", "profile__user__volunteer_profile"
+    )
+    return [id_correction_shown(c) for c in rows.order_by("-id")]
+
+
+def id_corrections_for_staff(*, user: User) -> QuerySet[IdNumberCorrection]:
+    """Corrections ``user`` may decide on: every one for platform admins; for coordinators those
+    of volunteers who signed up with or served one of their organisations."""
+    qs = IdNumberCorrection.objects.all()
+    if user_is_platform_admin(user):
+        return qs
+    orgs = [int(i) for i in user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION) if i.isdigit()]
+    if not orgs:
+        return qs.none()
+    signed = Signup.objects.filter(user=OuterRef("profile__user"), shift__activity__organisation_id__in=orgs)
+    served = ServiceRecord.objects.filter(user=OuterRef("profile__user"), organisation_id__in=orgs)
+    return qs.filter(Exists(signed) | Exists(served))
+
+
+def id_corrections_to_decide(
+    *, user: User, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> Page:
+    qs = id_corrections_for_staff(user=user).exclude(profile__user=user)
+    if status:
+        qs = qs.filter(status=status)
+    qs = qs.select_related("profile", "profile__user", "profile__user__volunteer_profile")
+    page = _page(qs, cursor=cursor, limit=limit)
+    page.items = [id_correction_shown(c) for c in page.items]
+    return page

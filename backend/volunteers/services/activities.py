@@ -13,6 +13,7 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers.errors import ActivityNotInFuture
 from backend.volunteers.models import Activity, Organisation, Programme, ServicePost, Shift
+from backend.volunteers.search import activity_index, activity_location
 from backend.volunteers.services._common import _clean_list, _division, _now
 from backend.wechat.services.security import Scene, text_check
 
@@ -34,6 +35,7 @@ def activity_create(
     insurance_required: bool | None = None,
     min_age: int = 0,
     required_skills: list[str] | None = None,
+    hours_mode: str = Activity.HoursMode.SCANNER,
 ) -> Activity:
     """A draft activity of ``organisation``; the place defaults to its post's or river segment's."""
     errors = [] if programme in Programme.values else [_not_allowed_choice("programme")]
@@ -44,6 +46,8 @@ def activity_create(
     )
     if risk_level not in Activity.Risk.values:
         errors.append(_not_allowed_choice("risk_level"))
+    if hours_mode not in Activity.HoursMode.values:
+        errors.append(_not_allowed_choice("hours_mode"))
     if errors:
         raise ValidationFailed(errors=errors)
     division = _division(division_code)
@@ -77,8 +81,11 @@ def activity_create(
             else insurance_required,
             min_age=max(min_age, 0),
             required_skills=_clean_list(required_skills),
+            hours_mode=hours_mode,
             created_by=by,
+            **activity_location(post),
         )
+        activity_index(activity=activity, created=True)
         checked.attach(activity)
         audit_record(actor=by, action="activity.created", target=activity, data={"title": activity.title})
     return activity
