@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from api.schemas import CURSOR_PATTERN, MOBILE_PATTERN, Schema
+from api.schemas import MOBILE_PATTERN, Schema
 from backend.volunteers import selectors
 from backend.volunteers.models import Activity, Certificate, Shift, ShiftSeries, Signup
 
@@ -219,7 +219,8 @@ class ActivityFilters(Schema):
     to: datetime | None = None
     has_space: bool | None = None
     organisation_id: int | None = None
-    cursor: str | None = Field(None, pattern=CURSOR_PATTERN)
+    # Search pages by distance or by keyword rank: its own opaque cursor, not the id one.
+    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -61,6 +61,8 @@ register_kind(
     category="info",
     title="队伍邀请：{team}",
     body="{leader} 邀请你加入志愿服务队「{team}」。接受后，队长可以为你报名班次。",
+    title_en="Team invitation: {team}",
+    body_en="{leader} invites you to the volunteer team “{team}”. Once you accept, the leader can sign you up for shifts.",
     link="/pages/volunteer/teams",
 )
 register_kind(
@@ -68,6 +70,8 @@ register_kind(
     category="info",
     title="队伍报名：{activity}",
     body="队长 {leader} 已为你报名 {activity}（{starts_at}）。如不能参加，请及时取消。",
+    title_en="Team sign-up: {activity}",
+    body_en="Team leader {leader} signed you up for {activity} ({starts_at}). Cancel in time if you cannot come.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -75,6 +79,8 @@ register_kind(
     category="decision",
     title="名额转让：{activity}",
     body="{from} 想把 {activity}（{starts_at}）的名额转让给你，请在过期前接受或拒绝。",
+    title_en="Place offered: {activity}",
+    body_en="{from} wants to pass their place in {activity} ({starts_at}) to you: accept or decline before it expires.",
     link="/pages/volunteer/transfers",
 )
 register_kind(
@@ -82,6 +88,8 @@ register_kind(
     category="info",
     title="名额已转让：{activity}",
     body="{to} 已接受你转让的 {activity} 名额，你的报名已转出。",
+    title_en="Place passed on: {activity}",
+    body_en="{to} accepted your place in {activity}; your sign-up moved to them.",
     link="/pages/volunteer/transfers",
 )
 register_kind(
@@ -89,5 +97,7 @@ register_kind(
     category="decision",
     title="监护人同意：{minor}",
     body="{minor} 注册志愿者时填写你为监护人（{relation}）。请阅读监护人同意书并确认是否同意。",
+    title_en="Guardian consent: {minor}",
+    body_en="{minor} named you as guardian ({relation}) when registering as a volunteer. Read the consent form and say whether you agree.",
     link="/pages/volunteer/guardian",
 )
