@@ -133,6 +133,9 @@ def run(identity: str) -> Report:
             **settings_for(identity),
             "headers": {**bearer_for(identity), "Accept-Language": "en"},
             "suppress-health-check": ["all"],
+            # A shared, loaded machine (and SQLite's one writer) can hold a request past the
+            # default 10 s: the long run once timed out on POST /associations that way.
+            "request-timeout": 60,
         }
     )
     document = api.get_openapi_schema(path_prefix=PREFIX + "/")
