@@ -117,6 +117,9 @@ ERRORS: dict[int, type[Schema]] = {
     413: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
+    # The database or the media storage away (service_unavailable / storage_unavailable, with
+    # Retry-After): any operation may answer it (backend.core.faults).
+    503: ErrorOut,
 }
 
 

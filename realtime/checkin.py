@@ -35,7 +35,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
-from backend.checkin import selectors, services
+from backend.checkin import conf, selectors, services
 from backend.checkin.errors import DeviceRevoked, InvalidRedeem, UnknownDevice
 from backend.checkin.models import Checkin
 from backend.checkin.permissions import Action, event_access
@@ -213,6 +213,12 @@ class _Hub:
     dashboard (with Redis: one push and one pop, not a hundred). Each dashboard keeps its own
     position (seq); the hub never waits on a slow one: a dashboard busy catching up from the
     database is skipped and catches up to whatever it missed.
+
+    The hub outlives the channel layer's outages (Redis stopped, failed over or flushed: group
+    membership gone). A keeper renews the subscription every ``LINLI_REALTIME_REJOIN_SECONDS``
+    (an idempotent ``group_add``), and once the layer answers again after a failure, it reads the
+    event's latest seq from the database and has every dashboard replay what it missed. No
+    restart, no reconnect.
     """
 
     hubs: dict[tuple[int, int], _Hub] = {}
@@ -223,6 +229,7 @@ class _Hub:
         self.ready = asyncio.Event()
         self.channel = ""
         self.task: asyncio.Task | None = None
+        self.failed = True  # until the first group_add succeeds
 
     @classmethod
     async def join(cls, consumer: LiveConsumer, event_id: int) -> None:
@@ -253,33 +260,74 @@ class _Hub:
         # The default prefix, as consumers use: channels-redis reads all of a process's channels
         # with one blocking pop per prefix, so another prefix would wait behind theirs.
         self.channel = await layer.new_channel()
-        await layer.group_add(group, self.channel)
+        await self._join(layer, group)
         self.ready.set()
+        keeper = asyncio.create_task(self._keep(layer, group))
         try:
             while True:
                 try:
                     message = await layer.receive(self.channel)
-                except Exception:  # e.g. a Redis read timing out: the hub must outlive it
-                    log.warning("hub of event %s: channel layer receive failed", self.event_id, exc_info=True)
-                    await asyncio.sleep(0.1)
+                except Exception:  # e.g. Redis away or a read timing out: the hub must outlive it
+                    if not self.failed:
+                        log.warning(
+                            "hub of event %s: channel layer receive failed", self.event_id, exc_info=True
+                        )
+                    self.failed = True
+                    await asyncio.sleep(0.5)
                     continue
-                if message.get("type") != "checkin.recorded":
-                    continue
-                # One scan, or several published together (``backend.runtime.broadcast``).
-                items = (
-                    [{"seq": seq, "text": text} for seq, text in message["batch"]]
-                    if "batch" in message
-                    else [message]
-                )
-                for item in items:
-                    for member in list(self.members):
-                        try:
-                            await member.checkin_recorded(item)
-                        except Exception:  # one broken socket must not silence the others
-                            log.debug("dashboard delivery failed", exc_info=True)
+                await self._deliver(message)
         finally:
+            keeper.cancel()
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, self.channel)
+
+    async def _join(self, layer: Any, group: str) -> bool:
+        try:
+            await layer.group_add(group, self.channel)
+        except Exception:
+            self.failed = True
+            return False
+        return True
+
+    async def _keep(self, layer: Any, group: str) -> None:
+        """Renew the subscription; after a failure, resync the dashboards once it succeeds."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(conf.realtime_rejoin_seconds())
+            ticks += 1
+            was_failed = self.failed
+            if not await self._join(layer, group):
+                continue
+            # Every sixth round also compare positions: a flush without errors loses messages
+            # silently (the next scan would show the gap; this shows it without one).
+            if was_failed or ticks % 6 == 0:
+                self.failed = False
+                try:
+                    await self._resync()
+                except Exception:  # the database away as well: the next round tries again
+                    self.failed = True
+                    log.warning("hub of event %s: resync failed", self.event_id, exc_info=True)
+
+    async def _resync(self) -> None:
+        latest = await database_sync_to_async(selectors.event_last_seq)(event_id=self.event_id)
+        for member in list(self.members):
+            member.heard_of(latest)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "checkin.recorded":
+            return
+        # One scan, or several published together (``backend.runtime.broadcast``).
+        items = (
+            [{"seq": seq, "text": text} for seq, text in message["batch"]]
+            if "batch" in message
+            else [message]
+        )
+        for item in items:
+            for member in list(self.members):
+                try:
+                    await member.checkin_recorded(item)
+                except Exception:  # one broken socket must not silence the others
+                    log.debug("dashboard delivery failed", exc_info=True)
 
 
 class LiveConsumer(_EventConsumer):
@@ -359,6 +407,15 @@ class LiveConsumer(_EventConsumer):
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong", "seq": self.last_seq})
+
+    def heard_of(self, seq: int) -> None:
+        """The event's feed is at ``seq`` (from the database): replay what this dashboard missed."""
+        if seq <= self.last_seq:
+            return
+        self.pending = max(self.pending, seq)
+        if not self.busy:
+            self.busy = True
+            self._filler = asyncio.ensure_future(self._fill_gap())
 
     async def checkin_recorded(self, message: dict[str, Any]) -> None:
         """One recorded scan, from the hub. In order: sent as encoded once by the service."""

@@ -28,6 +28,7 @@ from backend.core.errors import (
     RequestTooLarge,
     ValidationFailed,
 )
+from backend.core.faults import fault_error
 from backend.core.hooks import Hook
 from backend.core.i18n import T, request_lang
 from backend.core.models import IdempotencyRecord
@@ -242,6 +243,14 @@ def _key_of(request: HttpRequest) -> str | DomainError | None:
     return key
 
 
+def _fault_response(request: HttpRequest, exc: Exception) -> HttpResponseBase:
+    """The database (or storage) away before the view ran: 503 with Retry-After, else re-raise."""
+    fault = fault_error(exc)
+    if fault is None:
+        raise exc
+    return error_response(request, fault, Retry_After=str(fault.details["retry_after"]))
+
+
 @_both
 class idempotency:
     """``Idempotency-Key`` on unsafe API requests: the first response is stored per user and key
@@ -266,6 +275,8 @@ class idempotency:
             claimed = _begin(request, key)
         except RequestTooLarge as exc:
             return error_response(request, exc)
+        except Exception as exc:
+            return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):
             return claimed
         response: HttpResponseBase | None = None
@@ -287,6 +298,8 @@ class idempotency:
             claimed = await sync_to_async(_begin)(request, key)
         except RequestTooLarge as exc:
             return error_response(request, exc)
+        except Exception as exc:
+            return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):
             return claimed
         response: HttpResponseBase | None = None

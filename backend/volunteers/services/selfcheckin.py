@@ -163,6 +163,7 @@ def _accept(*, row: dict, signup: Signup, shift: Shift, kind: str, now: datetime
                 checked_out_at=now,
                 external_ref=f"self:{signup.pk}",
                 source=ServiceRecord.Source.CHECKIN,
+                now=now,
             )
             entry.save(update_fields=["record"])
     return entry
@@ -190,6 +191,7 @@ def self_checkins_close(*, now: datetime | None = None) -> int:
                 checked_out_at=entry.shift.ends_at,
                 external_ref=f"self:{entry.signup_id}",
                 source=ServiceRecord.Source.CHECKIN,
+                now=now,
             )
             entry.save(update_fields=["record"])
         done += 1
