@@ -8,14 +8,15 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from backend.accounts.selectors import session_from_access_token
-from backend.core.errors import InvalidToken
+from backend.accounts.tokens import access_token_expired
+from backend.core.errors import InvalidToken, TokenExpired
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         session = session_from_access_token(token)
         if session is None:
-            raise InvalidToken()
+            raise TokenExpired() if access_token_expired(token) else InvalidToken()
         request.user = session.user
         request.auth_session = session  # type: ignore[attr-defined]
         return session.user

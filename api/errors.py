@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
@@ -13,9 +16,12 @@ from backend.core.errors import (
     STATUS_ERRORS,
     DomainError,
     InternalError,
+    MalformedRequest,
     NotAuthenticated,
     NotFound,
+    RequestTooLarge,
     ValidationFailed,
+    field_error,
 )
 from backend.core.errors import Throttled as ThrottledError
 from backend.core.faults import fault_error
@@ -36,7 +42,21 @@ _TYPE_CODES = {
     "less_than": "too_large",
     "enum": "invalid_choice",
     "literal_error": "invalid_choice",
+    "offset_required": "offset_required",
+    "model_type": "not_an_object",
 }
+
+
+# A value that breaks a published pattern answers the code the server's own check used to give.
+_PATTERN_CODES = {
+    "cursor": "invalid_cursor",
+    "division": "invalid_division",
+    "phone": "invalid_phone",
+    "reason": "required",
+}
+
+
+_OWN_CODES = {"invalid_phone"}
 
 
 _MESSAGES = {
@@ -48,6 +68,15 @@ _MESSAGES = {
     "too_large": T("数值过大。", "The value is too large."),
     "invalid_choice": T("不是允许的选项。", "Not an allowed choice."),
     "invalid": T("格式不正确。", "Invalid value."),
+    "offset_required": T(
+        "时间须带 UTC 偏移（如 2026-12-05T09:30:00+08:00）。",
+        "The time needs its UTC offset (such as 2026-12-05T09:30:00+08:00).",
+    ),
+    "not_an_object": T("此处须为 JSON 对象。", "A JSON object is expected here."),
+    "out_of_range": T("数值超出允许范围。", "A number is out of the allowed range."),
+    "invalid_cursor": T("分页游标无效。", "Invalid cursor."),
+    "invalid_division": T("区划代码无效。", "Invalid division."),
+    "invalid_phone": T("手机号码格式不正确。", "Not a valid mainland mobile number."),
 }
 
 
@@ -79,6 +108,8 @@ def _validation_entries(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ctx = err.get("ctx") or {}
         if kind == "value_error" and isinstance(ctx.get("error"), Exception):
             code = getattr(ctx["error"], "code", None) or "invalid"
+        elif kind == "string_pattern_mismatch":
+            code = _PATTERN_CODES.get(str((err.get("loc") or [""])[-1]), "invalid")
         message = _MESSAGES.get(code)
         if message is None:
             message = getattr(ctx.get("error"), "text", None) or T(
@@ -88,14 +119,60 @@ def _validation_entries(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
+def _out_of_range(exc: DataError) -> bool:
+    """PostgreSQL's numeric_value_out_of_range (22003); SQLite raises OverflowError instead."""
+    return getattr(exc.__cause__, "sqlstate", None) == "22003" or "out of range" in str(exc)
+
+
 def install(api: NinjaAPI) -> None:
+    _install_domain(api)
+    _install_request(api)
+
+
+def _install_request(api: NinjaAPI) -> None:
+    """Requests the server cannot read: too large, malformed, numbers past the database."""
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return render(api, request, RequestTooLarge())
+
+    @api.exception_handler(TooManyFieldsSent)
+    @api.exception_handler(TooManyFilesSent)
+    def too_many_parts(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return render(api, request, RequestTooLarge())
+
+    @api.exception_handler(MultiPartParserError)
+    def malformed(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return render(api, request, MalformedRequest())
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    def out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A number past what the database holds (an id above 2^63-1): the published ranges
+        # (api.openapi) say so, and pydantic bounds the body fields; this catches the rest.
+        if isinstance(exc, DataError) and not _out_of_range(exc):
+            log.exception("Unhandled error in %s %s", request.method, request.path)
+            return render(api, request, InternalError())
+        return render(
+            api,
+            request,
+            ValidationFailed(errors=[field_error("", "out_of_range", _MESSAGES["out_of_range"])]),
+        )
+
+
+def _install_domain(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        if exc.status == 401:
+            return render(api, request, exc, **{"WWW-Authenticate": f'Bearer error="{exc.error_code}"'})
         return render(api, request, exc)
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return render(api, request, ValidationFailed(errors=_validation_entries(exc.errors)))
+        entries = _validation_entries(exc.errors)
+        # A lone problem that had its own error code before it was a published pattern keeps it.
+        code = entries[0]["code"] if len(entries) == 1 and entries[0]["code"] in _OWN_CODES else None
+        return render(api, request, ValidationFailed(errors=entries, code=code))
 
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from ninja import Router, Schema
+from ninja import Router
 
-from api.schemas import ErrorOut
+from api.schemas import ErrorOut, Schema
 from backend.core.errors import ServiceUnavailable
 from backend.core.faults import DATABASE_RETRY_AFTER
 from backend.core.i18n import request_lang

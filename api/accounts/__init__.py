@@ -7,7 +7,7 @@ from ninja import Router
 from api.accounts import grants, rights
 from api.accounts.schemas import DevLoginIn, FirebaseIn, RefreshIn, StaffCodeOut, TokenOut, UserOut
 from api.auth import bearer
-from api.schemas import ERRORS, OkOut
+from api.schemas import ERRORS, OkOut, errors
 from api.throttles import signin_throttle
 from backend.accounts import services
 from backend.core.links import public_url
@@ -19,7 +19,7 @@ staff_router = Router()
 staff_router.add_router("", grants.router)
 
 
-@router.post("/firebase", response={200: TokenOut, **ERRORS}, auth=None, throttle=[signin_throttle()])
+@router.post("/firebase", response={200: TokenOut, **errors(503)}, auth=None, throttle=[signin_throttle()])
 def signin_firebase(request, payload: FirebaseIn):
     """Exchange a Firebase phone-number ID token for Linli access and refresh tokens."""
     return services.signin_firebase(id_token=payload.id_token)

@@ -4,12 +4,12 @@ organisation's events)."""
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
 from api.accounts.schemas import RoleGrantIn, RoleGrantOut, RoleGrantPage
 from api.auth import AuthedRequest
-from api.schemas import ERRORS, OkOut
+from api.schemas import ERRORS, OkOut, Schema
 from backend.accounts import selectors, services
 from backend.accounts.permissions import grant_access, grants_access
 from backend.core.pagination import keyset_page

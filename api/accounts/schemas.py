@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ninja import Schema
 from pydantic import AwareDatetime, Field
 
+from api.schemas import MOBILE_PATTERN, Schema
 from backend.accounts.selectors import user_grants
 from backend.core.i18n import request_lang
 from backend.core.masking import mask_phone
@@ -18,7 +18,7 @@ class FirebaseIn(Schema):
 
 
 class DevLoginIn(Schema):
-    phone: str = Field(min_length=1, max_length=32)
+    phone: str = Field(min_length=1, max_length=32, pattern=MOBILE_PATTERN)
 
 
 class RefreshIn(Schema):
@@ -76,7 +76,7 @@ class RoleGrantIn(Schema):
     """A role to grant: to ``user_id`` or to the account of ``phone`` (one of them)."""
 
     user_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
-    phone: str | None = Field(default=None, min_length=11, max_length=20)
+    phone: str | None = Field(default=None, min_length=11, max_length=20, pattern=MOBILE_PATTERN)
     role: str = Field(min_length=1, max_length=30)
     scope_type: str = Field(default="", max_length=20)
     scope_id: str = Field(default="", max_length=40)

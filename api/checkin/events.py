@@ -15,7 +15,7 @@ from api.checkin.schemas import (
     CheckinStaffIn,
     CheckinStaffOut,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.checkin import selectors, services
 from backend.checkin.permissions import Action, event_access, organisation_access
 from backend.core.pagination import keyset_page
@@ -46,7 +46,7 @@ def event_create(request: AuthedRequest, payload: CheckinEventIn):
 
 
 @router.get("/events", response={200: CheckinEventPage, **ERRORS}, summary="Events I coordinate or scan for")
-def event_list(request: AuthedRequest, cursor: str | None = None, limit: int = 50):
+def event_list(request: AuthedRequest, cursor: str | None = cursor_param(), limit: int = 50):
     rows, next_cursor = keyset_page(
         selectors.events_for_user(user=request.auth), cursor=cursor, limit=limit, max_limit=selectors.PAGE_MAX
     )

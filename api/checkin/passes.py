@@ -14,7 +14,7 @@ from api.checkin.schemas import (
     CheckinPassPage,
     CheckinReasonIn,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.throttles import door_search_throttle
 from backend.checkin import selectors, services
 from backend.checkin.pass_images import pass_qr_png, pass_qr_svg
@@ -32,7 +32,7 @@ _search_throttle = door_search_throttle()
 def pass_index(
     request: AuthedRequest,
     event_id: int,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = 50,
     search: str | None = None,
 ):

@@ -15,7 +15,7 @@ from api.checkin.schemas import (
     CheckinUploadIn,
     CheckinUploadOut,
 )
-from api.schemas import ERRORS, errors
+from api.schemas import ERRORS, cursor_param, errors
 from backend.checkin import offline, selectors, services
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
@@ -96,7 +96,9 @@ def checkin_annul(request: AuthedRequest, event_id: int, payload: CheckinAnnulIn
     response={200: CheckinPage, **ERRORS},
     summary="Forced offline scans we would have refused, by seq (coordinators)",
 )
-def conflict_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def conflict_index(
+    request: AuthedRequest, event_id: int, cursor: str | None = cursor_param(), limit: int = 50
+):
     """Each item is the dashboard's ``conflict`` message: ``conflict`` is the reason we would have
     refused the scan for, ``entry_at``/``entry_gate`` the earlier entry it collides with."""
     event = event_access(user=request.auth, event_id=event_id, action=Action.LIVE)
@@ -109,7 +111,9 @@ def conflict_index(request: AuthedRequest, event_id: int, cursor: str | None = N
     response={200: CheckinPage, **ERRORS},
     summary="The event's scans, by seq",
 )
-def checkin_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def checkin_index(
+    request: AuthedRequest, event_id: int, cursor: str | None = cursor_param(), limit: int = 50
+):
     event = event_access(user=request.auth, event_id=event_id, action=Action.LIVE)
     rows, next_cursor = selectors.checkins_page(event=event, cursor=cursor, limit=limit)
     return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}

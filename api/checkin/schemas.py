@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Any, Literal
 
-from ninja import Field, Schema
+from ninja import Field
 
+from api.schemas import Schema
 from backend.checkin.models import CheckinList, Event, Pass
 from backend.checkin.pass_images import pass_qr_url
 

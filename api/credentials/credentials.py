@@ -18,7 +18,7 @@ from api.credentials.schemas import (
     CredentialReasonIn,
     CredentialRenewIn,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.core.errors import NotFound
 from backend.credentials import selectors, services
 from backend.credentials.models import Credential
@@ -43,7 +43,7 @@ def credential_list(
     status: str = "",
     practitioner_id: int | None = None,
     expiring_within: int | None = Query(None, ge=0, le=3650),
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ) -> CursorPage[Credential]:
     association = association_access(user=request.auth, association_id=association_id)

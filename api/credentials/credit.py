@@ -14,7 +14,7 @@ from api.credentials.schemas import (
     CreditRecordOut,
     CreditRecordPage,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.credentials import selectors, services
 from backend.credentials.models import BlacklistEntry, CreditRecord
 from backend.credentials.permissions import association_access, blacklist_entry_access, practitioner_access
@@ -31,7 +31,7 @@ def credit_record_list(
     request: AuthedRequest,
     association_id: int,
     practitioner_id: int,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ) -> CursorPage[CreditRecord]:
     practitioner = practitioner_access(
@@ -74,7 +74,7 @@ def blacklist_list(
     request: AuthedRequest,
     association_id: int,
     include_lifted: bool = False,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ) -> CursorPage[BlacklistEntry]:
     association = association_access(user=request.auth, association_id=association_id)

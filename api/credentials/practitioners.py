@@ -14,7 +14,7 @@ from api.credentials.schemas import (
     PractitionerPage,
     PractitionerPatch,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.credentials import selectors, services
 from backend.credentials.models import Practitioner
 from backend.credentials.permissions import Action, association_access, practitioner_access
@@ -37,7 +37,7 @@ def practitioner_list(
     association_id: int,
     q: str = "",
     status: str = "",
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ) -> CursorPage[Practitioner]:
     association = association_access(user=request.auth, association_id=association_id)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
 
+from api.schemas import Schema
 from backend.core.signed_urls import signed_url
 from backend.credentials import badges
 from backend.credentials.models import BlacklistEntry, Credential, Practitioner

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Schema
 from pydantic import Field
+
+from api.schemas import Schema
 
 
 class DivisionOut(Schema):

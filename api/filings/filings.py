@@ -6,7 +6,7 @@ from ninja import Query, Router, Status
 
 from api.filings._common import filing_fresh
 from api.filings.schemas import FilingCheckOut, FilingIn, FilingOut, FilingPage, FilingPatch
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.wechat.content import CONTENT_CHECKED
 from backend.filings import selectors, services
 from backend.filings.models import Filing
@@ -33,7 +33,7 @@ def filing_create(request, payload: FilingIn):
 
 
 @router.get("/filings", response={200: FilingPage, **ERRORS}, operation_id="api_filings_filing_list")
-def filing_list(request, cursor: str | None = None, limit: int = Query(20, ge=1, le=100)):
+def filing_list(request, cursor: str | None = cursor_param(), limit: int = Query(20, ge=1, le=100)):
     """The signed-in representative's filings, newest first."""
     items, next_cursor = selectors.filing_list_for_rep(user=request.auth, cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": next_cursor}

@@ -14,7 +14,7 @@ from api.filings.schemas import (
     FilingOut,
     GroupFilingIn,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.wechat.content import CONTENT_CHECKED
 from backend.core.errors import NotFound
 from backend.filings import selectors, services
@@ -35,7 +35,7 @@ def org_directory(
     q: str = "",
     division: str = "",
     category: str = "",
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ):
     """The public directory of filed groups; names of people are masked."""

@@ -10,7 +10,7 @@ from ninja import Query, Router
 
 from api.filings._common import choice, filing_fresh
 from api.filings.schemas import FilingPage, FilingReasonsIn, ReviewFilingOut
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.filings import selectors, services
 from backend.filings.models import Filing
 from backend.filings.permissions import Action, filing_access
@@ -23,7 +23,7 @@ def review_list(
     request,
     status: str | None = None,
     overdue: bool | None = None,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(20, ge=1, le=100),
 ):
     """Filings of the reviewer's jurisdiction; ``overdue=true`` for those past their due date."""

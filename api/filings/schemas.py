@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
 
-from backend.core.i18n import ZH, localize, request_lang
+from api.schemas import TEXT_PATTERN, Schema
+from backend.core.i18n import ZH, choice_label, context_lang, localize, request_lang
 from backend.core.signed_urls import signed_url
 
 CategoryName = Literal[
@@ -38,6 +38,15 @@ def _lang(context: dict[str, Any] | None) -> str:
 
 
 # --- input --------------------------------------------------------------------------------------
+
+# English labels where the value in words would read oddly (the rest: backend.core.i18n).
+STATUS_EN = {
+    "active": "Filed",
+    "accepted": "Accepted (under review)",
+    "correction_requested": "Corrections requested",
+    "resubmitted": "Corrected (under review)",
+}
+LIST_EN = {"abnormal": "Abnormal-activity list", "serious": "Serious violations list"}
 
 
 class FilingPersonIn(Schema):
@@ -84,7 +93,7 @@ class FilingVersionIn(Schema):
 
 class FilingReasonIn(Schema):
     field: str = Field("", max_length=60)
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
 
 
 class FilingReasonsIn(FilingVersionIn):
@@ -110,13 +119,13 @@ class FilingOrgRevokeIn(Schema):
 class CreditListingIn(Schema):
     list_kind: Literal["abnormal", "serious"] = "abnormal"
     reason_code: Literal["unreachable", "other"]
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
     basis: str = Field("", max_length=1000)
     fix_required: bool = True
 
 
 class CreditListingRemoveIn(Schema):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
     basis: str = Field("", max_length=1000)
 
 
@@ -213,8 +222,8 @@ class FilingSummaryOut(Schema):
     updated_at: datetime
 
     @staticmethod
-    def resolve_status_label(obj: Any) -> str:
-        return obj.get_status_display()
+    def resolve_status_label(obj: Any, context: Any) -> str:
+        return choice_label(obj, "status", context_lang(context), STATUS_EN)
 
     @staticmethod
     def resolve_community(obj: Any) -> str:
@@ -356,8 +365,8 @@ class CreditListingOut(Schema):
     removal_reason: str
 
     @staticmethod
-    def resolve_list_label(obj: Any) -> str:
-        return obj.get_list_kind_display()
+    def resolve_list_label(obj: Any, context: Any) -> str:
+        return choice_label(obj, "list_kind", context_lang(context), LIST_EN)
 
 
 class FilingOrgOut(Schema):
@@ -386,8 +395,8 @@ class FilingOrgOut(Schema):
         return obj.community.name
 
     @staticmethod
-    def resolve_status_label(obj: Any) -> str:
-        return obj.get_status_display()
+    def resolve_status_label(obj: Any, context: Any) -> str:
+        return choice_label(obj, "status", context_lang(context), STATUS_EN)
 
 
 class FilingOrgDetailOut(FilingOrgOut):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
+
+from api.schemas import Schema
+from backend.core.i18n import request_lang
+from backend.notifications.kinds import localized_text
 
 
 class DeviceIn(Schema):
@@ -34,6 +37,16 @@ class DeviceOut(Schema):
         return device.token[:6] + "…"
 
 
+def _localized(n: Any, context: Any) -> tuple[str, str] | None:
+    request = (context or {}).get("request")
+    return localized_text(
+        kind=n.kind,
+        params=n.params or {},
+        object_id=(n.data or {}).get("object_id", ""),
+        lang=request_lang(request) if request is not None else "zh",
+    )
+
+
 class NotificationOut(Schema):
     id: int
     kind: str
@@ -47,6 +60,16 @@ class NotificationOut(Schema):
     created_at: datetime
     read_at: datetime | None
     read: bool
+
+    @staticmethod
+    def resolve_title(n: Any, context: Any) -> str:
+        text = _localized(n, context)
+        return text[0] if text else n.title
+
+    @staticmethod
+    def resolve_body(n: Any, context: Any) -> str:
+        text = _localized(n, context)
+        return text[1] if text else n.body
 
     @staticmethod
     def resolve_object_type(n: Any) -> str:

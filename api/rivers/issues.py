@@ -19,7 +19,7 @@ from api.rivers.schemas import (
     RiverIssueVerifyIn,
     RiverPhotoOut,
 )
-from api.schemas import ERRORS, errors
+from api.schemas import ERRORS, cursor_param, errors
 from api.wechat.content import CONTENT_CHECKED
 from backend.rivers import selectors, services
 from backend.rivers.models import RiverIssue
@@ -65,7 +65,7 @@ def issue_list(
     request,
     scope: Literal["mine", "assigned", "division"] = "mine",
     status: str | None = None,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = 20,
 ):
     page = selectors.river_issue_list(

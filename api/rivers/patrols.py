@@ -19,7 +19,7 @@ from api.rivers.schemas import (
     PatrolUploadIn,
     RiverPhotoOut,
 )
-from api.schemas import ERRORS, errors
+from api.schemas import ERRORS, cursor_param, errors
 from backend.core.errors import NotFound
 from backend.rivers import selectors, services
 from backend.rivers.models import Patrol
@@ -67,7 +67,9 @@ def patrol_upload(request, payload: PatrolUploadIn):
 
 
 @router.get("/patrols", response={200: PatrolPageOut, **ERRORS})
-def patrol_list(request, organisation_id: int | None = None, cursor: str | None = None, limit: int = 20):
+def patrol_list(
+    request, organisation_id: int | None = None, cursor: str | None = cursor_param(), limit: int = 20
+):
     """The caller's patrols, or an organisation's for its coordinators."""
     organisation_patrols_check(user=request.auth, organisation_id=organisation_id)
     return selectors.patrol_list(

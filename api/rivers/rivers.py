@@ -14,7 +14,7 @@ from api.rivers.schemas import (
     RiverSegmentOut,
     RiverSegmentPatch,
 )
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from backend.rivers import selectors, services
 from backend.rivers.permissions import Action, division_manage_check, river_access, segment_access
 
@@ -22,7 +22,7 @@ router = Router()
 
 
 @router.get("/rivers", response={200: RiverPageOut, **ERRORS}, auth=None)
-def river_list(request, division: str | None = None, cursor: str | None = None, limit: int = 50):
+def river_list(request, division: str | None = None, cursor: str | None = cursor_param(), limit: int = 50):
     """Rivers, optionally those touching a division (by code prefix). Public."""
     return selectors.river_list(division=division, cursor=cursor, limit=limit)
 
@@ -47,7 +47,7 @@ def river_detail(request, river_id: int):
 
 
 @router.get("/rivers/{int:river_id}/issues", response={200: PublicRiverIssuePageOut, **ERRORS}, auth=None)
-def river_issues_public(request, river_id: int, cursor: str | None = None, limit: int = 50):
+def river_issues_public(request, river_id: int, cursor: str | None = cursor_param(), limit: int = 50):
     """Closed issues of a river for the public: type, dates and a rounded location only."""
     river = river_access(river_id=river_id)
     return selectors.river_issues_public(river=river, cursor=cursor, limit=limit)

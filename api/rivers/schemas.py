@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import AwareDatetime, Field, field_validator
 
+from api.schemas import TEXT_PATTERN, Schema
+from backend.core.i18n import choice_label, context_lang
 from backend.core.signed_urls import signed_url
 from backend.rivers import conf
 from backend.rivers.errors import PatrolTooManyPoints
@@ -371,7 +372,7 @@ class RiverIssueIn(Schema):
 
 
 class RiverIssueReasonIn(Schema):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=TEXT_PATTERN)
 
 
 class RiverIssueAssignIn(Schema):
@@ -420,8 +421,8 @@ class RiverIssueOut(Schema):
     rejected_at: datetime | None
 
     @staticmethod
-    def resolve_type_label(obj: Any) -> str:
-        return obj.get_type_display()
+    def resolve_type_label(obj: Any, context: Any) -> str:
+        return choice_label(obj, "type", context_lang(context))
 
     @staticmethod
     def resolve_division_code(obj: Any) -> str:
@@ -458,6 +459,12 @@ class PublicRiverIssueOut(Schema):
     lon: float
     reported_on: str
     closed_on: str | None
+
+    @staticmethod
+    def resolve_type_label(obj: Any, context: Any) -> str:
+        if context_lang(context) == "en":
+            return str(obj.type).replace("_", " ").capitalize()
+        return obj.type_label
 
 
 class PublicRiverIssuePageOut(RiverCursorPageOut):

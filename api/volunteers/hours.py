@@ -7,7 +7,7 @@ from typing import Literal
 from django.http import HttpResponse
 from ninja import Router, Status
 
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.volunteers.participation_schemas import VolunteerRecordBulkDecisionIn, VolunteerRecordBulkDecisionOut
 from api.volunteers.schemas import (
     BackfillRequestIn,
@@ -28,7 +28,10 @@ RecordStatus = Literal["valid", "pending", "escalated", "rejected", "refused"]
 
 @router.get("/me/service-records", response={200: VolunteerRecordPage, **ERRORS})
 def my_records(
-    request, kind: Literal["recorded", "backfilled"] | None = None, cursor: str | None = None, limit: int = 20
+    request,
+    kind: Literal["recorded", "backfilled"] | None = None,
+    cursor: str | None = cursor_param(),
+    limit: int = 20,
 ):
     """My service records, newest first, with totals (recorded and backfilled apart) and stars."""
     return selectors.my_service_records(
@@ -88,7 +91,7 @@ def org_records(
     request,
     organisation_id: int,
     status: RecordStatus | None = None,
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = 50,
 ):
     org = organisation_access(user=request.auth, organisation_id=organisation_id)

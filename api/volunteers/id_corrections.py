@@ -6,7 +6,7 @@ from typing import Literal
 
 from ninja import Query, Router, Status
 
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.volunteers.schemas import (
     VolunteerIdCorrectionConfirmIn,
     VolunteerIdCorrectionIn,
@@ -42,7 +42,7 @@ def id_correction_history(request):
 def id_correction_queue(
     request,
     status: Literal["pending", "confirmed", "rejected"] | None = "pending",
-    cursor: str | None = None,
+    cursor: str | None = cursor_param(),
     limit: int = Query(50, ge=1, le=100),
 ):
     """Corrections the caller may decide on: platform admins all; coordinators those of volunteers

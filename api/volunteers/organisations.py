@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.volunteers.schemas import (
     ServicePostIn,
     ServicePostOut,
@@ -54,5 +54,5 @@ def post_create(request, payload: ServicePostIn):
 
 
 @router.get("/service-posts", response={200: ServicePostPage, **ERRORS})
-def post_list(request, division: str | None = None, cursor: str | None = None, limit: int = 20):
+def post_list(request, division: str | None = None, cursor: str | None = cursor_param(), limit: int = 20):
     return selectors.service_post_list(division=division, cursor=cursor, limit=limit)

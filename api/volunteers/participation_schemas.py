@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import Field
 
+from api.schemas import Schema
 from backend.core.masking import mask_name
 from backend.volunteers import conf as volunteer_conf
 from backend.volunteers import selectors

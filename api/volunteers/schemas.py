@@ -15,9 +15,9 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
-from ninja import Schema
 from pydantic import AwareDatetime, Field
 
+from api.schemas import MOBILE_PATTERN, Schema
 from backend.volunteers import selectors
 from backend.volunteers.models import Activity, Certificate, Shift, ShiftSeries, Signup
 
@@ -138,7 +138,7 @@ class VolunteerOrganisationOut(Schema):
 
 
 class VolunteerCoordinatorIn(Schema):
-    phone: str = Field(min_length=11, max_length=20)
+    phone: str = Field(min_length=11, max_length=20, pattern=MOBILE_PATTERN)
 
 
 class ServicePostIn(Schema):
@@ -219,7 +219,8 @@ class ActivityFilters(Schema):
     to: datetime | None = None
     has_space: bool | None = None
     organisation_id: int | None = None
-    cursor: str | None = None
+    # Search pages by distance or by keyword rank: its own opaque cursor, not the id one.
+    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(20, ge=1, le=100)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
-from api.schemas import ERRORS
+from api.schemas import ERRORS, cursor_param
 from api.volunteers.schemas import (
     ShiftRosterPage,
     SignupAttendanceIn,
@@ -25,7 +25,7 @@ def signup_create(request, shift_id: int):
 
 
 @router.get("/shifts/{shift_id}/signups", response={200: ShiftRosterPage, **ERRORS})
-def shift_roster(request, shift_id: int, cursor: str | None = None, limit: int = 100):
+def shift_roster(request, shift_id: int, cursor: str | None = cursor_param(), limit: int = 100):
     """The coordinator's roster, masked."""
     shift = shift_access(user=request.auth, shift_id=shift_id, action=Action.SHIFT_ROSTER)
     return selectors.shift_roster(shift=shift, cursor=cursor, limit=limit)
@@ -66,5 +66,5 @@ def signup_attendance(request, signup_id: int, payload: SignupAttendanceIn):
 
 
 @router.get("/me/signups", response={200: SignupPage, **ERRORS})
-def my_signups(request, status: str | None = None, cursor: str | None = None, limit: int = 20):
+def my_signups(request, status: str | None = None, cursor: str | None = cursor_param(), limit: int = 20):
     return selectors.my_signups(user=request.auth, status=status, cursor=cursor, limit=limit)

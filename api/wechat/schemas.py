@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ninja import Schema
 from pydantic import Field
+
+from api.schemas import Schema
 
 
 class WeChatSignInIn(Schema):

@@ -1,10 +1,15 @@
-from backend.core.errors import DomainError, InvalidToken, ValidationFailed
+from backend.core.errors import DomainError, InvalidToken, ServiceUnavailable, ValidationFailed
 from backend.core.i18n import T
 
 
 class InvalidIdToken(InvalidToken):
     code = "invalid_id_token"
     message = T("Firebase 登录凭证无效或已过期。", "The Firebase ID token is invalid or has expired.")
+
+
+class FirebaseNotConfigured(ServiceUnavailable):
+    code = "firebase_not_configured"
+    message = T("本服务未配置 Firebase 登录。", "Firebase sign-in is not configured on this server.")
 
 
 class PhoneSignInRequired(InvalidToken):

@@ -19,6 +19,18 @@ _lock = threading.Lock()
 _apps: dict[tuple[str, str, str], firebase_admin.App] = {}
 
 
+def configured() -> bool:
+    """Whether this server can verify Firebase tokens: a service-account file, application
+    default credentials named by ``GOOGLE_APPLICATION_CREDENTIALS``, or the emulator. Without any,
+    the SDK would go looking for credentials (the cloud metadata address included): it is not
+    asked at all."""
+    return bool(
+        settings.FIREBASE_CREDENTIALS
+        or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+        or os.environ.get("FIREBASE_AUTH_EMULATOR_HOST")
+    )
+
+
 def firebase_app() -> firebase_admin.App:
     emulator = os.environ.get("FIREBASE_AUTH_EMULATOR_HOST", "")
     key = (settings.FIREBASE_PROJECT_ID, settings.FIREBASE_CREDENTIALS, emulator)

@@ -57,6 +57,20 @@ def access_token_issue(*, user_id: int, session_id: int, ttl: int | None = None)
 
 def access_token_decode(token: str, *, now: float | None = None) -> AccessClaims | None:
     """The claims of a genuine, unexpired token; ``None`` for anything else."""
+    claims = _genuine_claims(token)
+    if claims is None or claims.expires_at <= (time.time() if now is None else now):
+        return None
+    return claims
+
+
+def access_token_expired(token: str, *, now: float | None = None) -> bool:
+    """Whether ``token`` is one of ours whose time is up: the client refreshes it (401
+    ``token_expired``) rather than signing in again (401 ``invalid_token``)."""
+    claims = _genuine_claims(token)
+    return claims is not None and claims.expires_at <= (time.time() if now is None else now)
+
+
+def _genuine_claims(token: str) -> AccessClaims | None:
     if not token or len(token) > 512:
         return None
     parts = token.split(".")
@@ -69,8 +83,6 @@ def access_token_decode(token: str, *, now: float | None = None) -> AccessClaims
         data = json.loads(_unb64(parts[1]))
         claims = AccessClaims(user_id=int(data["u"]), session_id=int(data["s"]), expires_at=int(data["e"]))
     except (ValueError, KeyError, TypeError):
-        return None
-    if claims.expires_at <= (time.time() if now is None else now):
         return None
     return claims
 

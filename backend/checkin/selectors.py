@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
@@ -24,6 +23,7 @@ from backend.checkin.models import (
 )
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
+from backend.core.times import iso_local
 from backend.volunteers.models import ServicePost, Shift
 
 #: The most rows one API page returns.
@@ -35,7 +35,7 @@ def group_name(event_id: int) -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
+    return None if value is None else iso_local(value)
 
 
 def _feed_type(row: Checkin) -> str:

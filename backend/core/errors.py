@@ -16,6 +16,8 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad_request"
     status: ClassVar[int] = 400
     message: ClassVar[T] = T("请求有误。", "Bad request.")
+    #: Other codes the error may carry (``SomeError(code=...)``): published with ``code``.
+    codes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, message: T | str | None = None, *, code: str | None = None, **details: Any) -> None:
         self.text: T = T(message, message) if isinstance(message, str) else (message or type(self).message)
@@ -46,6 +48,11 @@ class InvalidToken(DomainError):
     code = "invalid_token"
     status = 401
     message = T("登录凭证无效或已过期。", "The token is invalid or has expired.")
+
+
+class TokenExpired(InvalidToken):
+    code = "token_expired"
+    message = T("登录凭证已过期，请刷新。", "The access token has expired: refresh it.")
 
 
 class PermissionDenied(DomainError):
@@ -83,6 +90,20 @@ class ValidationFailed(DomainError):
     code = "validation_error"
     status = 422
     message = T("提交的内容有误。", "The request contains invalid data.")
+
+
+class RequestTooLarge(DomainError):
+    code = "request_too_large"
+    status = 413
+    message = T("请求体过大。", "The request body is too large.")
+
+
+class MalformedRequest(DomainError):
+    """A body the server cannot read at all (a multipart upload without its boundary, cut short)."""
+
+    code = "malformed_request"
+    status = 400
+    message = T("请求格式错误，无法读取。", "The request is malformed and cannot be read.")
 
 
 class Throttled(DomainError):
@@ -124,6 +145,7 @@ STATUS_ERRORS: dict[int, type[DomainError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     409: Conflict,
+    413: RequestTooLarge,
     422: ValidationFailed,
     429: Throttled,
     500: InternalError,

@@ -67,3 +67,21 @@ def scope_lang(scope: dict) -> str:
         if name == b"accept-language":
             return lang_from_header(value.decode("latin-1"))
     return ZH
+
+
+def choice_label(obj: Any, field: str, lang: str, english: dict[str, str] | None = None) -> str:
+    """The label of a choice field in ``lang``: the model's (Chinese) label, or in English the
+    entry of ``english`` for the value, else the value in words (``garbage_dumping`` ->
+    ``Garbage dumping``)."""
+    value = getattr(obj, field)
+    if lang != "en":
+        return str(getattr(obj, f"get_{field}_display")())
+    if english and value in english:
+        return english[value]
+    return str(value).replace("_", " ").capitalize()
+
+
+def context_lang(context: Any) -> str:
+    """The language of the request in a django-ninja resolver's ``context``."""
+    request = (context or {}).get("request")
+    return request_lang(request) if request is not None else ZH

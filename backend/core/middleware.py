@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.utils import timezone
@@ -24,6 +25,7 @@ from backend.core.errors import (
     DomainError,
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    RequestTooLarge,
     ValidationFailed,
 )
 from backend.core.faults import fault_error
@@ -169,9 +171,14 @@ def _owner(request: HttpRequest) -> str:
 
 
 def _fingerprint(request: HttpRequest) -> str:
+    """Raises ``RequestTooLarge`` for a body over the limit (Django would answer a bare 400)."""
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise RequestTooLarge() from None
     digest = hashlib.sha256()
     digest.update((request.method or "").encode() + b"\n" + request.get_full_path().encode() + b"\n")
-    digest.update(request.body)
+    digest.update(body)
     return digest.hexdigest()
 
 
@@ -266,6 +273,8 @@ class idempotency:
             return error_response(request, key)
         try:
             claimed = _begin(request, key)
+        except RequestTooLarge as exc:
+            return error_response(request, exc)
         except Exception as exc:
             return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):
@@ -287,6 +296,8 @@ class idempotency:
             return error_response(request, key)
         try:
             claimed = await sync_to_async(_begin)(request, key)
+        except RequestTooLarge as exc:
+            return error_response(request, exc)
         except Exception as exc:
             return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):

@@ -68,3 +68,5 @@ class PhotoRejected(DomainError):
     code = "photo_rejected"
     status = 422
     message = T("照片无法使用。", "The photo cannot be used.")
+    # The image pipeline\'s own reasons (media.images), passed on as the code.
+    codes = ("unsupported_media_type", "file_too_large", "image_too_large", "corrupt_image", "corrupt_file")

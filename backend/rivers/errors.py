@@ -71,6 +71,8 @@ class PhotoRejected(DomainError):
     code = "photo_rejected"
     status = 422
     message = T("照片无法处理。", "The photo could not be processed.")
+    # The image pipeline\'s own reasons (media.images), passed on as the code.
+    codes = ("unsupported_media_type", "file_too_large", "image_too_large", "corrupt_image", "corrupt_file")
 
 
 class TooManyPhotos(DomainError):

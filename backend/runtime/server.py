@@ -7,6 +7,8 @@ what it logs per request:
 * Twisted formats a Combined Log Format line for every request, and at verbosity 0 or 1 daphne
   sends Twisted's log nowhere. Here the line is not formatted in the first place (at ``-v 2``
   and above it is, and daphne passes it on as before).
+* Requests Twisted or daphne refuse before the application get the JSON error body, and raw
+  UTF-8 in a request line is percent-encoded instead of refused (``backend.runtime.http``).
 * ``LINLI_ACCESS_LOG=0`` turns daphne's own access log off. In production nginx writes the
   access log (``docker-compose.yml`` sets it); ``make run`` keeps daphne's, to watch requests.
 
@@ -21,9 +23,11 @@ import sys
 from typing import Any
 
 from daphne.cli import CommandLineInterface
+from daphne.http_protocol import HTTPFactory
 from daphne.server import Server
 
 from backend.core.flags import switched_on
+from backend.runtime.http import LinliHTTPFactory
 
 
 def access_log_enabled() -> bool:
@@ -37,6 +41,16 @@ def _discard(request: Any) -> None:
 class LinliServer(Server):
     def __init__(self, *args: Any, action_logger: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, action_logger=action_logger if access_log_enabled() else None, **kwargs)
+
+    # daphne builds its HTTPFactory inside run(); Linli's answers every request it refuses with
+    # the JSON error body (backend.runtime.http).
+    @property
+    def http_factory(self) -> Any:
+        return self._linli_http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory: Any) -> None:
+        self._linli_http_factory = LinliHTTPFactory(self) if type(factory) is HTTPFactory else factory
 
     def listen_success(self, port: Any) -> None:
         # The HTTP factory exists once daphne listens, before the reactor serves any request.

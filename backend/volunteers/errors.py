@@ -107,6 +107,15 @@ class SelfCheckinRefused(Conflict):
 
     code = "self_checkin_refused"
     message = T("自助签到未成功。", "Self check-in refused.")
+    codes = (
+        "outside_geofence",
+        "outside_window",
+        "qr_expired",
+        "qr_invalid",
+        "self_checkin_disabled",
+        "not_signed_up",
+        "not_checked_in",
+    )
 
 
 SELF_CHECKIN_MESSAGES = {

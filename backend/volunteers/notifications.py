@@ -7,6 +7,8 @@ register_kind(
     category="decision",
     title="候补转正：{activity}",
     body="{activity}（{starts_at}）有名额空出，请在 {confirm_by} 前确认参加，逾期名额将顺延给下一位。",
+    title_en="Off the waitlist: {activity}",
+    body_en="A place opened in {activity} ({starts_at}): confirm by {confirm_by}, or it passes to the next person.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -14,6 +16,8 @@ register_kind(
     category="info",
     title="候补名额已顺延：{activity}",
     body="你未在规定时间内确认 {activity} 的候补转正，名额已顺延给下一位。",
+    title_en="Waitlist place passed on: {activity}",
+    body_en="You did not confirm your place in {activity} in time; it passed to the next person.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -21,6 +25,8 @@ register_kind(
     category="reminder",
     title="服务提醒：{activity}",
     body="你报名的 {activity} 将于 {starts_at} 开始，地点：{place}。",
+    title_en="Shift reminder: {activity}",
+    body_en="{activity} starts at {starts_at}; place: {place}.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -28,6 +34,8 @@ register_kind(
     category="decision",
     title="暂停报名",
     body="你近期已缺席 {count} 次，{until} 前暂不能报名志愿服务。",
+    title_en="Sign-ups paused",
+    body_en="You missed {count} shifts recently: you cannot sign up before {until}.",
     link="/pages/volunteer/profile",
 )
 register_kind(
@@ -35,6 +43,8 @@ register_kind(
     category="info",
     title="服务时数待审核",
     body="你 {date} 的服务时数（{hours} 小时）超出当日上限，需组织审核后生效。",
+    title_en="Service hours to review",
+    body_en="Your service hours of {date} ({hours} h) exceed the daily limit and take effect once the organisation approves them.",
     link="/pages/volunteer/records",
 )
 register_kind(
@@ -42,6 +52,8 @@ register_kind(
     category="decision",
     title="服务时数审核结果",
     body="你 {date} 的服务时数（{hours} 小时）审核{result}。",
+    title_en="Service hours reviewed",
+    body_en="Your service hours of {date} ({hours} h): {result}.",
     link="/pages/volunteer/records",
 )
 register_kind(
@@ -49,6 +61,8 @@ register_kind(
     category="info",
     title="队伍邀请：{team}",
     body="{leader} 邀请你加入志愿服务队「{team}」。接受后，队长可以为你报名班次。",
+    title_en="Team invitation: {team}",
+    body_en="{leader} invites you to the volunteer team “{team}”. Once you accept, the leader can sign you up for shifts.",
     link="/pages/volunteer/teams",
 )
 register_kind(
@@ -56,6 +70,8 @@ register_kind(
     category="info",
     title="队伍报名：{activity}",
     body="队长 {leader} 已为你报名 {activity}（{starts_at}）。如不能参加，请及时取消。",
+    title_en="Team sign-up: {activity}",
+    body_en="Team leader {leader} signed you up for {activity} ({starts_at}). Cancel in time if you cannot come.",
     link="/pages/volunteer/signup?id={object_id}",
 )
 register_kind(
@@ -63,6 +79,8 @@ register_kind(
     category="decision",
     title="名额转让：{activity}",
     body="{from} 想把 {activity}（{starts_at}）的名额转让给你，请在过期前接受或拒绝。",
+    title_en="Place offered: {activity}",
+    body_en="{from} wants to pass their place in {activity} ({starts_at}) to you: accept or decline before it expires.",
     link="/pages/volunteer/transfers",
 )
 register_kind(
@@ -70,6 +88,8 @@ register_kind(
     category="info",
     title="名额已转让：{activity}",
     body="{to} 已接受你转让的 {activity} 名额，你的报名已转出。",
+    title_en="Place passed on: {activity}",
+    body_en="{to} accepted your place in {activity}; your sign-up moved to them.",
     link="/pages/volunteer/transfers",
 )
 register_kind(
@@ -77,5 +97,7 @@ register_kind(
     category="decision",
     title="监护人同意：{minor}",
     body="{minor} 注册志愿者时填写你为监护人（{relation}）。请阅读监护人同意书并确认是否同意。",
+    title_en="Guardian consent: {minor}",
+    body_en="{minor} named you as guardian ({relation}) when registering as a volunteer. Read the consent form and say whether you agree.",
     link="/pages/volunteer/guardian",
 )

@@ -58,11 +58,22 @@ def test_token_with_altered_payload_is_401():
     assert_error(ApiClient().get("/me", headers=bearer(spliced)), 401, "invalid_token")
 
 
-def test_expired_access_token_is_401(user):
+def test_expired_access_token_is_401_token_expired(user):
     session = AuthSession.objects.create(user=user, method="test")
     token, _ = access_token_issue(user_id=user.pk, session_id=session.pk, ttl=-1)
-    assert_error(ApiClient().get("/me", headers=bearer(token)), 401, "invalid_token")
+    response = ApiClient(lang="en").get("/me", headers=bearer(token))
+    body = assert_error(response, 401, "token_expired")
+    assert "refresh" in body["message"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert access_token_decode(token, now=time.time() - 10) is not None
+
+
+def test_a_forged_or_mangled_token_stays_invalid_token_not_expired(user):
+    session = AuthSession.objects.create(user=user, method="test")
+    token, _ = access_token_issue(user_id=user.pk, session_id=session.pk, ttl=-1)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert_error(ApiClient().get("/me", headers=bearer(forged)), 401, "invalid_token")
+    assert_error(ApiClient().get("/me", headers=bearer("v1.garbage.x")), 401, "invalid_token")
 
 
 def test_refresh_rotates_the_refresh_token():

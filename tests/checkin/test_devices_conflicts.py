@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from backend.accounts.models import Role
 from backend.checkin.models import Checkin, Device
+from backend.core.times import iso_local
 from tests.checkin import factories as f
 from tests.helpers import assert_error
 
@@ -104,7 +105,7 @@ def test_two_devices_admitting_one_pass_offline_count_it_once_and_the_later_is_a
         "南门",
         "北门",
     )
-    assert item["entry_at"] == timezone.localtime(at_north).isoformat()
+    assert item["entry_at"] == iso_local(at_north)
 
 
 def test_a_forced_scan_of_a_pass_voided_meanwhile_is_inside_and_explained(api):

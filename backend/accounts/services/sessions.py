@@ -17,6 +17,7 @@ from backend.accounts.errors import (
     AccountDisabled,
     CancellationPending,
     DevLoginDisabled,
+    FirebaseNotConfigured,
     InvalidIdToken,
     InvalidPhone,
     InvalidRefreshToken,
@@ -28,6 +29,7 @@ from backend.accounts.selectors import pending_cancellation
 from backend.accounts.tokens import access_token_issue, keep_token_issue
 from backend.core.audit import audit_record
 from backend.core.context import current_meta
+from backend.core.times import iso_local
 from backend.core.validators import normalize_mainland_mobile
 
 
@@ -81,7 +83,7 @@ def session_open(*, user: User, method: str) -> AuthSession:
     pending = pending_cancellation(user=user)
     if pending is not None:
         raise CancellationPending(
-            effective_at=pending.effective_at.isoformat(),
+            effective_at=iso_local(pending.effective_at),
             keep_token=keep_token_issue(user_id=user.pk, cancellation_id=pending.pk),
         )
     meta = current_meta()
@@ -104,7 +106,10 @@ def _refresh_token_create(*, session: AuthSession) -> str:
 
 
 def signin_firebase(*, id_token: str) -> TokenPair:
-    """Exchange a Firebase phone-number ID token for Linli's tokens."""
+    """Exchange a Firebase phone-number ID token for Linli's tokens; 503
+    ``firebase_not_configured`` on a server without Firebase credentials."""
+    if not firebase.configured():
+        raise FirebaseNotConfigured()
     try:
         claims = firebase.verify_id_token(id_token)
     except firebase.FirebaseTokenError as exc:

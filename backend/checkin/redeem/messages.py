@@ -13,6 +13,7 @@ from backend.checkin.errors import InvalidRedeem
 from backend.checkin.models import Checkin, Kind
 from backend.core.errors import field_error
 from backend.core.i18n import T
+from backend.core.times import iso_local
 
 NONCE_MAX = 64
 DEVICE_MAX = 64
@@ -66,7 +67,7 @@ class RedeemResult:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
+    return None if value is None else iso_local(value)
 
 
 def _parse_time(value: Any) -> datetime | None:

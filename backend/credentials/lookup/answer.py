@@ -26,6 +26,7 @@ from backend.core.keys import atoken_verify, token_verify
 from backend.core.masking import mask_name
 from backend.core.signed_tokens import TokenError
 from backend.core.signed_urls import signed_url
+from backend.core.times import iso_local
 from backend.credentials.lookup.db import FIELDS, aquery_token_row, query_token_row, queryset
 from backend.credentials.models import Credential, Practitioner
 
@@ -61,7 +62,7 @@ class LookupResult:
             "status": self.status,
             "status_text": en if lang == "en" else zh,
             "genuine": self.genuine,
-            "checked_at": self.checked_at.isoformat(),
+            "checked_at": iso_local(self.checked_at),
             "credential": self.credential,
         }
 

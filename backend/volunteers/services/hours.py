@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
 from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
+from backend.core.times import iso_local
 from backend.notifications.services import notify
 from backend.volunteers import conf
 from backend.volunteers.errors import AttendanceInFuture, AttendanceOutsideShift, RequirementsNotMet
@@ -167,7 +167,7 @@ def attendance_record(
         return existing
     if max(checked_in_at, checked_out_at) > _now(now) + conf.attendance_clock_skew():
         raise AttendanceInFuture(
-            now=timezone.localtime(_now(now)).isoformat(),
+            now=iso_local(_now(now)),
             skew_seconds=int(conf.attendance_clock_skew().total_seconds()),
         )
     if checked_out_at < checked_in_at:
@@ -235,8 +235,8 @@ def _attendance_in_shift(
         ok = checked_in_at <= closes and checked_out_at >= opens
     if not ok:
         raise AttendanceOutsideShift(
-            shift_starts_at=timezone.localtime(shift.starts_at).isoformat(),
-            shift_ends_at=timezone.localtime(shift.ends_at).isoformat(),
+            shift_starts_at=iso_local(shift.starts_at),
+            shift_ends_at=iso_local(shift.ends_at),
             tolerance_minutes=int(tolerance.total_seconds() // 60),
         )
 

@@ -12,6 +12,7 @@ from backend.accounts.models import User
 from backend.core.audit import audit_record
 from backend.core.db import PreparedValues
 from backend.core.errors import InvalidTransition, NotFound
+from backend.core.times import iso_local
 from backend.core.validators import age_on
 from backend.notifications.services import notify
 from backend.volunteers import conf
@@ -177,7 +178,7 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: Us
     ):
         raise SignupClosed(opens_at=shift.signup_opens_at, closes_at=shift.signup_closes_at)
     if profile.banned_until and profile.banned_until > now:
-        raise VolunteerBanned(until=profile.banned_until.isoformat())
+        raise VolunteerBanned(until=iso_local(profile.banned_until))
     _check_requirements(profile=profile, activity=activity, shift=shift)
     # One query for both refusals: a shift overlaps itself, so a sign-up for this very shift is
     # among the overlapping ones.

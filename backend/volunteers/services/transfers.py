@@ -23,6 +23,7 @@ from backend.core.audit import audit_record
 from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.masking import mask_name
+from backend.core.times import iso_local
 from backend.notifications.services import notify
 from backend.volunteers import conf
 from backend.volunteers.errors import AlreadySignedUp, ShiftFull, TransferExpired
@@ -94,7 +95,7 @@ def _open_offer(*, offer: Offer, now: datetime) -> Offer:
     if current.status != Offer.Status.OFFERED:
         raise InvalidTransition(status=current.status)
     if now >= current.expires_at:
-        raise TransferExpired(expired_at=current.expires_at.isoformat())
+        raise TransferExpired(expired_at=iso_local(current.expires_at))
     return current
 
 
