@@ -1,16 +1,26 @@
 """Websocket consumers. ``LinliConsumer`` is the base every Linli socket builds on: token auth
 (4401), per-object permission (4403), size and shape checks on incoming frames, and error frames
-in the same ``{"code", "message", "details"}`` shape as the HTTP API."""
+in the same ``{"code", "message", "details"}`` shape as the HTTP API.
+
+Every socket joins its session's and its user's groups (``backend.runtime.sockets``) before its
+authorization is read, and answers their messages: ``socket.close`` closes it with the code
+given; ``socket.recheck`` reads its session and authorization again (``check_access``) and
+closes it with 4401 or 4403 when they no longer hold. A consumer that is admitted for more than
+its session and role (a scanner device) adds that object's group in ``socket_groups``.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from backend.accounts.selectors import session_in_force, user_grants_forget
 from backend.core.errors import DomainError
 from backend.core.i18n import T, localize, scope_lang
+from backend.runtime.sockets import session_group, user_group
 from realtime.middleware import SUBPROTOCOL
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -42,6 +52,20 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
     def user(self) -> Any:
         return self.scope["user"]
 
+    def socket_groups(self) -> list[str]:
+        """The groups whose ``socket.close`` / ``socket.recheck`` messages this socket obeys:
+        its session's and its user's. Subclasses admitted for more (a device) add theirs."""
+        session = self.scope.get("auth_session")
+        if session is None or self.scope.get("auth_error"):
+            return []
+        return [session_group(session.pk), user_group(session.user_id)]
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # Joined (by Channels) before ``connect`` reads the session and the role, and left on
+        # disconnect: a revocation committed meanwhile is seen by the read or heard as a message.
+        self.groups = self.socket_groups()
+        await super().websocket_connect(message)
+
     async def connect(self) -> None:
         offered = self.scope.get("subprotocols") or []
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
@@ -49,12 +73,39 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
             await self.accept(subprotocol)
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        refusal = await self.authorize()
+        refusal = await self.check_access()
         await self.accept(subprotocol)
         if refusal is not None:
             await self.close(code=refusal)
             return
         await self.opened()
+
+    async def check_access(self) -> int | None:
+        """``None`` while the session is in force and ``authorize`` admits the user, else the
+        close code (4401 for a session that ended, 4403/4404 from ``authorize``)."""
+        session = self.scope.get("auth_session")
+        if session is not None and not await database_sync_to_async(session_in_force)(session_id=session.pk):
+            return CLOSE_UNAUTHENTICATED
+        user_grants_forget(self.user)
+        return await self.authorize()
+
+    async def socket_close(self, message: dict[str, Any]) -> None:
+        """``backend.runtime.sockets``: what admitted this socket ended (session, device)."""
+        await self._close_once(int(message.get("code") or CLOSE_UNAUTHENTICATED))
+
+    async def socket_recheck(self, message: dict[str, Any]) -> None:
+        """``backend.runtime.sockets``: a role of the user was taken away; does this socket depend on it?"""
+        if getattr(self, "closed_with", None) is not None:
+            return
+        refusal = await self.check_access()
+        if refusal is not None:
+            await self._close_once(refusal)
+
+    async def _close_once(self, code: int) -> None:
+        # A person's socket can hear its session's and its user's group say the same thing.
+        if getattr(self, "closed_with", None) is None:
+            self.closed_with = code
+            await self.close(code=code)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
