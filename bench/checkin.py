@@ -86,14 +86,20 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
         checkin_opens_at=now - timedelta(hours=1),
     )
 
-    def user_token(phone: str, role: str) -> str:
+    grants: list[int] = []
+
+    def user_token(
+        phone: str, role: str, scope_type: str = ScopeType.EVENT, scope_id: str = str(event.pk)
+    ) -> str:
         user = User.objects.create_user(phone)
-        Grant.objects.create(user=user, role=role, scope_type=ScopeType.EVENT, scope_id=str(event.pk))
+        grants.append(Grant.objects.create(user=user, role=role, scope_type=scope_type, scope_id=scope_id).pk)
         session = AuthSession.objects.create(user=user, method="bench")
         return access_token_issue(user_id=user.pk, session_id=session.pk)[0]
 
     coordinator = user_token("13700000000", Role.COORDINATOR)
     scanner_tokens = [user_token(f"1370000{i + 1:04d}", Role.SCANNER) for i in range(scanners)]
+    scanner_grants = grants[1:]
+    admin = user_token("13799999998", Role.PLATFORM_ADMIN, scope_type="", scope_id="")
     outsider = User.objects.create_user("13799999999")
     outsider_session = AuthSession.objects.create(user=outsider, method="bench")
     outsider_token = access_token_issue(user_id=outsider.pk, session_id=outsider_session.pk)[0]
@@ -119,6 +125,8 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
         "list_id": event.lists.get().pk,
         "coordinator": coordinator,
         "scanners": scanner_tokens,
+        "scanner_grants": scanner_grants,
+        "admin": admin,
         "outsider": outsider_token,
         "secrets": secrets,
     }

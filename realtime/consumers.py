@@ -12,6 +12,7 @@ its session and role (a scanner device) adds that object's group in ``socket_gro
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -32,10 +33,15 @@ CLOSE_TOO_BIG = 4413
 INVALID_JSON = T("消息不是有效的 JSON。", "The message is not valid JSON.")
 INVALID_MESSAGE = T("消息格式不正确。", "The message is malformed.")
 UNKNOWN_TYPE = T("不支持的消息类型。", "Unknown message type.")
+BINARY_FRAME = T("只接受文本（JSON）消息。", "Only text (JSON) frames are accepted.")
 
 
 class LinliConsumer(AsyncJsonWebsocketConsumer):
     max_message_chars = 16 * 1024
+    # Malformed frames (binary, not JSON, not an object with a "type", an unknown type) get an
+    # error frame and the socket stays; this many within the window is abuse: closed with 4400.
+    bad_frames_allowed = 10
+    bad_frames_window = 60.0
 
     async def authorize(self) -> int | None:
         """Return ``None`` to admit the signed-in user, or a close code (4403, 4404)."""
@@ -111,7 +117,7 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         if text_data is None:
-            await self.close(code=CLOSE_BAD_FRAME)
+            await self.bad_frame("invalid_message", BINARY_FRAME)
             return
         if len(text_data) > self.max_message_chars:
             await self.close(code=CLOSE_TOO_BIG)
@@ -119,22 +125,39 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.send_error("invalid_json", INVALID_JSON)
+            await self.bad_frame("invalid_json", INVALID_JSON)
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("invalid_message", INVALID_MESSAGE)
+            await self.bad_frame("invalid_message", INVALID_MESSAGE)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         handler = getattr(self, "on_" + content["type"].replace(".", "_"), None)
         if handler is None:
-            await self.send_error("unknown_type", UNKNOWN_TYPE, type=content["type"][:40])
+            await self.bad_frame("unknown_type", UNKNOWN_TYPE, type=content["type"][:40])
             return
         try:
             await handler(content)
         except DomainError as error:
             await self.send_json({"type": "error", **error.body(self.lang), "nonce": content.get("nonce")})
+
+    async def bad_frame(self, code: str, message: T, **details: Any) -> None:
+        """Answer a malformed frame with an error frame (the socket stays), unless it is abuse."""
+        if not await self.abuse():
+            await self.send_error(code, message, **details)
+
+    async def abuse(self) -> bool:
+        """Count one malformed frame. The ``bad_frames_allowed``-th within ``bad_frames_window``
+        seconds is abuse: the socket is closed with 4400 and True returned."""
+        now = time.monotonic()
+        recent = [t for t in getattr(self, "_bad_frames", []) if now - t < self.bad_frames_window]
+        recent.append(now)
+        self._bad_frames = recent
+        if len(recent) >= self.bad_frames_allowed:
+            await self._close_once(CLOSE_BAD_FRAME)
+            return True
+        return False
 
     async def send_error(self, code: str, message: T, **details: Any) -> None:
         await self.send_json(

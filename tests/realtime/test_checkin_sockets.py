@@ -142,17 +142,48 @@ async def test_redeem_with_bad_fields_gets_an_error_frame_and_the_socket_stays()
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
-        ({"text_data": "{not json"}, 4400),
-        ({"text_data": "[1, 2, 3]"}, 4400),
-        ({"bytes_data": b"\x00\x01"}, 4400),
-        ({"text_data": json.dumps({"type": "redeem", "secret": "A" * 5000, "nonce": "n" * 10})}, 4413),
+        ({"text_data": "{not json"}, "invalid_json"),
+        ({"text_data": "[1, 2, 3]"}, "invalid_message"),
+        ({"text_data": '{"no": "type"}'}, "invalid_message"),
+        ({"bytes_data": b"\x00\x01"}, "invalid_message"),
     ],
 )
-async def test_malformed_or_oversized_frames_close_the_socket_and_the_server_carries_on(frame, code):
+async def test_a_malformed_frame_gets_an_error_frame_and_the_socket_stays(frame, code):
     s = await setup_event()
     ws = await open_socket(scan_path(s["event"]), s["scanner"])
     await ws.send_to(**frame)
-    assert await closed_with(ws) == code
+    error = await ws.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == code and error["message"]
+    assert (await redeem(ws, s["secrets"][0]))["status"] == "ok"
+    await ws.disconnect()
+
+
+async def test_error_frames_follow_the_sockets_language():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    await ws.send_to(text_data="{not json")
+    assert (await ws.receive_json_from(timeout=5))["message"] == "消息不是有效的 JSON。"
+    await ws.disconnect()
+
+
+async def test_repeated_malformed_frames_are_abuse_and_close_with_4400():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    for _ in range(9):
+        await ws.send_to(text_data="{not json")
+        assert (await ws.receive_json_from(timeout=5))["code"] == "invalid_json"
+    await ws.send_json_to({"type": "redeem", "secret": 5})  # a bad redeem counts too: the 10th
+    assert await closed_with(ws) == 4400
+    fresh = await open_socket(scan_path(s["event"]), s["scanner"])
+    assert (await redeem(fresh, s["secrets"][0]))["status"] == "ok"
+    await fresh.disconnect()
+
+
+async def test_an_oversized_frame_closes_with_4413_and_the_server_carries_on():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    await ws.send_to(text_data=json.dumps({"type": "redeem", "secret": "A" * 5000, "nonce": "n" * 10}))
+    assert await closed_with(ws) == 4413
     fresh = await open_socket(scan_path(s["event"]), s["scanner"])
     assert (await redeem(fresh, s["secrets"][0]))["status"] == "ok"
     await fresh.disconnect()
