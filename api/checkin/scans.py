@@ -14,6 +14,7 @@ from api.schemas import ERRORS, errors
 from backend.checkin import selectors, services
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
+from backend.core.i18n import request_lang
 
 router = Router()
 
@@ -41,6 +42,7 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUpload
         items=payload.items,
         scanner=request.auth,
         device=scanner_device(sent=payload.device, session=getattr(request, "auth_session", None)),
+        lang=request_lang(request),
     )
     return {"results": results}
 

@@ -41,3 +41,15 @@ class UploadTooLarge(DomainError):
 class ListNotOfEvent(ValidationFailed):
     code = "unknown_list"
     message = T("该核验清单不属于此活动。", "This check-in list does not belong to the event.")
+
+
+class NonceReused(Conflict):
+    """A nonce already recorded for another pass (or the other kind of scan): never answered with
+    that scan's result, never recorded (the nonce names one row). The scanner scans again with a
+    new nonce."""
+
+    code = "nonce_reused"
+    message = T(
+        "该扫码编号已用于另一次扫码（另一张凭证），请重新扫码。",
+        "This nonce was already used for another scan (another pass): scan again with a new nonce.",
+    )

@@ -17,6 +17,13 @@
    becomes a service record when it ends). An exit of a pass that is not inside is admitted
    and changes nothing.
 
+Before any of this, a nonce already recorded answers with its row (a repeat: the offline queue
+uploaded twice, a reply lost) only when it is the same scan: the same pass (or, for a secret that
+names none, again none) and the same kind (``same_scan``). A nonce reused with another pass's
+secret, or for an exit after an entry, raises ``NonceReused`` (409 ``nonce_reused``): never the
+other scan's result, and nothing recorded, since the nonce names one row (pretix treats a nonce as
+a repeat only for the same ticket).
+
 The caller (``backend.checkin.services.scans``) reads the state with the pass row locked
 (``backend.checkin.redeem.store``) and writes what the decision says.
 """
@@ -266,3 +273,9 @@ def _exit(holder: PassState, lst: ListState, scan: Scan) -> Decision:
         stay_seq=None if ended else holder.stay_seq,
     )
     return Decision(reason="", list=lst, entry_at=lst.last_entry_at, deltas=deltas, stay=stay)
+
+
+def same_scan(*, recorded_pass_id: int | None, recorded_kind: str, pass_id: int | None, kind: str) -> bool:
+    """Whether a scan that reuses a recorded nonce repeats that scan (then it answers with the
+    recorded row) rather than being another one (``NonceReused``)."""
+    return recorded_pass_id == pass_id and recorded_kind == kind
