@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -35,6 +36,7 @@ from backend.checkin.models import Checkin
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
 from backend.core.errors import DomainError
+from backend.runtime.fanout import send_text_to_many
 from realtime.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
@@ -108,6 +110,11 @@ class ScanConsumer(_EventConsumer):
         await self.send_json({"type": "pong"})
 
 
+def _encode(message: dict[str, Any]) -> str:
+    """A feed message as the scan service encodes it (``backend.checkin.services.scans``)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 class _Hub:
     """One channel-layer subscription per process and event, fanned out locally to its dashboards.
 
@@ -115,7 +122,17 @@ class _Hub:
     dashboard (with Redis: one push and one pop, not a hundred). Each dashboard keeps its own
     position (seq); the hub never waits on a slow one: a dashboard busy catching up from the
     database is skipped and catches up to whatever it missed.
+
+    With several server processes, scans recorded by different processes reach the hub in any
+    order (seq 11 from one process before seq 10 from the other). The hub puts them back in order
+    for all its dashboards at once: a scan that overtook another waits up to ``REORDER_WAIT`` for
+    it; a scan still missing then (a full channel dropped it) is read from the database once, for
+    every dashboard here. Before this, each dashboard healed the gap itself, one query per
+    dashboard per reordering: with 2 processes and 300 dashboards half the server's time went to
+    those queries and acks took seconds (``bench/checkin``, figures in the README).
     """
+
+    REORDER_WAIT = 0.15  # seconds
 
     hubs: dict[tuple[int, int], _Hub] = {}
 
@@ -125,9 +142,13 @@ class _Hub:
         self.ready = asyncio.Event()
         self.channel = ""
         self.task: asyncio.Task | None = None
+        self.last: int | None = None  # highest seq delivered in order
+        self.held: dict[int, dict[str, Any]] = {}  # scans that overtook a missing one
+        self.lock = asyncio.Lock()
+        self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
-    async def join(cls, consumer: LiveConsumer, event_id: int) -> None:
+    async def join(cls, consumer: LiveConsumer, event_id: int) -> _Hub:
         key = (id(asyncio.get_running_loop()), event_id)
         hub = cls.hubs.get(key)
         if hub is None:
@@ -135,6 +156,7 @@ class _Hub:
             hub.task = asyncio.create_task(hub.run())
         hub.members.add(consumer)
         await hub.ready.wait()
+        return hub
 
     @classmethod
     async def leave(cls, consumer: LiveConsumer, event_id: int) -> None:
@@ -173,15 +195,76 @@ class _Hub:
                     if "batch" in message
                     else [message]
                 )
-                for item in items:
-                    for member in list(self.members):
-                        try:
-                            await member.checkin_recorded(item)
-                        except Exception:  # one broken socket must not silence the others
-                            log.debug("dashboard delivery failed", exc_info=True)
+                async with self.lock:
+                    for item in items:
+                        await self.take(item)
         finally:
+            if self.timer is not None:
+                self.timer.cancel()
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, self.channel)
+
+    def start_at(self, seq: int) -> None:
+        """Where a dashboard's snapshot left the feed: the order starts there if nothing came yet."""
+        if self.last is None:
+            self.last = seq
+
+    async def take(self, item: dict[str, Any]) -> None:
+        """Deliver ``item`` if it is next (or old: dashboards drop what they have), else hold it."""
+        seq = item["seq"]
+        if self.last is not None and seq > self.last + 1:
+            self.held[seq] = item
+            if self.timer is None:
+                loop = asyncio.get_running_loop()
+                self.timer = loop.call_later(self.REORDER_WAIT, lambda: loop.create_task(self.fill()))
+            return
+        await self.deliver(item)
+        self.last = seq if self.last is None else max(self.last, seq)
+        await self.release()
+
+    async def release(self) -> None:
+        """Deliver the held scans that are next now."""
+        while self.last is not None and self.last + 1 in self.held:
+            self.last += 1
+            await self.deliver(self.held.pop(self.last))
+        if not self.held and self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    async def fill(self) -> None:
+        """The wait is over: read what is still missing from the database, once for everyone."""
+        async with self.lock:
+            self.timer = None
+            while self.held and self.last is not None:
+                upto = min(self.held) - 1
+                try:
+                    missed = await database_sync_to_async(selectors.checkin_replay)(
+                        event_id=self.event_id, after=self.last, upto=upto
+                    )
+                except Exception:  # dashboards heal by seq on their own
+                    log.warning("hub of event %s: replay failed", self.event_id, exc_info=True)
+                    missed = None
+                for message in missed or []:
+                    await self.deliver({"seq": message["seq"], "text": _encode(message)})
+                self.last = upto
+                await self.release()
+
+    async def deliver(self, item: dict[str, Any]) -> None:
+        """One scan to every dashboard here: those next in line for it get the one frame
+        (``backend.runtime.fanout``: encoded and framed once), the others heal by seq."""
+        in_line = []
+        for member in list(self.members):
+            if member.takes_next(item["seq"]):
+                in_line.append(member.base_send)
+                continue
+            try:
+                await member.checkin_recorded(item)
+            except Exception:  # one broken socket must not silence the others
+                log.debug("dashboard delivery failed", exc_info=True)
+        try:
+            await send_text_to_many(in_line, item["text"])
+        except Exception:
+            log.debug("dashboard delivery failed", exc_info=True)
 
 
 class LiveConsumer(_EventConsumer):
@@ -194,7 +277,7 @@ class LiveConsumer(_EventConsumer):
         self.busy = True
         self.joined = True
         # Subscribe first, then read: anything committed after the read arrives through the hub.
-        await _Hub.join(self, self.event.pk)
+        hub = await _Hub.join(self, self.event.pk)
         since = None
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if query.get("since"):
@@ -203,6 +286,7 @@ class LiveConsumer(_EventConsumer):
             except ValueError:
                 since = None
         await self._catch_up(since)
+        hub.start_at(self.last_seq)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "joined", False):
@@ -261,6 +345,14 @@ class LiveConsumer(_EventConsumer):
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong", "seq": self.last_seq})
+
+    def takes_next(self, seq: int) -> bool:
+        """Whether ``seq`` is exactly the next message for this dashboard, now (then it counts
+        as sent: the hub sends it along with the other dashboards')."""
+        if self.busy or seq != self.last_seq + 1 or getattr(self, "closed_with", None) is not None:
+            return False
+        self.last_seq = seq
+        return True
 
     async def checkin_recorded(self, message: dict[str, Any]) -> None:
         """One recorded scan, from the hub. In order: sent as encoded once by the service."""

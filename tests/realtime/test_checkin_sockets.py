@@ -289,6 +289,64 @@ async def test_dropped_broadcasts_are_filled_from_the_log_so_the_feed_has_no_gap
     await live.disconnect()
 
 
+async def test_scans_from_two_processes_arriving_out_of_order_reach_dashboards_in_order_without_queries(
+    monkeypatch,
+):
+    """Two server processes publish their scans independently, so seq 2 may arrive before seq 1:
+    the event's hub puts them back in order for all its dashboards, no dashboard asks the
+    database (before, each dashboard healed the reordering with a query of its own)."""
+    from backend.checkin import selectors
+    from backend.checkin.services import scans
+
+    s = await setup_event(passes=2)
+    boards = [await open_socket(live_path(s["event"]), s["coordinator"]) for _ in range(3)]
+    for live in boards:
+        assert (await live.receive_json_from(timeout=5))["seq"] == 0
+    published: list[dict] = []
+    monkeypatch.setattr(scans, "publish_after_commit", lambda group, message: published.append(message))
+    replays = []
+    real_replay = selectors.checkin_replay
+    monkeypatch.setattr(selectors, "checkin_replay", lambda **kw: replays.append(kw) or real_replay(**kw))
+    scanner = await open_socket(scan_path(s["event"]), s["scanner"])
+    await redeem(scanner, s["secrets"][0])
+    await redeem(scanner, s["secrets"][1])
+    layer = get_channel_layer()
+    first, second = published
+    await layer.group_send(f"event.{s['event'].pk}", second)  # the other process was faster
+    await layer.group_send(f"event.{s['event'].pk}", first)
+    for live in boards:
+        assert [(await live.receive_json_from(timeout=5))["seq"] for _ in range(2)] == [1, 2]
+    assert replays == []
+    for ws in (scanner, *boards):
+        await ws.disconnect()
+
+
+async def test_a_scan_still_missing_after_the_wait_is_read_once_for_every_dashboard(monkeypatch):
+    from backend.checkin import selectors
+    from backend.checkin.services import scans
+
+    s = await setup_event(passes=3)
+    boards = [await open_socket(live_path(s["event"]), s["coordinator"]) for _ in range(3)]
+    for live in boards:
+        assert (await live.receive_json_from(timeout=5))["seq"] == 0
+    published: list[dict] = []
+    monkeypatch.setattr(scans, "publish_after_commit", lambda group, message: published.append(message))
+    replays = []
+    real_replay = selectors.checkin_replay
+    monkeypatch.setattr(selectors, "checkin_replay", lambda **kw: replays.append(kw) or real_replay(**kw))
+    scanner = await open_socket(scan_path(s["event"]), s["scanner"])
+    for secret in s["secrets"]:
+        await redeem(scanner, secret)
+    layer = get_channel_layer()
+    await layer.group_send(f"event.{s['event'].pk}", published[0])
+    await layer.group_send(f"event.{s['event'].pk}", published[2])  # seq 2 was dropped
+    for live in boards:
+        assert [(await live.receive_json_from(timeout=5))["seq"] for _ in range(3)] == [1, 2, 3]
+    assert len(replays) == 1
+    for ws in (scanner, *boards):
+        await ws.disconnect()
+
+
 async def test_dashboard_of_another_event_hears_nothing():
     s, other = await setup_event(), await setup_event()
     live = await open_socket(live_path(other["event"]), other["coordinator"])
