@@ -265,6 +265,11 @@ WECHAT_QR_VERIFY_FILE = env("WECHAT_QR_VERIFY_FILE")
 # Number of trusted reverse proxies in front of daphne (their X-Forwarded-For entries are honoured).
 NINJA_NUM_PROXIES = int(env("LINLI_NUM_PROXIES", "0"))
 
+# --- event check-in --------------------------------------------------------------------------------
+# Seconds after a scan reached the server during which the device that made it may annul it
+# (coordinators may annul at any time). backend.checkin.conf.
+LINLI_CHECKIN_ANNUL_WINDOW_SECONDS = int(env("LINLI_CHECKIN_ANNUL_WINDOW_SECONDS", "900"))
+
 # --- data protection -----------------------------------------------------------------------------
 LINLI_DATA_KEY = env("LINLI_DATA_KEY")
 LINLI_DATA_KEYS_OLD = env_list("LINLI_DATA_KEYS_OLD")

@@ -59,7 +59,7 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
     from backend.accounts.models import AuthSession, Grant, Role, ScopeType, User
     from backend.accounts.tokens import access_token_issue
     from backend.checkin import services
-    from backend.checkin.models import Pass
+    from backend.checkin.models import EventSequence, Pass
     from backend.core import keys
     from backend.core.signed_tokens import new_token_id
     from backend.divisions.models import Division
@@ -120,6 +120,7 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
             )
         )
     Pass.objects.bulk_create(rows, batch_size=500)
+    EventSequence.objects.filter(pk=event.pk).update(passes=passes)  # as pass_issue keeps it
     data = {
         "event_id": event.pk,
         "list_id": event.lists.get().pk,

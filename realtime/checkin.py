@@ -1,11 +1,16 @@
 """Event check-in sockets: scanners redeem passes, coordinators watch the live dashboard.
 
-``/ws/v1/events/{id}/scan`` (scanner or coordinator of the event)
-    client → ``{"type": "redeem", "secret", "nonce", "kind": "entry"|"exit", "scanned_at", "list"?}``
-    server → ``{"type": "result", "nonce", "status": "ok"|"error", "reason"?, "pass", "checked_in_at", ...}``
+``/ws/v1/events/{id}/scan[?device_id=N]`` (scanner or coordinator of the event)
+    client → ``{"type": "redeem", "secret", "nonce", "kind": "entry"|"exit", "scanned_at", "list"?,
+    "device_id"?, "forced"?}``
+    server → ``{"type": "result", "nonce", "status": "ok"|"error", "reason"?, "pass", "checked_in_at",
+    "checked_in_gate", "gate", "conflict"?, ...}``
+    client → ``{"type": "annul", "nonce", "reason"}`` → ``{"type": "annulled", "seq", "annulled_seq", ...}``
     A redeem with bad fields gets ``{"type": "error", "code": "invalid_message", "nonce", ...}``,
     a malformed frame an error frame too (``realtime.consumers``: the socket stays; 10 malformed
     frames within 60 s close it with 4400); an oversized one closes it with 4413.
+    A registered device (at connect or in a frame) that is unknown closes the socket with 4404;
+    a revoked one with 4403, also when it is revoked while the socket is open.
 
 ``/ws/v1/events/{id}/live[?since=SEQ]`` (coordinator of the event or its organisation)
     server → ``{"type": "snapshot", "seq", "checked_in", "inside", "by_list", "recent"}`` on
@@ -22,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,15 +37,20 @@ from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
 from backend.checkin import selectors, services
-from backend.checkin.errors import InvalidRedeem
+from backend.checkin.errors import DeviceRevoked, InvalidRedeem, UnknownDevice
 from backend.checkin.models import Checkin
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
 from backend.core.errors import DomainError
+from backend.core.i18n import T
 from backend.runtime.fanout import send_text_to_many
 from realtime.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
+
+INVALID_ANNUL = T(
+    "撤销消息须含 nonce（字符串）与 reason。", "An annul message needs a nonce (a string) and a reason."
+)
 
 
 def _scan_call(func: Any) -> Any:
@@ -87,6 +98,42 @@ class ScanConsumer(_EventConsumer):
     action = Action.SCAN
     max_message_chars = 2048
 
+    async def opened(self) -> None:
+        self.device_id: int | None = None
+        self.device_groups: set[str] = set()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        raw = (query.get("device_id") or [""])[0]
+        if raw:
+            if not raw.isdigit() or not await self._use_device(int(raw)):
+                return
+            self.device_id = int(raw)
+
+    async def _use_device(self, device_id: int) -> bool:
+        """Scan as the registered ``device_id``: follow its revocation; closes when it is unknown
+        (4404) or revoked (4403)."""
+        group = services.device_group(device_id)
+        if group not in self.device_groups:
+            # Join first, then check: a revocation committed in between still reaches us.
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.device_groups.add(group)
+        try:
+            await database_sync_to_async(services.device_check)(event_id=self.event.pk, device_id=device_id)
+        except UnknownDevice:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return False
+        except DeviceRevoked:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        return True
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "device_groups", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def device_revoked(self, message: dict[str, Any]) -> None:
+        """The device this socket scans as was revoked (``services.device_revoke``)."""
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def on_redeem(self, content: dict[str, Any]) -> None:
         try:
             redeem = services.redeem_parse(content)
@@ -97,14 +144,47 @@ class ScanConsumer(_EventConsumer):
                 {"type": "error", **error.body(self.lang), "nonce": error.details.get("nonce")}
             )
             return
-        result = await _redeem(
-            event_id=self.event.pk,
-            redeem=redeem,
-            scanner=self.user,
+        if redeem.device_id is None:
+            redeem = replace(redeem, device_id=self.device_id)
+        elif f"device.{redeem.device_id}" not in self.device_groups and not await self._use_device(
+            redeem.device_id
+        ):
+            return
+        try:
+            result = await _redeem(
+                event_id=self.event.pk,
+                redeem=redeem,
+                scanner=self.user,
+                device=scanner_device(sent=content.get("device"), session=self.scope.get("auth_session")),
+                source=Checkin.Source.SOCKET,
+            )
+        except DeviceRevoked as error:
+            await self.send_json({"type": "error", **error.body(self.lang), "nonce": redeem.nonce})
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.send_json(result.message())
+
+    async def on_annul(self, content: dict[str, Any]) -> None:
+        """Annul a scan of this device (within the annul window) or, for a coordinator, any."""
+        nonce, reason, device_id = content.get("nonce"), content.get("reason", ""), content.get("device_id")
+        if not isinstance(nonce, str) or not isinstance(reason, str) or not 1 <= len(nonce) <= 64:
+            await self.send_error(
+                "invalid_message", INVALID_ANNUL, nonce=nonce if isinstance(nonce, str) else None
+            )
+            return
+        if device_id is not None and (not isinstance(device_id, int) or isinstance(device_id, bool)):
+            await self.send_error("invalid_message", INVALID_ANNUL, nonce=nonce)
+            return
+        by = services.AnnulBy(
+            user=self.user,
+            device_id=device_id if device_id is not None else self.device_id,
             device=scanner_device(sent=content.get("device"), session=self.scope.get("auth_session")),
             source=Checkin.Source.SOCKET,
         )
-        await self.send_json(result.message())
+        row = await database_sync_to_async(services.checkin_annul)(
+            event=self.event, nonce=nonce, reason=reason, by=by
+        )
+        await self.send_json(selectors.checkin_feed_message(row))
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong"})

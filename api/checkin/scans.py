@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from ninja import Router
 
 from api.auth import AuthedRequest
-from api.checkin.schemas import CheckinPage, CheckinUploadIn, CheckinUploadOut
+from api.checkin.schemas import CheckinAnnulIn, CheckinPage, CheckinUploadIn, CheckinUploadOut
 from api.schemas import ERRORS, errors
 from backend.checkin import selectors, services
 from backend.checkin.permissions import Action, event_access
@@ -36,6 +36,10 @@ def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse
     summary="Upload a queue of redeems (offline sync, or the HTTP fallback of the scanner socket)",
 )
 def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUploadIn):
+    """Items are redeem messages (``forced: true`` for an entry the device admitted offline: kept
+    as it happened, with ``conflict`` when we would have refused it). Errors: ``upload_too_large``
+    (413); ``device_revoked`` (403) and ``unknown_device`` (422) for the body's ``device_id``,
+    before any item is recorded (an item naming such a device gets that code as its result)."""
     event = event_access(user=request.auth, event_id=event_id, action=Action.SCAN)
     results = services.checkin_upload(
         event_id=event.pk,
@@ -43,8 +47,47 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUpload
         scanner=request.auth,
         device=scanner_device(sent=payload.device, session=getattr(request, "auth_session", None)),
         lang=request_lang(request),
+        device_id=payload.device_id,
     )
     return {"results": results}
+
+
+@router.post(
+    "/events/{event_id}/checkins/annul",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Annul an admitted scan (its device within the annul window, or a coordinator)",
+)
+def checkin_annul(request: AuthedRequest, event_id: int, payload: CheckinAnnulIn):
+    """Annuls the scan with this ``nonce``: a new row (the dashboards' ``annulled`` message, which
+    this returns); counts, ``inside`` and a volunteer's attendance follow. Errors:
+    ``unknown_nonce`` (404), ``not_annullable`` (409: a refused scan or an annulment),
+    ``already_annulled`` (409), ``annul_too_late`` (409), ``annul_not_allowed`` (403: another
+    device), ``device_revoked`` (403), ``unknown_device`` (422)."""
+    event = event_access(user=request.auth, event_id=event_id, action=Action.SCAN)
+    row = services.checkin_annul(
+        event=event,
+        nonce=payload.nonce,
+        reason=payload.reason,
+        by=services.AnnulBy(
+            user=request.auth,
+            device_id=payload.device_id,
+            device=scanner_device(sent=payload.device, session=getattr(request, "auth_session", None)),
+        ),
+    )
+    return selectors.checkin_feed_message(row)
+
+
+@router.get(
+    "/events/{event_id}/conflicts",
+    response={200: CheckinPage, **ERRORS},
+    summary="Forced offline scans we would have refused, by seq (coordinators)",
+)
+def conflict_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+    """Each item is the dashboard's ``conflict`` message: ``conflict`` is the reason we would have
+    refused the scan for, ``entry_at``/``entry_gate`` the earlier entry it collides with."""
+    event = event_access(user=request.auth, event_id=event_id, action=Action.LIVE)
+    rows, next_cursor = selectors.conflicts_page(event=event, cursor=cursor, limit=limit)
+    return {"items": [selectors.checkin_feed_message(row) for row in rows], "next_cursor": next_cursor}
 
 
 @router.get(

@@ -206,7 +206,28 @@ class CheckinReasonIn(Schema):
 
 class CheckinUploadIn(Schema):
     device: str = Field("", max_length=64)
+    device_id: int | None = Field(None, gt=0, description="A registered device: applies to items naming none")
     items: list[dict[str, Any]] = Field(..., min_length=1)
+
+
+class CheckinAnnulIn(Schema):
+    nonce: str = Field(..., min_length=1, max_length=64)
+    reason: str = Field("", max_length=200)
+    device_id: int | None = Field(None, gt=0, description="The registered device asking (scanners)")
+    device: str = Field("", max_length=64)
+
+
+class CheckinDeviceIn(Schema):
+    name: str = Field(..., max_length=64)
+    gate: str = Field(..., max_length=50)
+
+
+class CheckinDeviceOut(Schema):
+    id: int
+    name: str
+    gate: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 class CheckinUploadOut(Schema):
@@ -214,7 +235,7 @@ class CheckinUploadOut(Schema):
 
 
 class CheckinPage(Schema):
-    """A page of the event's scans, as the live dashboard receives them."""
+    """A page of the event's scans (or conflicts), as the live dashboard receives them."""
 
     items: list[dict[str, Any]]
     next_cursor: str | None

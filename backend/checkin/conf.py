@@ -38,3 +38,8 @@ def pass_valid_days_after_event() -> int:
 def event_reminder_lead_minutes() -> int:
     """Pass holders are reminded when their event starts within this many minutes."""
     return int(getattr(settings, "LINLI_EVENT_REMINDER_LEAD_MINUTES", 120))
+
+
+def annul_window_seconds() -> int:
+    """How long after a scan reached us the device that made it may annul it (coordinators: always)."""
+    return int(getattr(settings, "LINLI_CHECKIN_ANNUL_WINDOW_SECONDS", 15 * 60))

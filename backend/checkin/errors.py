@@ -43,6 +43,54 @@ class ListNotOfEvent(ValidationFailed):
     message = T("该核验清单不属于此活动。", "This check-in list does not belong to the event.")
 
 
+class UnknownDevice(ValidationFailed):
+    code = "unknown_device"
+    message = T("该设备未在此活动登记。", "This device is not registered for the event.")
+
+
+class DeviceRevoked(DomainError):
+    code = "device_revoked"
+    status = 403
+    message = T("该设备已被停用。", "This device has been revoked.")
+
+
+class UnknownNonce(NotFound):
+    code = "unknown_nonce"
+    message = T("没有该核验记录。", "No scan with this nonce.")
+
+
+class NotAnnullable(Conflict):
+    code = "not_annullable"
+    message = T("只有通过的入场或离场记录可以撤销。", "Only an admitted entry or exit can be annulled.")
+
+
+class AlreadyAnnulled(Conflict):
+    code = "already_annulled"
+    message = T("该核验记录已撤销。", "This scan has already been annulled.")
+
+
+class AnnulNotLatest(Conflict):
+    code = "annul_not_latest"
+    message = T(
+        "须先撤销该凭证之后的核验记录。",
+        "Annul this pass's later scans first: only its latest scan can be annulled.",
+    )
+
+
+class AnnulTooLate(Conflict):
+    code = "annul_too_late"
+    message = T("撤销时限已过，请联系协调员。", "Too late to annul from the device: ask a coordinator.")
+
+
+class AnnulNotAllowed(DomainError):
+    code = "annul_not_allowed"
+    status = 403
+    message = T(
+        "只有扫描该记录的设备或协调员可以撤销。",
+        "Only the device that scanned it or a coordinator can annul it.",
+    )
+
+
 class NonceReused(Conflict):
     """A nonce already recorded for another pass (or the other kind of scan): never answered with
     that scan's result, never recorded (the nonce names one row). The scanner scans again with a

@@ -6,7 +6,9 @@ client nonce makes a redeem idempotent; entries and exits; re-entry after exit p
 
 Counts are kept, not recomputed: ``Presence`` is the state of one pass on one list, and the event
 (``EventSequence``) and each list carry their ``checked_in`` / ``inside`` counters, all updated
-in the redeem's transaction while the pass row is locked. ``EventSequence.last_seq`` numbers the
+in the redeem's transaction while the pass row is locked; ``GateCount`` keeps each gate's entries
+and exits, ``EventSequence.passes`` the valid passes. An annulment is a row of its own (kind
+``annul``) that moves the counters back; the scan it annuls is never changed. ``EventSequence.last_seq`` numbers the
 event's scans without gaps: it is incremented in the same transaction as the row it numbers, so a
 rollback gives the number back and the next scan takes it.
 """
@@ -67,9 +69,50 @@ class EventSequence(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     checked_in = models.PositiveIntegerField(default=0)  # passes with at least one admitted entry
     inside = models.PositiveIntegerField(default=0)  # passes inside on at least one list
+    passes = models.PositiveIntegerField(default=0)  # valid passes: kept by issue and void
 
     def __str__(self) -> str:
         return f"event {self.event_id} seq {self.last_seq}"
+
+
+class Device(models.Model):
+    """A scanner device registered for one event, at a gate. The app keeps its id and sends it
+    with every scan; a revoked device's sockets close and its scans are refused."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="devices")
+    name = models.CharField(max_length=64)
+    gate = models.CharField(max_length=50)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.gate}"
+
+
+class GateCount(models.Model):
+    """Admitted entries and exits at one gate of an event (annulled scans taken back), kept in
+    each scan's and annulment's transaction."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="gate_counts")
+    gate = models.CharField(max_length=50)
+    entries = models.PositiveIntegerField(default=0)
+    exits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["gate"]
+        constraints = [models.UniqueConstraint(fields=["event", "gate"], name="gate_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.gate}: {self.entries} in, {self.exits} out"
 
 
 class CheckinList(models.Model):
@@ -197,6 +240,7 @@ class Presence(models.Model):
 class Kind(models.TextChoices):
     ENTRY = "entry", "入场"
     EXIT = "exit", "离场"
+    ANNUL = "annul", "撤销"  # an annulment of an earlier scan (``Checkin.annuls``)
 
 
 class Reason(models.TextChoices):
@@ -241,8 +285,23 @@ class Checkin(models.Model):
     scanner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # For an entry answered already_redeemed, or an exit: the entry it refers to.
+    # The registered device the scan came from, and its gate at the time.
+    device_ref = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.PROTECT, related_name="checkins"
+    )
+    gate = models.CharField(max_length=50, blank=True)
+    # For an entry answered already_redeemed, or an exit: the entry it refers to, and its gate.
     entry_at = models.DateTimeField(null=True, blank=True)
+    entry_gate = models.CharField(max_length=50, blank=True)
+    # An offline scan the device admitted on its own (``forced``): recorded as admitted; when our
+    # decision would have differed, ``conflict`` is the reason we would have given.
+    forced = models.BooleanField(default=False)
+    conflict = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    # An annulment (kind ``annul``): the scan it annuls, and why.
+    annuls = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="annulment"
+    )
+    note = models.CharField(max_length=200, blank=True)
     # Counts right after this scan (event and its list), so a replay shows what the live feed showed.
     counts = models.JSONField(default=dict)
 
@@ -252,7 +311,10 @@ class Checkin(models.Model):
             models.UniqueConstraint(fields=["event", "seq"], name="checkin_seq_unique"),
             models.UniqueConstraint(fields=["event", "nonce"], name="checkin_nonce_unique"),
         ]
-        indexes = [models.Index(fields=["pass_obj", "scanned_at"])]
+        indexes = [
+            models.Index(fields=["pass_obj", "scanned_at"]),
+            models.Index(fields=["event", "seq"], condition=~models.Q(conflict=""), name="checkin_conflicts"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.status} {self.reason}"

@@ -15,7 +15,7 @@ from typing import Any
 from backend.accounts.hooks import Delegation, grant_delegations, grant_scope_exists
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.selectors import user_has_role, user_scope_ids
-from backend.checkin.models import Event, Pass
+from backend.checkin.models import Device, Event, Pass
 from backend.checkin.selectors import event_get
 from backend.core.errors import NotFound
 from backend.core.permissions import authorize, rule
@@ -29,6 +29,7 @@ class Action(StrEnum):
     LIVE = "checkin.live"
     SCAN = "checkin.scan"
     PASS_VIEW = "checkin.pass_view"
+    ANNUL_ANYTIME = "checkin.annul_anytime"
 
 
 def _coordinates(user: Any, event: Any) -> bool:
@@ -68,6 +69,12 @@ def scan(user: Any, event: Any) -> bool:
     )
 
 
+@rule(Action.ANNUL_ANYTIME)
+def annul_anytime(user: Any, event: Any) -> bool:
+    """Coordinators annul any scan at any time; scanners only their device's, for a while."""
+    return _coordinates(user, event)
+
+
 @rule(Action.PASS_VIEW)
 def pass_view(user: Any, pass_obj: Any) -> bool:
     return pass_obj.holder_id is not None and pass_obj.holder_id == user.pk
@@ -105,6 +112,17 @@ def event_pass_access(
     if pass_obj is None:
         raise NotFound()
     return pass_obj
+
+
+def event_device_access(
+    *, user: Any, event_id: int, device_id: int, action: Action = Action.EVENT_MANAGE
+) -> Device:
+    """A device of an event ``user`` may ``action`` (manage), or ``NotFound``."""
+    event = event_access(user=user, event_id=event_id, action=action)
+    device = Device.objects.filter(pk=device_id, event=event).select_related("event").first()
+    if device is None:
+        raise NotFound()
+    return device
 
 
 def holder_pass_access(*, user: Any, pass_id: int, action: Action = Action.PASS_VIEW) -> Pass:

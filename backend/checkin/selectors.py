@@ -12,7 +12,17 @@ from django.utils import timezone
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
 from backend.checkin import conf
-from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, RevokedSecret
+from backend.checkin.models import (
+    Checkin,
+    CheckinList,
+    Device,
+    Event,
+    EventSequence,
+    GateCount,
+    Kind,
+    Pass,
+    RevokedSecret,
+)
 from backend.checkin.redeem.decide import list_admits
 from backend.core import keys
 from backend.core.errors import ValidationFailed, field_error
@@ -31,12 +41,19 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else timezone.localtime(value).isoformat()
 
 
+def _feed_type(row: Checkin) -> str:
+    if row.kind == Kind.ANNUL:
+        return "annulled"
+    return "conflict" if row.conflict else "checkin"
+
+
 def checkin_feed_message(row: Checkin) -> dict[str, Any]:
-    """The dashboard message for one recorded scan (live and replayed alike)."""
+    """The dashboard message for one recorded row (live and replayed alike): ``checkin`` for a
+    scan, ``conflict`` for a forced scan we would have refused, ``annulled`` for an annulment."""
     pass_obj = row.pass_obj
     counts = row.counts or {}
-    return {
-        "type": "checkin",
+    out = {
+        "type": _feed_type(row),
         "seq": row.seq,
         "kind": row.kind,
         "status": row.status,
@@ -52,7 +69,19 @@ def checkin_feed_message(row: Checkin) -> dict[str, Any]:
         "checked_in": counts.get("checked_in"),
         "inside": counts.get("inside"),
         "list_counts": counts.get("list"),
+        "gate": row.gate or None,
+        "gate_counts": counts.get("gate"),
     }
+    if row.conflict:
+        out.update(
+            forced=row.forced,
+            conflict=row.conflict,
+            entry_at=_iso(row.entry_at),
+            entry_gate=row.entry_gate or None,
+        )
+    if row.kind == Kind.ANNUL and row.annuls is not None:
+        out.update(annulled_seq=row.annuls.seq, annulled_kind=row.annuls.kind, note=row.note)
+    return out
 
 
 def event_get(*, event_id: int) -> Event | None:
@@ -60,21 +89,24 @@ def event_get(*, event_id: int) -> Event | None:
 
 
 def event_stats(*, event: Event) -> dict[str, Any]:
-    """``seq`` and the counts as of that seq (event-wide: distinct passes; per list)."""
-    seq = EventSequence.objects.values("last_seq", "checked_in", "inside").get(pk=event.pk)
+    """``seq`` and the counts as of that seq (event-wide: distinct passes; per list; per gate).
+    Every figure is a kept counter, updated in the transaction that changed it (scans, exits,
+    annulments, passes issued and voided): three reads of a few rows at any size."""
+    seq = EventSequence.objects.values("last_seq", "checked_in", "inside", "passes").get(pk=event.pk)
     lists = (
         CheckinList.objects.filter(event_id=event.pk)
         .order_by("id")
         .values("id", "name", "checked_in", "inside")
     )
-    passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).count()
+    gates = GateCount.objects.filter(event_id=event.pk).order_by("gate").values("gate", "entries", "exits")
     return {
         "event": event.pk,
         "seq": seq["last_seq"],
-        "passes": passes,
+        "passes": seq["passes"],
         "checked_in": seq["checked_in"],
         "inside": seq["inside"],
         "by_list": [dict(item) for item in lists],
+        "by_gate": [dict(item) for item in gates],
     }
 
 
@@ -82,7 +114,7 @@ def event_snapshot(*, event: Event) -> dict[str, Any]:
     stats = event_stats(event=event)
     rows = list(
         Checkin.objects.filter(event_id=event.pk, seq__lte=stats["seq"])
-        .select_related("pass_obj")
+        .select_related("pass_obj", "annuls")
         .order_by("-seq")[: conf.recent_count()]
     )
     return {
@@ -105,7 +137,7 @@ def checkin_replay(*, event_id: int, after: int, upto: int | None = None) -> lis
         return None
     rows = (
         Checkin.objects.filter(event_id=event_id, seq__gt=after, seq__lte=upto)
-        .select_related("pass_obj")
+        .select_related("pass_obj", "annuls")
         .order_by("seq")
     )
     return [checkin_feed_message(row) for row in rows]
@@ -138,22 +170,34 @@ def passes_of_event(*, event: Event) -> QuerySet[Pass]:
 
 
 def checkins_of_event(*, event: Event) -> QuerySet[Checkin]:
-    return Checkin.objects.filter(event_id=event.pk).select_related("pass_obj").order_by("seq")
+    return Checkin.objects.filter(event_id=event.pk).select_related("pass_obj", "annuls").order_by("seq")
 
 
 def checkins_page(*, event: Event, cursor: str | None, limit: int) -> tuple[list[Checkin], str | None]:
     """The event's scans by ``seq`` in ascending order; the cursor is the plain last ``seq`` (the
     same number the live socket sends), so it keeps its own format rather than the opaque shared
     one used for the id-keyed lists."""
+    return _seq_page(checkins_of_event(event=event), cursor=cursor, limit=limit)
+
+
+def _seq_page(qs: QuerySet[Checkin], *, cursor: str | None, limit: int) -> tuple[list[Checkin], str | None]:
     after = _seq_cursor(cursor)
     limit = max(1, min(limit, PAGE_MAX))
-    qs = checkins_of_event(event=event)
     if after is not None:
         qs = qs.filter(seq__gt=after)
     rows = list(qs.order_by("seq")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (str(rows[-1].seq) if more and rows else None)
+
+
+def conflicts_page(*, event: Event, cursor: str | None, limit: int) -> tuple[list[Checkin], str | None]:
+    """Forced scans we would have refused, by ``seq`` (the same cursor as the scan log)."""
+    return _seq_page(checkins_of_event(event=event).exclude(conflict=""), cursor=cursor, limit=limit)
+
+
+def devices_of_event(*, event: Event) -> QuerySet[Device]:
+    return Device.objects.filter(event_id=event.pk).order_by("id")
 
 
 def _seq_cursor(value: str | None) -> int | None:

@@ -60,3 +60,20 @@ def redeem_msg(secret: str, *, kind: str = "entry", scanned_at: datetime | None 
 def redeem(ev: Event, secret: str, **kwargs: Any):
     msg = redeem_msg(secret, **kwargs)
     return services.checkin_redeem(event_id=ev.pk, redeem=services.redeem_parse(msg))
+
+
+def upload(client: Any, ev: Event, secret: str, *, device_id: int | None = None, **kwargs: Any) -> dict:
+    """One scan through the HTTP upload (``POST /events/{id}/checkins``); its result item."""
+    body: dict[str, Any] = {"items": [redeem_msg(secret, **kwargs)]}
+    if device_id is not None:
+        body["device_id"] = device_id
+    response = client.post(f"/events/{ev.pk}/checkins", body)
+    assert response.status_code == 200, response.json()
+    return response.json()["results"][0]
+
+
+def device(client: Any, ev: Event, *, name: str = "1号机", gate: str = "北门") -> int:
+    """Register a scanner device through the API; its id."""
+    response = client.post(f"/events/{ev.pk}/devices", {"name": name, "gate": gate})
+    assert response.status_code == 201, response.json()
+    return response.json()["id"]

@@ -10,7 +10,16 @@ from typing import Any, NamedTuple, TypeVar
 
 from django.utils import timezone
 
-from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Pass, Presence
+from backend.checkin.models import (
+    Checkin,
+    CheckinList,
+    Device,
+    Event,
+    EventSequence,
+    GateCount,
+    Pass,
+    Presence,
+)
 from backend.checkin.redeem.decide import Deltas, StayChange
 
 S = TypeVar("S")
@@ -47,6 +56,12 @@ CHECKIN_COLUMNS = (
     "source",
     "scanner_id",
     "entry_at",
+    "device_ref_id",
+    "gate",
+    "entry_gate",
+    "forced",
+    "conflict",
+    "note",
     "counts",
 )
 
@@ -62,6 +77,8 @@ class Tables:
     seq: str
     checkins: str
     presence: str
+    devices: str
+    gates: str
     columns: str  # the check-in row's columns, quoted, comma-separated
 
     @classmethod
@@ -75,6 +92,8 @@ class Tables:
             seq=q(EventSequence._meta.db_table),
             checkins=q(Checkin._meta.db_table),
             presence=q(Presence._meta.db_table),
+            devices=q(Device._meta.db_table),
+            gates=q(GateCount._meta.db_table),
             columns=", ".join(q(c) for c in CHECKIN_COLUMNS),
         )
 
@@ -89,6 +108,13 @@ class ScanWrite:
     stay: StayChange | None  # None: presence and pass stay as they are
     pass_id: int | None
     presence_id: int | None  # the pass's presence on the row's list, if it has one
+    gate_id: int | None = None  # the gate's counts row, for a scan from a registered device
+    gate_entries: int = 0  # what the scan adds to them
+    gate_exits: int = 0
+
+    @property
+    def counts_gate(self) -> bool:
+        return self.gate_id is not None and bool(self.gate_entries or self.gate_exits)
 
     @property
     def event_id(self) -> int:
@@ -122,14 +148,25 @@ def checkin_params(values: dict[str, Any], adapt: Any) -> list[Any]:
         str(values["source"]),
         values["scanner_id"],
         adapt(values["entry_at"]),
+        values["device_ref_id"],
+        values["gate"],
+        values["entry_gate"],
+        values["forced"],
+        str(values["conflict"]),
+        "",
     ]
 
 
-def counts_of(seq_row: Any, list_id: int | None, list_row: Any) -> dict[str, Any]:
-    """The counts stored with the row: the event's, and its list's when it has one."""
+def counts_of(
+    seq_row: Any, list_id: int | None, list_row: Any, gate_row: Any = None, scan: ScanWrite | None = None
+) -> dict[str, Any]:
+    """The counts stored with the row: the event's, its list's when it has one, and its gate's
+    when the scan moved someone through a registered device's gate."""
     counts: dict[str, Any] = {"checked_in": seq_row[0], "inside": seq_row[1]}
     if list_id is not None:
         counts["list"] = {"id": list_id, "checked_in": list_row[0], "inside": list_row[1]}
+    if gate_row is not None and scan is not None:
+        counts["gate"] = {"gate": scan.values["gate"], "entries": gate_row[0], "exits": gate_row[1]}
     return counts
 
 

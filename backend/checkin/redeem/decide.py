@@ -24,6 +24,10 @@ secret, or for an exit after an entry, raises ``NonceReused`` (409 ``nonce_reuse
 other scan's result, and nothing recorded, since the nonce names one row (pretix treats a nonce as
 a repeat only for the same ticket).
 
+A forced entry (an offline device admitted the person on its own) is recorded as it happened:
+when the rules above refuse it and the pass and a list are known, it is admitted all the same
+and the reason becomes its ``conflict``; without a pass or a list it stays refused, flagged too.
+
 The caller (``backend.checkin.services.scans``) reads the state with the pass row locked
 (``backend.checkin.redeem.store``) and writes what the decision says.
 """
@@ -31,7 +35,7 @@ The caller (``backend.checkin.services.scans``) reads the state with the pass ro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -49,6 +53,7 @@ class Scan:
     list_id: int | None = None  # the list the scanner chose, if any
     nonce: str = ""  # named in the unknown-list error
     valid_until: date | None = None  # the last valid day signed into the secret
+    forced: bool = False  # the device admitted this entry offline: record it as it happened
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class ListState:
     inside: bool = False
     entries: int = 0
     last_entry_at: datetime | None = None
+    last_entry_gate: str = ""
 
     @property
     def present(self) -> bool:
@@ -161,6 +167,8 @@ class Decision:
     entry_at: datetime | None = None  # the entry this scan made, or that it refers to
     deltas: Deltas = Deltas()
     stay: StayChange | None = None  # None: presence and pass stay as they are
+    entry_gate: str = ""  # the gate of the entry it refers to (already_redeemed, exit, conflict)
+    conflict: str = ""  # a forced entry: the reason we would have refused it for
 
     @property
     def ok(self) -> bool:
@@ -172,6 +180,32 @@ def decide(
 ) -> Decision:
     """Admit or refuse one scan. ``holder`` is None when the secret names no pass (forged, of
     another event); ``window`` is None only then or when the secret was revoked."""
+    decision = _decide(scan=scan, holder=holder, lists=lists, window=window)
+    if scan.forced and scan.kind == Kind.ENTRY and not decision.ok:
+        return _forced(decision, holder=holder, lists=lists, scan=scan)
+    return decision
+
+
+def _forced(
+    refused: Decision, *, holder: PassState | None, lists: Sequence[ListState], scan: Scan
+) -> Decision:
+    """A forced entry we would have refused: admitted on the list the device used (or the first
+    that takes the pass) with the refusal as its conflict; refused and flagged when there is no
+    pass or no list to put it on. ``entry_at``/``entry_gate`` name the earlier entry, if any."""
+    lst = refused.list
+    if lst is None and holder is not None:
+        lst = next((candidate for candidate in lists if candidate.admits(holder)), None)
+    if holder is None or lst is None:
+        return replace(refused, conflict=refused.reason)
+    admitted = _entry(holder, lst, scan)
+    if lst.last_entry_at is not None and refused.reason == Reason.ALREADY_REDEEMED:
+        admitted = replace(admitted, entry_at=lst.last_entry_at, entry_gate=lst.last_entry_gate)
+    return replace(admitted, conflict=refused.reason)
+
+
+def _decide(
+    *, scan: Scan, holder: PassState | None, lists: Sequence[ListState], window: Window | None
+) -> Decision:
     chosen = _chosen_list(scan, lists)
     if holder is None:
         return Decision(reason=Reason.INVALID, list=chosen)
@@ -183,8 +217,11 @@ def decide(
     if scan.kind == Kind.ENTRY:
         reason = _entry_refusal(holder, lst, scan, window)
         if reason:
-            entry_at = lst.last_entry_at if reason == Reason.ALREADY_REDEEMED else None
-            return Decision(reason=reason, list=lst, entry_at=entry_at)
+            if reason == Reason.ALREADY_REDEEMED:
+                return Decision(
+                    reason=reason, list=lst, entry_at=lst.last_entry_at, entry_gate=lst.last_entry_gate
+                )
+            return Decision(reason=reason, list=lst)
         return _entry(holder, lst, scan)
     return _exit(holder, lst, scan)
 
@@ -272,7 +309,14 @@ def _exit(holder: PassState, lst: ListState, scan: Scan) -> Decision:
         ended=ended,
         stay_seq=None if ended else holder.stay_seq,
     )
-    return Decision(reason="", list=lst, entry_at=lst.last_entry_at, deltas=deltas, stay=stay)
+    return Decision(
+        reason="",
+        list=lst,
+        entry_at=lst.last_entry_at,
+        entry_gate=lst.last_entry_gate,
+        deltas=deltas,
+        stay=stay,
+    )
 
 
 def same_scan(*, recorded_pass_id: int | None, recorded_kind: str, pass_id: int | None, kind: str) -> bool:

@@ -27,6 +27,8 @@ class Redeem:
     kind: str
     scanned_at: datetime
     list_id: int | None = None
+    device_id: int | None = None  # a registered device (``POST /events/{id}/devices``)
+    forced: bool = False  # admitted offline by the device: recorded as it happened
 
 
 @dataclass
@@ -44,12 +46,18 @@ class RedeemResult:
             "kind": row.kind,
             "pass": None if pass_obj is None else {"name": pass_obj.masked_name, "kind": pass_obj.kind},
             "checked_in_at": _iso(row.entry_at),
+            "checked_in_gate": row.entry_gate or None,
+            "gate": row.gate or None,
             "list": row.list_id,
             "seq": row.seq,
             "late": row.late,
         }
         if row.status == Checkin.Status.ERROR:
             out["reason"] = row.reason
+        if row.forced:
+            out["forced"] = True
+        if row.conflict:
+            out["conflict"] = row.conflict
         if self.replayed:
             out["replayed"] = True
         return out
@@ -81,6 +89,8 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
     nonce = content.get("nonce")
     kind = content.get("kind", Kind.ENTRY)
     list_id = content.get("list")
+    device_id = content.get("device_id")
+    forced = content.get("forced", False)
     scanned_raw = content.get("scanned_at")
     if not isinstance(secret, str) or not 1 <= len(secret) <= 512:
         errors.append(field_error("secret", "invalid", T("格式不正确。", "Invalid value.")))
@@ -90,8 +100,12 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
         )
     if kind not in (Kind.ENTRY, Kind.EXIT):
         errors.append(field_error("kind", "invalid_choice", T("不是允许的选项。", "Not an allowed choice.")))
-    if list_id is not None and (isinstance(list_id, bool) or not isinstance(list_id, int) or list_id <= 0):
+    if list_id is not None and not _positive_int(list_id):
         errors.append(field_error("list", "invalid", T("格式不正确。", "Invalid value.")))
+    if device_id is not None and not _positive_int(device_id):
+        errors.append(field_error("device_id", "invalid", T("格式不正确。", "Invalid value.")))
+    if not isinstance(forced, bool):
+        errors.append(field_error("forced", "invalid", T("须为 true 或 false。", "Must be true or false.")))
     scanned_at = _parse_time(scanned_raw) if scanned_raw is not None else timezone.now()
     if scanned_at is None:
         errors.append(
@@ -101,7 +115,19 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
         raise InvalidRedeem(
             errors=errors, nonce=nonce if isinstance(nonce, str) and len(nonce) <= NONCE_MAX else None
         )
-    return Redeem(secret=secret, nonce=nonce, kind=kind, scanned_at=scanned_at, list_id=list_id)  # type: ignore[arg-type]
+    return Redeem(
+        secret=secret,  # type: ignore[arg-type]
+        nonce=nonce,  # type: ignore[arg-type]
+        kind=kind,
+        scanned_at=scanned_at,  # type: ignore[arg-type]
+        list_id=list_id,
+        device_id=device_id,
+        forced=forced,
+    )
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def scanner_device(*, sent: Any, session: Any) -> str:

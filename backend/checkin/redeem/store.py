@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from backend.checkin.models import Checkin, Event, Pass, RevokedSecret
+from backend.checkin.errors import DeviceRevoked, UnknownDevice
+from backend.checkin.models import Checkin, Event, Kind, Pass, RevokedSecret
 from backend.checkin.redeem import store_postgres, store_sqlite
 from backend.checkin.redeem._sql import ScanWrite, Tables, aware, per_vendor
 from backend.checkin.redeem.decide import Decision, ListState, PassState, Window
@@ -43,6 +44,7 @@ _PASS_FIELDS = (
 class _Statements:
     lock_pass: str
     lists: str
+    device: str
 
 
 @per_vendor
@@ -66,12 +68,40 @@ def _sql(connection: Any) -> _Statements:
             "l.allow_entry_after_exit, "
             f"EXISTS(SELECT 1 FROM {t.list_shifts} s WHERE s.checkinlist_id = l.id), "
             f"EXISTS(SELECT 1 FROM {t.list_shifts} s WHERE s.checkinlist_id = l.id AND s.shift_id = %s), "
-            "pr.id, pr.inside, pr.entries, le.scanned_at "
+            "pr.id, pr.inside, pr.entries, le.scanned_at, le.gate "
             f"FROM {t.lists} l LEFT JOIN {t.presence} pr ON pr.list_id = l.id AND pr.pass_id = %s "
             f"LEFT JOIN {t.checkins} le ON le.id = pr.last_entry_id "
             "WHERE l.event_id = %s ORDER BY l.id"
         ),
+        device=(
+            f"SELECT d.id, d.gate, d.revoked_at, g.id FROM {t.devices} d "
+            f"LEFT JOIN {t.gates} g ON g.event_id = d.event_id AND g.gate = d.gate "
+            "WHERE d.id = %s AND d.event_id = %s"
+        ),
     )
+
+
+@dataclass(frozen=True)
+class ScanDevice:
+    """The registered device a scan comes from: its gate and that gate's counts row."""
+
+    id: int
+    gate: str
+    gate_id: int | None
+
+
+def scan_device(cursor: Any, *, event_id: int, device_id: int | None) -> ScanDevice | None:
+    """The event's device ``device_id`` (None for none); ``UnknownDevice`` when the event has no
+    such device, ``DeviceRevoked`` when it was revoked: its scans are refused."""
+    if device_id is None:
+        return None
+    cursor.execute(_sql(cursor.db).device, [device_id, event_id])
+    found = cursor.fetchone()
+    if found is None:
+        raise UnknownDevice(device_id=device_id)
+    if found[2] is not None:
+        raise DeviceRevoked(device_id=device_id)
+    return ScanDevice(id=found[0], gate=found[1], gate_id=found[3])
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -200,6 +230,7 @@ def _read_lists(cursor: Any, *, event_id: int, pass_obj: Pass | None) -> list[Li
             inside=bool(r[8]),
             entries=r[9] or 0,
             last_entry_at=aware(r[10]),
+            last_entry_gate=r[11] or "",
         )
         for r in cursor.fetchall()
     ]
@@ -220,6 +251,7 @@ def scan_record(
     scanner_id: int | None,
     device: str,
     source: str,
+    registered: ScanDevice | None = None,
 ) -> Checkin:
     """Write what the decision says (the numbered row, counters, presence, the pass's stay) with
     this database's writer, and return the row as written, its pass up to date."""
@@ -239,7 +271,13 @@ def scan_record(
         "source": source,
         "scanner_id": scanner_id,
         "entry_at": decision.entry_at,
+        "device_ref_id": registered.id if registered is not None else None,
+        "gate": registered.gate if registered is not None else "",
+        "entry_gate": decision.entry_gate,
+        "forced": redeem.forced,
+        "conflict": decision.conflict,
     }
+    moved = decision.stay is not None
     write = store_postgres.write if cursor.db.vendor == "postgresql" else store_sqlite.write
     written = write(
         cursor,
@@ -249,6 +287,9 @@ def scan_record(
             stay=decision.stay,
             pass_id=values["pass_obj_id"],
             presence_id=lst.presence_id if lst is not None else None,
+            gate_id=registered.gate_id if registered is not None else None,
+            gate_entries=int(moved and redeem.kind == Kind.ENTRY),
+            gate_exits=int(moved and redeem.kind == Kind.EXIT),
         ),
     )
     if written is None:

@@ -26,14 +26,13 @@ from backend.checkin.redeem.decide import StayChange
 class _Parts:
     seq: str
     list: str
-    checkin: str
-    checkin_list: str
+    gate: str
+    checkin: dict[tuple[bool, bool], str]  # by (with a list, with a gate)
+    final: dict[tuple[bool, bool], str]
     presence_insert: str
     presence_enter: str
     presence_exit: str
     pass_update: str
-    final: str
-    final_list: str
 
 
 @per_vendor
@@ -42,7 +41,34 @@ def _sql(connection: Any) -> _Parts:
     # %s for every column but seq (from the sequence update) and counts (built here).
     row = "%s, s.last_seq, " + ", ".join(["%s"] * (len(CHECKIN_COLUMNS) - 3))
     counts = "jsonb_build_object('checked_in', s.checked_in, 'inside', s.inside)"
-    list_counts = "jsonb_build_object('id', %s::bigint, 'checked_in', l.checked_in, 'inside', l.inside)"
+    list_counts = (
+        "jsonb_build_object('list', jsonb_build_object('id', %s::bigint, 'checked_in', l.checked_in, "
+        "'inside', l.inside))"
+    )
+    gate_counts = (
+        "jsonb_build_object('gate', jsonb_build_object('gate', %s::text, 'entries', g.entries, "
+        "'exits', g.exits))"
+    )
+    checkin, final = {}, {}
+    for with_list in (False, True):
+        for with_gate in (False, True):
+            key = (with_list, with_gate)
+            sources = "s" + (", l" if with_list else "") + (", g" if with_gate else "")
+            expr = (
+                counts
+                + (f" || {list_counts}" if with_list else "")
+                + (f" || {gate_counts}" if with_gate else "")
+            )
+            checkin[key] = (
+                f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, {expr} FROM {sources} "
+                "RETURNING id, seq)"
+            )
+            final[key] = (
+                "SELECT c.id, c.seq, s.checked_in, s.inside"
+                + (", l.checked_in, l.inside" if with_list else "")
+                + (", g.entries, g.exits" if with_gate else "")
+                + f" FROM c, {sources}"
+            )
     return _Parts(
         seq=(
             f"s AS (UPDATE {t.seq} SET last_seq = last_seq + 1, checked_in = checked_in + %s, "
@@ -52,13 +78,12 @@ def _sql(connection: Any) -> _Parts:
             f"l AS (UPDATE {t.lists} SET checked_in = checked_in + %s, inside = inside + %s "
             "WHERE id = %s RETURNING checked_in, inside)"
         ),
-        checkin=(
-            f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, {counts} FROM s RETURNING id, seq)"
+        gate=(
+            f"g AS (UPDATE {t.gates} SET entries = entries + %s, exits = exits + %s WHERE id = %s "
+            "RETURNING entries, exits)"
         ),
-        checkin_list=(
-            f"c AS (INSERT INTO {t.checkins} ({t.columns}) SELECT {row}, "
-            f"{counts} || jsonb_build_object('list', {list_counts}) FROM s, l RETURNING id, seq)"
-        ),
+        checkin=checkin,
+        final=final,
         presence_insert=(
             f"pr AS (INSERT INTO {t.presence} (pass_id, list_id, inside, entries, last_entry_id) "
             "SELECT %s, %s, TRUE, 1, c.id FROM c)"
@@ -72,37 +97,42 @@ def _sql(connection: Any) -> _Parts:
             f"pu AS (UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
             "stay_seq = CASE WHEN %s THEN (SELECT seq FROM c) ELSE %s::bigint END WHERE id = %s)"
         ),
-        final="SELECT c.id, c.seq, s.checked_in, s.inside FROM c, s",
-        final_list="SELECT c.id, c.seq, s.checked_in, s.inside, l.checked_in, l.inside FROM c, s, l",
     )
 
 
 def write(cursor: Any, scan: ScanWrite) -> Written | None:
-    """Number, count and insert the scan, and move the pass's presence and stay, in one statement.
-    None when the event has no sequence row (no such event)."""
+    """Number, count and insert the scan, and move the pass's presence and stay (and count it at
+    its gate), in one statement. None when the event has no sequence row (no such event)."""
     sql = _sql(cursor.db)
     adapt = cursor.db.ops.adapt_datetimefield_value
     deltas, list_id = scan.deltas, scan.list_id
+    key = (list_id is not None, scan.counts_gate)
     parts = [sql.seq]
     params: list[Any] = [deltas.event_checked_in, deltas.event_inside, scan.event_id]
     if list_id is not None:
-        parts += [sql.list, sql.checkin_list]
+        parts.append(sql.list)
         params += [deltas.list_checked_in, deltas.list_inside, list_id]
-        params += [*checkin_params(scan.values, adapt), list_id]
-    else:
-        parts.append(sql.checkin)
-        params += checkin_params(scan.values, adapt)
+    if scan.counts_gate:
+        parts.append(sql.gate)
+        params += [scan.gate_entries, scan.gate_exits, scan.gate_id]
+    parts.append(sql.checkin[key])
+    params += checkin_params(scan.values, adapt)
+    if list_id is not None:
+        params.append(list_id)
+    if scan.counts_gate:
+        params.append(scan.values["gate"])
     if scan.stay is not None and scan.pass_id is not None:
         stay_parts, stay_params = _stay(sql, scan, scan.stay, scan.pass_id, adapt)
         parts += stay_parts
         params += stay_params
-    final = sql.final_list if list_id is not None else sql.final
-    cursor.execute("WITH " + ", ".join(parts) + " " + final, params)
+    cursor.execute("WITH " + ", ".join(parts) + " " + sql.final[key], params)
     found = cursor.fetchone()
     if found is None:
         return None
     row_id, seq, *rest = found
-    return Written(row_id=row_id, seq=seq, counts=counts_of(rest[:2], list_id, rest[2:]))
+    list_row = rest[2:4] if list_id is not None else None
+    gate_row = rest[-2:] if scan.counts_gate else None
+    return Written(row_id=row_id, seq=seq, counts=counts_of(rest[:2], list_id, list_row, gate_row, scan))
 
 
 def _stay(

@@ -32,6 +32,7 @@ class _Statements:
     enter_presence: str
     exit_presence: str
     update_pass: str
+    gate_update: str
 
 
 @per_vendor
@@ -63,6 +64,10 @@ def _sql(connection: Any) -> _Statements:
             f"UPDATE {t.passes} SET first_entry_at = %s, inside_lists = %s, inside_since = %s, "
             "stay_seq = %s WHERE id = %s"
         ),
+        gate_update=(
+            f"UPDATE {t.gates} SET entries = entries + %s, exits = exits + %s WHERE id = %s "
+            "RETURNING entries, exits"
+        ),
     )
 
 
@@ -82,8 +87,12 @@ def write(cursor: Any, scan: ScanWrite) -> Written | None:
         else:
             cursor.execute(sql.list_read, [list_id])
         list_row = cursor.fetchone()
+    gate_row = None
+    if scan.counts_gate:
+        cursor.execute(sql.gate_update, [scan.gate_entries, scan.gate_exits, scan.gate_id])
+        gate_row = cursor.fetchone()
     seq = seq_row[0]
-    counts = counts_of(seq_row[1:], list_id, list_row)
+    counts = counts_of(seq_row[1:], list_id, list_row, gate_row, scan)
     params = checkin_params(scan.values, cursor.db.ops.adapt_datetimefield_value)
     params.insert(1, seq)
     cursor.execute(sql.insert_checkin, [*params, json.dumps(counts, separators=(",", ":"))])

@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from backend.accounts.services import user_get_or_create
 from backend.checkin import conf
 from backend.checkin.errors import PassVoided
-from backend.checkin.models import Event, Pass, RevokedSecret
+from backend.checkin.models import Event, EventSequence, Pass, RevokedSecret
 from backend.core import keys
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
@@ -59,6 +60,7 @@ def pass_issue(
             secret=secret,
             created_by=by,
         )
+        _count_passes(event_id=event.pk, by=1)
         audit_record(
             actor=by,
             action="checkin.pass_issued",
@@ -67,6 +69,12 @@ def pass_issue(
         )
         _notify_holder(pass_obj=pass_obj, event=event, kind="checkin.pass_issued")
     return pass_obj
+
+
+def _count_passes(*, event_id: int, by: int) -> None:
+    """The event's count of valid passes, kept in the transaction that issues or voids one (so
+    ``GET /events/{id}/stats`` never counts passes)."""
+    EventSequence.objects.filter(pk=event_id).update(passes=F("passes") + by)
 
 
 def _notify_holder(*, pass_obj: Pass, event: Event, kind: str) -> None:
@@ -108,6 +116,7 @@ def pass_void(*, pass_obj: Pass, by: Any = None, reason: str = "") -> Pass:
         pass_obj.status = Pass.Status.VOID
         pass_obj.voided_at = timezone.now()
         pass_obj.save(update_fields=["status", "voided_at"])
+        _count_passes(event_id=pass_obj.event_id, by=-1)
         _revoke_secret(pass_obj=pass_obj, reason="void")
         audit_record(actor=by, action="checkin.pass_voided", target=pass_obj, reason=reason)
         if reason != "signup_changed":  # the volunteers domain tells the volunteer about the sign-up

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +22,14 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from backend.checkin import conf
-from backend.checkin.errors import InvalidRedeem, ListNotOfEvent, NonceReused, UploadTooLarge
+from backend.checkin.errors import (
+    DeviceRevoked,
+    InvalidRedeem,
+    ListNotOfEvent,
+    NonceReused,
+    UnknownDevice,
+    UploadTooLarge,
+)
 from backend.checkin.models import Checkin, Pass
 from backend.checkin.redeem import store
 from backend.checkin.redeem.decide import Scan, decide, same_scan
@@ -56,6 +64,7 @@ def checkin_redeem(
         list_id=redeem.list_id,
         nonce=redeem.nonce,
         valid_until=valid_until,
+        forced=redeem.forced,
     )
     try:
         with transaction.atomic():
@@ -114,6 +123,7 @@ def _record_scan(
     """Inside the transaction: read with the pass locked, decide, record, announce after commit."""
     recorder = scanner if getattr(scanner, "is_authenticated", False) else None
     with connections[Checkin.objects.db].cursor() as cursor:
+        registered = store.scan_device(cursor, event_id=event_id, device_id=redeem.device_id)
         loaded = store.scan_load(cursor, event_id=event_id, token_hex=token_hex, nonce=redeem.nonce)
         if loaded.replay is not None:
             return _replay(
@@ -135,6 +145,7 @@ def _record_scan(
             scanner_id=recorder.pk if recorder is not None else None,
             device=device,
             source=source,
+            registered=registered,
         )
     _broadcast(row)
     return RedeemResult(row=row)
@@ -142,7 +153,25 @@ def _record_scan(
 
 def _stay_ended(*, pass_obj: Pass, checked_out_at: datetime, recorder: Any) -> None:
     """A volunteer's stay (first entry to last exit) becomes a service record."""
-    if pass_obj.signup_id is None or pass_obj.inside_since is None:
+    if pass_obj.inside_since is None or pass_obj.stay_seq is None:
+        return
+    stay_record(
+        pass_obj=pass_obj,
+        stay_seq=pass_obj.stay_seq,
+        start=pass_obj.inside_since,
+        end=checked_out_at,
+        recorder=recorder,
+    )
+
+
+def stay_ref(pass_obj: Pass, stay_seq: int) -> str:
+    """The service record's reference of one stay: its pass and the seq of its first entry."""
+    return f"checkin:{pass_obj.event_id}:{pass_obj.pk}:{stay_seq}"
+
+
+def stay_record(*, pass_obj: Pass, stay_seq: int, start: datetime, end: datetime, recorder: Any) -> None:
+    """The service record of one ended stay of a volunteer's pass (none for an attendee's)."""
+    if pass_obj.signup_id is None:
         return
     signup = pass_obj.signup
     if signup is None:
@@ -151,10 +180,10 @@ def _stay_ended(*, pass_obj: Pass, checked_out_at: datetime, recorder: Any) -> N
         with transaction.atomic():  # a refused record must not undo the scan
             attendance_record(
                 signup=signup,
-                checked_in_at=pass_obj.inside_since,
-                checked_out_at=checked_out_at,
+                checked_in_at=start,
+                checked_out_at=end,
                 recorder=recorder,
-                external_ref=f"checkin:{pass_obj.event_id}:{pass_obj.pk}:{pass_obj.stay_seq}",
+                external_ref=stay_ref(pass_obj, stay_seq),
                 source=ServiceRecord.Source.CHECKIN,
             )
     except DomainError as error:
@@ -174,19 +203,27 @@ def checkin_upload(
     items: Sequence[dict[str, Any]],
     scanner: Any = None,
     device: str = "",
+    device_id: int | None = None,
     lang: str = ZH,
 ) -> list[dict[str, Any]]:
     """A queue of redeems from one scanner (offline upload or HTTP fallback): processed in scan
     order, each in its own transaction, idempotent by nonce. Returns one result per item, in the
     order processed; a malformed item (or a nonce reused for another scan) gets an ``error``
-    entry, its message in ``lang``, and does not stop the others."""
+    entry, its message in ``lang``, and does not stop the others.
+    ``device_id`` (a registered device) applies to items that name none; a revoked or unknown
+    device refuses the whole upload before any item is recorded."""
     if len(items) > conf.upload_max_items():
         raise UploadTooLarge(max=conf.upload_max_items(), got=len(items))
+    if device_id is not None:
+        with connections[Checkin.objects.db].cursor() as cursor:
+            store.scan_device(cursor, event_id=event_id, device_id=device_id)
     received = timezone.now()
     parsed: list[tuple[datetime, int, Redeem | None, dict[str, Any]]] = []
     for index, item in enumerate(items):
         try:
             redeem = redeem_parse(item if isinstance(item, dict) else {})
+            if redeem.device_id is None and device_id is not None:
+                redeem = replace(redeem, device_id=device_id)
         except InvalidRedeem as error:
             parsed.append((received, index, None, {"type": "error", "index": index, **error.body(lang)}))
             continue
@@ -206,7 +243,7 @@ def checkin_upload(
                 source=Checkin.Source.HTTP,
                 received_at=received,
             )
-        except (ListNotOfEvent, NonceReused) as exc:
+        except (ListNotOfEvent, NonceReused, UnknownDevice, DeviceRevoked) as exc:
             results.append({"type": "error", "index": index, "nonce": item_redeem.nonce, **exc.body(lang)})
             continue
         results.append({**result.message(), "index": index})

@@ -33,6 +33,11 @@ source="coordinator")``
     ``attended`` (listeners hear about it) and returns the ServiceRecord (idempotent as above).
     Event check-in passes ``source="checkin"``.
 
+``attendance_withdraw(*, external_ref, by=None, reason)``
+    The attendance under ``external_ref`` did not happen (its check-in was annulled): the record
+    is rejected with ``reason`` and renamed out of the way; a sign-up left without other
+    attendance goes back from ``attended`` to ``confirmed``.
+
 Every change of a sign-up's status calls ``hooks.signup_changed(signup)`` inside the
 transaction (see ``backend/volunteers/hooks.py``).
 """
@@ -45,6 +50,7 @@ from backend.volunteers.services.exports import RecordsExport, service_records_e
 from backend.volunteers.services.hours import (
     SOURCES,
     attendance_record,
+    attendance_withdraw,
     backfill_request_create,
     backfill_request_submit,
     service_record_create,
@@ -70,6 +76,7 @@ __all__ = [
     "activity_create",
     "activity_publish",
     "attendance_record",
+    "attendance_withdraw",
     "backfill_request_create",
     "backfill_request_submit",
     "certificate_issue",

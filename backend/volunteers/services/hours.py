@@ -206,6 +206,43 @@ def attendance_record(
     return record
 
 
+def attendance_withdraw(*, external_ref: str, by: User | None = None, reason: str) -> ServiceRecord | None:
+    """Withdraw the attendance recorded under ``external_ref`` (its check-in was annulled): the
+    record stays, rejected with ``reason``, and gives up its reference (renamed, so the attendance
+    that replaces it can take it); a sign-up left without other attendance is confirmed again.
+    None when nothing was recorded under that reference."""
+    with transaction.atomic():
+        record = ServiceRecord.objects.select_for_update().filter(external_ref=external_ref).first()
+        if record is None:
+            return None
+        was = record.status
+        record.status, record.status_reason = ServiceRecord.Status.REJECTED, reason[:60]
+        record.external_ref = f"{external_ref}~withdrawn~{record.pk}"[:120]
+        record.decided_by, record.decided_at = by, _now(None)
+        record.save(update_fields=["status", "status_reason", "external_ref", "decided_by", "decided_at"])
+        audit_record(
+            actor=by,
+            action="service_record.withdrawn",
+            target=record,
+            data={"was": was, "hours": str(record.hours), "external_ref": external_ref},
+            reason=reason,
+        )
+        if record.signup_id is not None:
+            _unattend_if_nothing_left(signup_id=record.signup_id, by=by)
+    return record
+
+
+def _unattend_if_nothing_left(*, signup_id: int, by: User | None) -> None:
+    others = ServiceRecord.objects.filter(signup_id=signup_id).exclude(status=ServiceRecord.Status.REJECTED)
+    if others.exists():
+        return
+    if Signup.objects.filter(pk=signup_id, status=Signup.Status.ATTENDED).update(
+        status=Signup.Status.CONFIRMED, attended_at=None
+    ):
+        signup = Signup.objects.get(pk=signup_id)
+        _changed(signup, actor=by, action="signup.attendance_withdrawn")
+
+
 def backfill_request_create(
     *,
     user: User,
