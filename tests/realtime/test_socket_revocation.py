@@ -27,6 +27,20 @@ pytestmark = pytest.mark.django_db(transaction=True)
 WITHIN = 5  # seconds: the issue's bound between the revocation and the close
 
 
+@pytest.fixture(autouse=True)
+def _channel_layer_per_test():
+    """A channel layer of this test's event loop: channels-redis keeps asyncio locks that belong
+    to the loop they were first contended on, and several sockets closing at once contend."""
+    from channels.layers import channel_layers
+
+    from backend.runtime.channels import tune_channel_layer
+
+    channel_layers.backends.pop("default", None)
+    tune_channel_layer()
+    yield
+    channel_layers.backends.pop("default", None)
+
+
 async def close_code(ws) -> int:
     """The close code the socket gets within ``WITHIN`` seconds (pongs and feed messages skipped)."""
     deadline = asyncio.get_running_loop().time() + WITHIN
