@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("backend.pages")),
     path("", include("backend.credentials.urls")),
     path("", include("backend.checkin.urls")),
+    path("", include("backend.volunteers.urls")),
 ]

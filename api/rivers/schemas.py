@@ -153,10 +153,19 @@ class StewardTeamOut(Schema):
     organisation_id: int
     name: str
     members: list[RiverPersonOut]
+    invited: list[RiverPersonOut] = Field(description="Invited, not yet accepted: not members.")
 
     @staticmethod
     def resolve_members(obj: Any) -> list[Any]:
-        return [m.user for m in obj.memberships.all()]
+        return [m.user for m in obj.memberships.all() if m.accepted_at is not None]
+
+    @staticmethod
+    def resolve_invited(obj: Any) -> list[Any]:
+        return [m.user for m in obj.memberships.all() if m.accepted_at is None]
+
+
+class StewardTeamRespondIn(Schema):
+    accept: bool
 
 
 class StewardAssignmentIn(Schema):

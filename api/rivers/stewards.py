@@ -11,8 +11,10 @@ from api.rivers.schemas import (
     StewardTeamIn,
     StewardTeamMemberIn,
     StewardTeamOut,
+    StewardTeamRespondIn,
 )
 from api.schemas import ERRORS, OkOut
+from backend.core.errors import NotFound
 from backend.rivers import selectors, services
 from backend.rivers.permissions import (
     active_user_access,
@@ -43,10 +45,21 @@ def team_list(request, organisation_id: int):
 
 @router.post("/rivers/teams/{int:team_id}/members", response={200: StewardTeamOut, **ERRORS})
 def team_member_add(request, team_id: int, payload: StewardTeamMemberIn):
+    """Invite a registered volunteer: listed under ``invited`` until they accept
+    (``POST /rivers/teams/{team_id}/membership``)."""
     team = steward_team_access(user=request.auth, team_id=team_id)
     user = active_user_access(user_id=payload.user_id)
     services.steward_team_member_add(actor=request.auth, team=team, user=user)
     return selectors.steward_team_with_members(team_id=team.pk)
+
+
+@router.post("/rivers/teams/{int:team_id}/membership", response={200: OkOut, **ERRORS})
+def team_membership_respond(request, team_id: int, payload: StewardTeamRespondIn):
+    """The invited volunteer accepts (``{"accept": true}``: a member from now on, patrolling the
+    team's segments) or declines. A coordinator's ``POST …/members`` only invites."""
+    team = _found_team(team_id)
+    services.steward_team_membership_respond(team=team, user=request.auth, accept=payload.accept)
+    return {"ok": True}
 
 
 @router.delete("/rivers/teams/{int:team_id}/members/{int:user_id}", response={200: OkOut, **ERRORS})
@@ -98,3 +111,10 @@ def segments_overdue(request, organisation_id: int | None = None):
     """Segments of the caller's organisations with no valid patrol within their frequency."""
     organisation_ids = overdue_scope(user=request.auth, organisation_id=organisation_id)
     return selectors.segments_overdue(organisation_ids=organisation_ids)
+
+
+def _found_team(team_id: int):
+    team = selectors.steward_team_get(team_id=team_id)
+    if team is None:
+        raise NotFound()
+    return team

@@ -11,10 +11,34 @@ from __future__ import annotations
 
 from ninja import Router
 
-from api.volunteers import activities, certificates, consents, hours, organisations, profiles, signups
+from api.volunteers import (
+    activities,
+    certificates,
+    consents,
+    guardians,
+    hours,
+    organisations,
+    profiles,
+    selfcheckin,
+    signups,
+    teams,
+    transfers,
+)
 
 router = Router(tags=["volunteers"])
 
 
-for _sub in (profiles, consents, organisations, activities, signups, hours, certificates):
+for _sub in (
+    profiles,
+    consents,
+    guardians,
+    organisations,
+    activities,
+    signups,
+    teams,
+    transfers,
+    selfcheckin,
+    hours,
+    certificates,
+):
     router.add_router("", _sub.router)

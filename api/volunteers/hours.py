@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Router, Status
 
 from api.schemas import ERRORS
+from api.volunteers.participation_schemas import VolunteerRecordBulkDecisionIn, VolunteerRecordBulkDecisionOut
 from api.volunteers.schemas import (
     BackfillRequestIn,
     OrganisationRecordPage,
@@ -53,6 +54,22 @@ def record_reject(request, record_id: int, payload: VolunteerRecordDecisionIn):
     return _decide(request.auth, record_id, payload, approve=False)
 
 
+@router.post("/service-records/decisions", response={200: VolunteerRecordBulkDecisionOut, **ERRORS})
+def record_decide_bulk(request, payload: VolunteerRecordBulkDecisionIn):
+    """Approve or reject up to 200 pending records at once (coordinators of the recording
+    organisation; escalated days need a platform admin). Each record is decided on its own:
+    ``results`` gives per record ``ok`` and the new ``status``, or a ``code`` (``not_found``,
+    ``permission_denied``, ``invalid_transition``). Rejecting needs a ``reason`` (422)."""
+    results = services.service_records_decide_bulk(
+        record_ids=payload.record_ids,
+        by=request.auth,
+        approve=payload.decision == "approve",
+        evaluation=payload.evaluation,
+        reason=payload.reason,
+    )
+    return {"results": results}
+
+
 def _decide(
     user: User, record_id: int, payload: VolunteerRecordDecisionIn, *, approve: bool
 ) -> ServiceRecord:
@@ -92,4 +109,18 @@ def org_records_export(
     export = services.service_records_export(organisation=org, by=request.auth, format=format, status=status)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+@router.get("/volunteer/organisations/{organisation_id}/national-export", response={200: None, **ERRORS})
+def org_national_export(request, organisation_id: int, format: Literal["json", "xlsx"] = "json"):
+    """The organisation's volunteers and approved service records in the field set of the national
+    volunteer information system standard (志愿服务信息系统基本规范), JSON (with a field legend
+    and the fields Linli cannot fill) or XLSX (one sheet each, plus the missing fields). Full ID
+    numbers, for matching in the national system: coordinators and platform admins; audited."""
+    org = organisation_access(user=request.auth, organisation_id=organisation_id)
+    export = services.national_export(organisation=org, by=request.auth, format=format)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response["Cache-Control"] = "no-store"
     return response

@@ -33,7 +33,11 @@ class VolunteerGuardianIn(Schema):
     name: str = Field("", max_length=50)
     mobile: str = Field("", max_length=32)
     relation: str = Field("", max_length=20)
-    consent: bool = False
+    consent: bool = Field(
+        False,
+        description="Ignored: the guardian gives consent signed in on their own phone "
+        "(POST /me/guardian-requests/{profile_id}/consent).",
+    )
 
 
 class VolunteerProfileIn(Schema):
@@ -110,6 +114,8 @@ class ServicePostIn(Schema):
     longitude: Decimal | None = None
     host: str = Field("", max_length=100)
     organisation_id: int | None = None
+    geofence_radius_m: int = Field(200, ge=20, le=5000, description="Self check-in radius around the post.")
+    coord: Literal["wgs84", "gcj02"] = Field("wgs84", description="The system of latitude/longitude.")
 
 
 class ServicePostOut(Schema):
@@ -120,6 +126,7 @@ class ServicePostOut(Schema):
     latitude: Decimal | None
     longitude: Decimal | None
     host: str
+    geofence_radius_m: int
 
 
 class ServicePostPage(Schema):
@@ -145,6 +152,11 @@ class ActivityIn(Schema):
     insurance_required: bool | None = None
     min_age: int = Field(0, ge=0, le=100)
     required_skills: list[str] = Field(default_factory=list, max_length=20)
+    hours_mode: Literal["scanner", "self_checkin", "self_checkin_checkout"] = Field(
+        "scanner",
+        description="How hours are credited: scanner only, self check-in (to the shift's end), "
+        "or self check-in and check-out.",
+    )
 
 
 class ActivityFilters(Schema):
@@ -235,6 +247,7 @@ class ActivityOut(_ActivityBase):
     description: str
     status: str
     recipients: str
+    hours_mode: str
     post: ServicePostOut | None
     river_segment_name: str
     shifts: list[ShiftOut]
@@ -404,6 +417,52 @@ class VolunteerCertificateVerifyOut(Schema):
     hours: Decimal
     issued_at: datetime
 
+    revoked_at: datetime | None = None
+
     @staticmethod
     def resolve_valid(obj: Certificate) -> bool:
-        return True  # only certificates that exist are shown
+        return obj.revoked_at is None  # only certificates that exist are shown
+
+
+class VolunteerCertificateRevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class VolunteerCertificateOut(Schema):
+    number: str
+    organisation_id: int
+    holder_name_masked: str
+    volunteer_no: str
+    hours: Decimal
+    issued_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str
+    proof_url: str | None
+
+    @staticmethod
+    def resolve_proof_url(obj: Certificate) -> str | None:
+        from backend.volunteers.proofs import proof_url
+
+        return proof_url(obj.proof_token) if obj.proof_token else None
+
+
+class VolunteerProofFieldsOut(Schema):
+    """The signed fields, keys as in the token (see the README): 证明编号, 姓名 (masked), 证件类型,
+    证件号码 (masked), 志愿者编号, 服务时数, 服务内容, 出具组织, 经办人, 出具日期."""
+
+    no: str
+    name: str
+    idt: str
+    idn: str
+    vno: str
+    h: str
+    c: str
+    org: str
+    hdl: str
+    d: str
+
+
+class VolunteerProofCheckOut(Schema):
+    status: Literal["genuine", "revoked", "not_genuine"]
+    fields: VolunteerProofFieldsOut | None = None
+    revoked_at: datetime | None = None

@@ -64,12 +64,16 @@ from backend.core.models import SigningKey
 from backend.core.signed_tokens import (
     CREDENTIAL_DOMAIN,
     PASS_DOMAIN,
+    SERVICE_PROOF_DOMAIN,
     VERSION,
+    SignedDocument,
     TokenError,
     TokenPayload,
     Verifier,
     public_jwk,
+    sign_document,
     sign_token,
+    verify_document,
     verify_token,
 )
 
@@ -77,6 +81,8 @@ __all__ = [
     "DOMAINS",
     "KeyInfo",
     "atoken_verify",
+    "document_sign",
+    "document_verify",
     "key_import_file",
     "key_revoke",
     "key_rotate",
@@ -87,7 +93,11 @@ __all__ = [
     "token_verify",
 ]
 
-DOMAINS: dict[str, bytes] = {"credential": CREDENTIAL_DOMAIN, "pass": PASS_DOMAIN}
+DOMAINS: dict[str, bytes] = {
+    "credential": CREDENTIAL_DOMAIN,
+    "pass": PASS_DOMAIN,
+    "service_proof": SERVICE_PROOF_DOMAIN,
+}
 SEAL_PURPOSE = "core.signing_key"
 VERSION_CACHE_KEY = "linli:signing-keys:version"
 
@@ -219,11 +229,9 @@ async def _acached_keys() -> dict[int, KeyInfo]:
     return _cache.keys
 
 
-def _check(
-    purpose: str, token: str, keys: dict[int, KeyInfo], today: date | None, check_expiry: bool
-) -> TokenPayload:
-    domain = _domain(purpose)
-    revoked: list[int] = []
+def _key_lookup(purpose: str, keys: dict[int, KeyInfo], revoked: list[int]) -> Any:
+    """The ``public_key_for`` of a verification: keys of ``purpose`` only; a revoked key still
+    checks the signature (noted in ``revoked``) so a forgery cannot tell revoked ids apart."""
 
     def public_key_for(kid: int) -> Verifier | None:
         info = keys.get(kid)
@@ -233,7 +241,15 @@ def _check(
             revoked.append(kid)
         return info.verifier
 
-    payload = verify_token(token, domain=domain, public_key_for=public_key_for)
+    return public_key_for
+
+
+def _check(
+    purpose: str, token: str, keys: dict[int, KeyInfo], today: date | None, check_expiry: bool
+) -> TokenPayload:
+    domain = _domain(purpose)
+    revoked: list[int] = []
+    payload = verify_token(token, domain=domain, public_key_for=_key_lookup(purpose, keys, revoked))
     if revoked:
         # Checked after the signature, so a forged token cannot tell revoked key ids from others.
         raise TokenError("revoked_key", f"key {payload.key_id} is revoked")
@@ -377,6 +393,31 @@ def token_sign(*, purpose: str, token_id: bytes, issued: date, expires: date | N
                 Q(last_expiry__isnull=True) | Q(last_expiry__lt=expires)
             ).update(last_expiry=expires)
     return token
+
+
+def document_sign(*, purpose: str, body: bytes) -> str:
+    """Sign a document (``signed_tokens.sign_document``) with the purpose's active key. Documents
+    do not expire (a proof of past service stays true), so the key stays published (JWKS) after
+    rotation until it is revoked."""
+    domain = _domain(purpose)
+    with transaction.atomic():
+        row = _active_key(purpose)
+        token = sign_document(body, key_id=row.kid, private_key=_private_key(row), domain=domain)
+        SigningKey.objects.filter(pk=row.pk, signed_unexpiring=False).update(signed_unexpiring=True)
+    return token
+
+
+def document_verify(*, purpose: str, token: str) -> SignedDocument:
+    """Verify a signed document with the cached public keys (no query between refreshes); raises
+    ``TokenError`` (``malformed`` / ``unknown_key`` / ``bad_signature`` / ``revoked_key``)."""
+    domain = _domain(purpose)
+    revoked: list[int] = []
+    document = verify_document(
+        token, domain=domain, public_key_for=_key_lookup(purpose, _cached_keys(), revoked)
+    )
+    if revoked:
+        raise TokenError("revoked_key", f"key {document.key_id} is revoked")
+    return document
 
 
 # --- rotation, revocation, import --------------------------------------------------------------

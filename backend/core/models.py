@@ -79,6 +79,7 @@ class SigningKey(models.Model):
     class Purpose(models.TextChoices):
         CREDENTIAL = "credential", "从业人员证件"
         PASS = "pass", "活动凭证"
+        SERVICE_PROOF = "service_proof", "志愿服务记录证明"
 
     class Status(models.TextChoices):
         ACTIVE = "active", "使用中"

@@ -23,8 +23,23 @@ The token id length is fixed per version (``TOKEN_ID_LENGTHS``; 10 to 16 bytes a
 future versions), so the version byte alone fixes the layout.
 
 The domain tag separates uses: ``CREDENTIAL_DOMAIN`` (``b"linli/credential/v1"``) for
-practitioner badges, ``PASS_DOMAIN`` (``b"linli/pass/v1"``) for event passes. A token signed for
-one never verifies for the other, even under the same key.
+practitioner badges, ``PASS_DOMAIN`` (``b"linli/pass/v1"``) for event passes,
+``SERVICE_PROOF_DOMAIN`` (``b"linli/service-proof/v1"``) for service proofs. A token signed for
+one never verifies for another, even under the same key.
+
+Signed documents (``sign_document`` / ``verify_document``): where the holder of a paper must be
+able to check its contents offline (the service proof, 志愿服务记录证明), the token carries them::
+
+    offset  size  field
+    ------  ----  --------------------------------------------------------------------
+         0     1  format                   2 (``DOCUMENT_VERSION``: a signed document)
+         1     2  key id
+         3     n  body                     UTF-8 JSON object (compact), at most 1,200 bytes
+       3+n    64  Ed25519 signature        over DOMAIN || 0x00 || bytes 0 .. 2+n
+
+and the same base32 text form. Anyone holding the published JWK Set checks one with a generic
+Ed25519 library: base32-decode (add ``=`` padding), take the last 64 bytes as the signature, read
+the key id from bytes 1-2, verify ``DOMAIN + b"\x00" + bytes[:-64]`` with that key's ``x``.
 
 Text form: RFC 4648 base32 without ``=`` padding, upper case, so the token fits an alphanumeric
 QR segment. Lower case is accepted (it decodes to the same bytes); any other character, a wrong
@@ -52,12 +67,15 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 __all__ = [
     "CREDENTIAL_DOMAIN",
+    "DOCUMENT_VERSION",
     "EPOCH",
     "PASS_DOMAIN",
+    "SERVICE_PROOF_DOMAIN",
     "SIGNATURE_LENGTH",
     "TOKEN_ID_LENGTHS",
     "TOKEN_LENGTH",
     "VERSION",
+    "SignedDocument",
     "TokenError",
     "TokenPayload",
     "Verifier",
@@ -66,8 +84,10 @@ __all__ = [
     "new_token_id",
     "parse_token",
     "public_jwk",
+    "sign_document",
     "sign_token",
     "token_id_hex",
+    "verify_document",
     "verify_token",
 ]
 
@@ -78,6 +98,9 @@ MAX_DAY = EPOCH + timedelta(days=0xFFFF)
 SIGNATURE_LENGTH = 64
 CREDENTIAL_DOMAIN = b"linli/credential/v1"
 PASS_DOMAIN = b"linli/pass/v1"
+SERVICE_PROOF_DOMAIN = b"linli/service-proof/v1"
+DOCUMENT_VERSION = 2
+DOCUMENT_MAX_BODY = 1200
 
 _HEAD = struct.Struct(">BH")  # version, key id
 _DAYS = struct.Struct(">HH")  # issued day, expiry day
@@ -262,6 +285,61 @@ def verify_token(
     except InvalidSignature:
         raise TokenError("bad_signature", "the token's signature does not verify") from None
     return payload
+
+
+# --- signed documents (a body the holder can read offline) --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDocument:
+    key_id: int
+    body: bytes
+
+
+def sign_document(body: bytes, *, key_id: int, private_key: Ed25519PrivateKey, domain: bytes) -> str:
+    """Sign ``body`` (the document's bytes, e.g. compact UTF-8 JSON) into a base32 token."""
+    if not isinstance(body, bytes) or not body or len(body) > DOCUMENT_MAX_BODY:
+        raise ValueError(f"a document body is 1 to {DOCUMENT_MAX_BODY} bytes")
+    if not 0 <= key_id <= 0xFFFF:
+        raise ValueError("key_id must fit in 2 bytes")
+    signed = _HEAD.pack(DOCUMENT_VERSION, key_id) + body
+    signature = private_key.sign(_message(domain, signed))
+    return base64.b32encode(signed + signature).decode("ascii").rstrip("=")
+
+
+def _b32_canonical(text: str) -> bytes:
+    if not isinstance(text, str) or not text.isascii() or not 0 < len(text) <= 2 * DOCUMENT_MAX_BODY:
+        raise TokenError("malformed", "not a token")
+    text = text.upper()
+    if not _B32_RE.fullmatch(text):
+        raise TokenError("malformed", "not a token")
+    byte_length, unused_bits = divmod(len(text) * 5, 8)
+    if unused_bits >= 5:  # a whole character beyond the data: not what the encoder writes
+        raise TokenError("malformed", "not a canonical token")
+    number = int(text.translate(_B32_AS_DIGITS), 32)
+    if number & ((1 << unused_bits) - 1):
+        raise TokenError("malformed", "not a canonical token")
+    return (number >> unused_bits).to_bytes(byte_length, "big")
+
+
+def verify_document(
+    token: str, *, domain: bytes, public_key_for: Callable[[int], _VerifyingKey | None]
+) -> SignedDocument:
+    """Decode a signed document and check its signature; raises :class:`TokenError` like
+    :func:`verify_token` (``malformed``, ``unknown_key``, ``bad_signature``)."""
+    raw = _b32_canonical(token)
+    if len(raw) <= _HEAD.size + SIGNATURE_LENGTH or raw[0] != DOCUMENT_VERSION:
+        raise TokenError("malformed", "not a signed document")
+    _, key_id = _HEAD.unpack_from(raw)
+    public_key = public_key_for(key_id)
+    if public_key is None:
+        raise TokenError("unknown_key", f"no public key with id {key_id}")
+    signed, signature = raw[:-SIGNATURE_LENGTH], raw[-SIGNATURE_LENGTH:]
+    try:
+        public_key.verify(signature, _message(domain, signed))
+    except InvalidSignature:
+        raise TokenError("bad_signature", "the token's signature does not verify") from None
+    return SignedDocument(key_id=key_id, body=signed[_HEAD.size :])
 
 
 # --- JWKS --------------------------------------------------------------------------------------

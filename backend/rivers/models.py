@@ -105,6 +105,9 @@ class StewardTeamMember(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="river_team_memberships"
     )
     added_at = models.DateTimeField(auto_now_add=True)
+    # A coordinator's invitation; the volunteer is a member (patrols through the team's
+    # assignments) only once they accepted it.
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -132,7 +132,15 @@ def steward_assignment_for(*, user: Any, segment: RiverSegment) -> StewardAssign
     chief = live.filter(kind=StewardAssignment.Kind.RIVER_CHIEF, user=user).first()
     if chief is not None:
         return chief
-    return live.filter(kind=StewardAssignment.Kind.TEAM, team__memberships__user=user).order_by("id").first()
+    return (
+        live.filter(
+            kind=StewardAssignment.Kind.TEAM,
+            team__memberships__user=user,
+            team__memberships__accepted_at__isnull=False,
+        )
+        .order_by("id")
+        .first()
+    )
 
 
 def user_is_river_chief(*, user: Any, segment_id: int) -> bool:
@@ -173,7 +181,9 @@ def steward_assignment_get(*, assignment_id: int) -> StewardAssignment | None:
 def steward_assignments_of(*, user: Any) -> list[StewardAssignment]:
     """The live assignments that let ``user`` patrol: as river chief or through a team."""
     steward = Q(kind=StewardAssignment.Kind.RIVER_CHIEF, user=user) | Q(
-        kind=StewardAssignment.Kind.TEAM, team__memberships__user=user
+        kind=StewardAssignment.Kind.TEAM,
+        team__memberships__user=user,
+        team__memberships__accepted_at__isnull=False,
     )
     return list(
         StewardAssignment.objects.filter(ended_at__isnull=True)

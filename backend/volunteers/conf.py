@@ -27,6 +27,11 @@ def consent_versions() -> dict[str, str]:
     )
 
 
+def guardian_consent_version() -> str:
+    """The current version of the guardian consent text (监护人同意书) a guardian agrees to."""
+    return str(getattr(settings, "LINLI_VOLUNTEER_GUARDIAN_CONSENT_VERSION", "2026-01"))
+
+
 def rounding_rule() -> list[tuple[int, Decimal]]:
     """Rounding of the minutes left over after whole hours: ``[(below_minutes, hours), ...]``.
 
@@ -96,5 +101,25 @@ def signup_retries() -> int:
     return int(getattr(settings, "LINLI_VOLUNTEER_SIGNUP_RETRIES", 5))
 
 
+def transfer_offer_window() -> timedelta:
+    """How long a place transfer offer stays open (it also ends when the shift starts)."""
+    return timedelta(hours=float(getattr(settings, "LINLI_VOLUNTEER_TRANSFER_HOURS", 24)))
+
+
 def public_base_url() -> str:
     return public_origin()
+
+
+def self_checkin_qr_seconds() -> int:
+    """How often the post's self check-in QR changes (30-60 s); the previous one is still taken."""
+    return min(max(int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_QR_SECONDS", 45)), 30), 60)
+
+
+def self_checkin_early() -> timedelta:
+    """How long before the shift starts a volunteer may check in themselves."""
+    return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_EARLY_MINUTES", 30)))
+
+
+def self_checkin_late() -> timedelta:
+    """How long after the shift ends a volunteer may still check out."""
+    return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_LATE_MINUTES", 30)))

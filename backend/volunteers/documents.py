@@ -18,6 +18,7 @@ from backend.core.crypto import unseal
 from backend.core.masking import mask_id_number, mask_name
 from backend.volunteers import conf
 from backend.volunteers.models import ID_PURPOSE, Certificate, ServiceRecord, VolunteerProfile
+from backend.volunteers.proofs import proof_url
 from backend.volunteers.selectors import masked_person, volunteer_shown
 
 VERIFY_PATH = "/api/v1/certificates/verify/"
@@ -28,8 +29,13 @@ def certificate_verify_url(cert: Certificate) -> str:
 
 
 def certificate_qr_png(cert: Certificate) -> bytes:
+    """The QR of the signed proof (``/c/<TOKEN>``, ``backend.volunteers.proofs``); certificates
+    issued before proofs existed keep their short verification code."""
     from media.qr import qr_for_url, qr_png
 
+    if cert.proof_token:
+        prefix, token = proof_url(""), cert.proof_token
+        return qr_png(qr_for_url(prefix, token, error="m", max_version=25), scale=4, border=2)
     url = certificate_verify_url(cert)
     prefix, token = url[: -len(cert.verify_code)], cert.verify_code
     return qr_png(qr_for_url(prefix, token, error="m"), scale=6, border=2)
@@ -68,10 +74,10 @@ def certificate_pdf(
     family = "cjk" if cjk else "helvetica"
 
     issued = timezone.localtime(cert.issued_at)
-    id_masked = mask_id_number(unseal(profile.id_number_sealed, purpose=ID_PURPOSE))
+    id_masked = cert.id_number_masked or mask_id_number(unseal(profile.id_number_sealed, purpose=ID_PURPOSE))
     lines = [
         _Line("姓名", "Name", cert.holder_name_masked if not cjk else mask_name(profile.real_name)),
-        _Line("证件类型", "ID type", "居民身份证" if cjk else "Resident ID card"),
+        _Line("证件类型", "ID type", (cert.id_type or "居民身份证") if cjk else "Resident ID card"),
         _Line("证件号码", "ID number", id_masked),
         _Line("志愿者编号", "Volunteer number", cert.volunteer_no),
         _Line("服务时数", "Service hours", f"{cert.hours} 小时" if cjk else f"{cert.hours} h"),
@@ -109,10 +115,19 @@ def certificate_pdf(
     pdf.set_xy(25, y + 4)
     pdf.multi_cell(160, 8, statement)
     qr = io.BytesIO(certificate_qr_png(cert))
-    pdf.image(qr, x=150, y=228, w=40, h=40)
+    pdf.image(qr, x=140, y=218, w=50, h=50)
     pdf.set_font(family, size=8)
-    pdf.set_xy(20, 262)
-    pdf.multi_cell(125, 5, certificate_verify_url(cert))
+    if cert.proof_token:
+        pdf.set_xy(20, 256)
+        pdf.multi_cell(
+            115,
+            5,
+            "扫码核验：二维码内含经数字签名的证明内容，可离线核验；撤销状态以核验页为准。"
+            if cjk
+            else "Scan to verify: the QR carries the signed proof, verifiable offline.",
+        )
+    pdf.set_xy(20, 266)
+    pdf.multi_cell(115, 5, certificate_verify_url(cert))
     if not cjk:
         pdf.set_xy(20, 250)
         pdf.multi_cell(

@@ -84,3 +84,39 @@ class CancelNotAllowed(Conflict):
 class NothingToCertify(Conflict):
     code = "nothing_to_certify"
     message = T("该组织没有你的有效服务记录。", "This organisation has no approved service of yours.")
+
+
+class TeamSignupFailed(Conflict):
+    """All-or-nothing team sign-up: a member could not get a place, so nobody was signed up.
+    ``details.results`` lists each member's outcome (``code`` per member, as single sign-ups)."""
+
+    code = "team_signup_failed"
+    message = T(
+        "部分队员无法报名，本次队伍报名未生效。", "Some members could not be signed up, so nobody was."
+    )
+
+
+class TransferExpired(Conflict):
+    code = "transfer_expired"
+    message = T("该名额转让已过期。", "This transfer offer has expired.")
+
+
+class SelfCheckinRefused(Conflict):
+    """A self check-in refused; ``code`` says why: ``outside_geofence``, ``outside_window``,
+    ``qr_expired``, ``qr_invalid``, ``self_checkin_disabled``, ``not_signed_up``, ``not_checked_in``."""
+
+    code = "self_checkin_refused"
+    message = T("自助签到未成功。", "Self check-in refused.")
+
+
+SELF_CHECKIN_MESSAGES = {
+    "outside_geofence": T("你不在服务点签到范围内。", "You are outside the post's check-in area."),
+    "outside_window": T("不在班次签到时间内。", "Outside the shift's check-in time."),
+    "qr_expired": T(
+        "二维码已过期，请扫描屏幕上最新的二维码。", "The QR code has expired; scan the current one."
+    ),
+    "qr_invalid": T("二维码无效。", "The QR code is not valid for this shift."),
+    "self_checkin_disabled": T("该活动不支持自助签到。", "This activity does not use self check-in."),
+    "not_signed_up": T("你没有该班次的确认名额。", "You hold no confirmed place on this shift."),
+    "not_checked_in": T("请先签到再签退。", "Check in before checking out."),
+}

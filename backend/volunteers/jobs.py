@@ -25,8 +25,14 @@ def extend_shift_series(*, now: datetime | None = None) -> int:
     return services.shift_series_extend(now=now)
 
 
+def close_self_checkins(*, now: datetime | None = None) -> int:
+    """Credit the hours of self check-ins (``self_checkin`` activities) once their shift ended."""
+    return services.self_checkins_close(now=now)
+
+
 JOBS = [
     ("volunteers.expire_promotions", 60, expire_promotions),
     ("volunteers.shift_reminders", 300, send_shift_reminders),
     ("volunteers.extend_shift_series", 3600, extend_shift_series),
+    ("volunteers.self_checkins_close", 300, close_self_checkins),
 ]

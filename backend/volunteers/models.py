@@ -87,6 +87,11 @@ class VolunteerConsent(models.Model):
     version = models.CharField(max_length=20)
     accepted_at = models.DateTimeField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # A guardian's consent is given by the guardian, signed in on their own phone
+    # (services/guardians.py): who gave it; empty for the volunteer's own consents.
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["profile_id", "kind", "-accepted_at"]
@@ -125,6 +130,8 @@ class ServicePost(models.Model):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     host = models.CharField(max_length=100, blank=True)  # e.g. 民治街道党群服务中心
+    # Self check-in (services/selfcheckin.py) is accepted within this distance of the post (WGS-84).
+    geofence_radius_m = models.PositiveIntegerField(default=200)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_posts"
     )
@@ -166,6 +173,13 @@ class Activity(models.Model):
     insurance_required = models.BooleanField(default=False)
     min_age = models.PositiveSmallIntegerField(default=0)
     required_skills = models.JSONField(default=list, blank=True)
+
+    class HoursMode(models.TextChoices):
+        SCANNER = "scanner", "仅扫码签到"
+        SELF_CHECKIN = "self_checkin", "自助签到（签到即计至班次结束）"
+        SELF_CHECKIN_CHECKOUT = "self_checkin_checkout", "自助签到签退"
+
+    hours_mode = models.CharField(max_length=24, choices=HoursMode.choices, default=HoursMode.SCANNER)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -252,6 +266,7 @@ class Signup(models.Model):
         EXPIRED = "expired", "转正未确认"
         NO_SHOW = "no_show", "缺席"
         ATTENDED = "attended", "已到岗"
+        TRANSFERRED = "transferred", "已转让"
 
     CONFIRMED_STATUSES = frozenset({Status.CONFIRMED, Status.ATTENDED})
     HOLDING_STATUSES = frozenset({Status.CONFIRMED, Status.ATTENDED, Status.PROMOTED})
@@ -388,10 +403,123 @@ class Certificate(models.Model):
     handler = models.CharField(max_length=50, blank=True)  # 经办人
     holder_name_masked = models.CharField(max_length=50)
     volunteer_no = models.CharField(max_length=20)
+    id_type = models.CharField(max_length=20, blank=True)  # 证件类型 as printed
+    id_number_masked = models.CharField(max_length=30, blank=True)
+    # The signed proof (志愿服务记录证明) the QR carries: backend.volunteers.proofs.
+    proof_token = models.TextField(blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["user", "organisation", "-issued_at"])]
 
     def __str__(self) -> str:
         return self.number
+
+
+class VolunteerTeam(models.Model):
+    """A team (志愿服务队) a volunteer leads: its leader signs members up for a shift together.
+    A member is in the team only once they accepted the leader's invitation."""
+
+    name = models.CharField(max_length=50)
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="led_teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VolunteerTeamMember(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "已邀请"
+        ACTIVE = "active", "已加入"
+        DECLINED = "declined", "已拒绝"
+        LEFT = "left", "已退出"
+
+    team = models.ForeignKey(VolunteerTeam, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INVITED)
+    invited_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["team_id", "id"]
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="volunteer_team_member_once")]
+        indexes = [models.Index(fields=["user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.team_id}:{self.status}"
+
+
+class SignupTransfer(models.Model):
+    """A volunteer offers their confirmed place to a named volunteer, who accepts before
+    ``expires_at`` (services/transfers.py); the place moves in one transaction."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "待接受"
+        ACCEPTED = "accepted", "已接受"
+        DECLINED = "declined", "已拒绝"
+        WITHDRAWN = "withdrawn", "已撤回"
+        EXPIRED = "expired", "已过期"
+
+    signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="transfers")
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    new_signup = models.ForeignKey(Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signup"], condition=Q(status="offered"), name="signup_transfer_one_open_offer"
+            ),
+        ]
+        indexes = [models.Index(fields=["to_user", "status"]), models.Index(fields=["from_user", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.signup_id}: {self.from_user_id}->{self.to_user_id} {self.status}"
+
+
+class SelfCheckin(models.Model):
+    """Every self check-in attempt (append-only, as the scanner's scans): the volunteer scanned the
+    post's rotating QR and sent their location. ``result`` is ``ok`` or the refusal's code."""
+
+    class Kind(models.TextChoices):
+        IN = "in", "签到"
+        OUT = "out", "签退"
+
+    signup = models.ForeignKey(
+        Signup, null=True, blank=True, on_delete=models.SET_NULL, related_name="self_checkins"
+    )
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="self_checkins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=3, choices=Kind.choices)
+    result = models.CharField(max_length=30)
+    at = models.DateTimeField()
+    latitude = models.DecimalField(max_digits=9, decimal_places=6)  # WGS-84
+    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    distance_m = models.PositiveIntegerField(null=True, blank=True)
+    record = models.ForeignKey(
+        ServiceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="self_checkins"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["shift", "user", "kind", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.shift_id} {self.kind} {self.result}"

@@ -44,3 +44,38 @@ register_kind(
     body="你 {date} 的服务时数（{hours} 小时）审核{result}。",
     link="/pages/volunteer/records",
 )
+register_kind(
+    "team.invited",
+    category="info",
+    title="队伍邀请：{team}",
+    body="{leader} 邀请你加入志愿服务队「{team}」。接受后，队长可以为你报名班次。",
+    link="/pages/volunteer/teams",
+)
+register_kind(
+    "team.signed_up",
+    category="info",
+    title="队伍报名：{activity}",
+    body="队长 {leader} 已为你报名 {activity}（{starts_at}）。如不能参加，请及时取消。",
+    link="/pages/volunteer/signup?id={object_id}",
+)
+register_kind(
+    "transfer.offered",
+    category="decision",
+    title="名额转让：{activity}",
+    body="{from} 想把 {activity}（{starts_at}）的名额转让给你，请在过期前接受或拒绝。",
+    link="/pages/volunteer/transfers",
+)
+register_kind(
+    "transfer.accepted",
+    category="info",
+    title="名额已转让：{activity}",
+    body="{to} 已接受你转让的 {activity} 名额，你的报名已转出。",
+    link="/pages/volunteer/transfers",
+)
+register_kind(
+    "guardian.consent_requested",
+    category="decision",
+    title="监护人同意：{minor}",
+    body="{minor} 注册志愿者时填写你为监护人（{relation}）。请阅读监护人同意书并确认是否同意。",
+    link="/pages/volunteer/guardian",
+)

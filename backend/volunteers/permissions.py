@@ -20,7 +20,17 @@ from backend.core.errors import NotFound
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
-from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
+from backend.volunteers.models import (
+    Activity,
+    Certificate,
+    Organisation,
+    ServiceRecord,
+    Shift,
+    Signup,
+    SignupTransfer,
+    VolunteerProfile,
+    VolunteerTeam,
+)
 
 
 class Action(StrEnum):
@@ -36,6 +46,11 @@ class Action(StrEnum):
     ATTENDANCE_RECORD = "volunteers.attendance_record"
     RECORD_DECIDE = "volunteers.record_decide"
     RECORD_VIEW = "volunteers.record_view"
+    CERTIFICATE_REVOKE = "volunteers.certificate_revoke"
+    TEAM_VIEW = "volunteers.team_view"
+    TEAM_LEAD = "volunteers.team_lead"
+    TRANSFER_ANSWER = "volunteers.transfer_answer"
+    TRANSFER_VIEW = "volunteers.transfer_view"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -116,6 +131,36 @@ def record_view(user: User, record: ServiceRecord) -> bool:
     return record.user_id == user.pk or coordinates(user, record.organisation_id)
 
 
+@rule(Action.CERTIFICATE_REVOKE)
+def certificate_revoke(user: User, certificate: Certificate) -> bool:
+    """The issuing organisation's coordinators (谁记录谁证明); platform admins pass every rule."""
+    return coordinates(user, certificate.organisation_id)
+
+
+@rule(Action.TEAM_LEAD)
+def team_lead(user: User, team: VolunteerTeam) -> bool:
+    return team.leader_id == user.pk
+
+
+@rule(Action.TEAM_VIEW)
+def team_view(user: User, team: VolunteerTeam) -> bool:
+    """Its leader, its members and the people invited to it (members are prefetched)."""
+    return team.leader_id == user.pk or any(
+        m.user_id == user.pk and m.status in ("invited", "active") for m in team.members.all()
+    )
+
+
+@rule(Action.TRANSFER_VIEW)
+def transfer_view(user: User, transfer: SignupTransfer) -> bool:
+    return user.pk in (transfer.from_user_id, transfer.to_user_id)
+
+
+@rule(Action.TRANSFER_ANSWER)
+def transfer_answer(user: User, transfer: SignupTransfer) -> bool:
+    """Only the named receiver accepts (not even a platform admin: it is their sign-up)."""
+    return user.pk == transfer.to_user_id
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -192,6 +237,28 @@ def record_access(*, user: User, record_id: int, action: Action = Action.RECORD_
         raise NotFound()
     authorize(user, action, record, hide=False)
     return record
+
+
+def certificate_access(*, user: User, number: str, action: Action = Action.CERTIFICATE_REVOKE) -> Certificate:
+    """The certificate numbered ``number`` that ``user`` may ``action``; ``NotFound`` otherwise."""
+    return _authorized(user, action, selectors.certificate_by_number(number=number))
+
+
+def team_access(*, user: User, team_id: int, action: Action = Action.TEAM_VIEW) -> VolunteerTeam:
+    """The team (members loaded) ``user`` may ``action``: ``NotFound`` for outsiders,
+    ``PermissionDenied`` for a member asking for the leader's actions."""
+    team = _authorized(user, Action.TEAM_VIEW, selectors.team_get(team_id=team_id))
+    authorize(user, action, team, hide=False)
+    return team
+
+
+def transfer_access(*, user: User, transfer_id: int, action: Action = Action.TRANSFER_VIEW) -> SignupTransfer:
+    """A transfer offer its giver or receiver sees (404 for anyone else)."""
+    transfer = selectors.transfer_get(transfer_id=transfer_id)
+    if transfer is None or not transfer_view(user, transfer):
+        raise NotFound()
+    authorize(user, action, transfer, hide=False)
+    return transfer
 
 
 @grant_scope_exists.register

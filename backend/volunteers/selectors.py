@@ -32,9 +32,13 @@ from backend.volunteers.models import (
     ServiceRecord,
     Shift,
     Signup,
+    SignupTransfer,
     VolunteerConsent,
     VolunteerProfile,
+    VolunteerTeam,
+    VolunteerTeamMember,
 )
+from backend.volunteers.proofs import proof_read
 
 MAX_PAGE = 100
 
@@ -367,6 +371,36 @@ def certificate_by_code(*, code: str) -> Certificate | None:
     return Certificate.objects.select_related("organisation").filter(verify_code=code.upper()).first()
 
 
+@dataclass(frozen=True)
+class ProofCheck:
+    """What a proof's QR page says: ``genuine``, ``revoked`` or ``not_genuine``; ``fields`` are the
+    signed fields (None when not genuine)."""
+
+    status: str
+    fields: dict[str, str] | None = None
+    revoked_at: datetime | None = None
+
+
+def certificate_proof_check(*, token: str) -> ProofCheck:
+    """The signature first (no query for a forgery), then the certificate's live state: the proof
+    number must name a certificate issued with exactly this token."""
+    read = proof_read(token)
+    if read is None:
+        return ProofCheck("not_genuine")
+    cert = Certificate.objects.filter(number=read.fields["no"]).only("proof_token", "revoked_at").first()
+    if cert is None or cert.proof_token != read.token:
+        return ProofCheck("not_genuine")
+    if cert.revoked_at is not None:
+        return ProofCheck("revoked", read.fields, cert.revoked_at)
+    return ProofCheck("genuine", read.fields)
+
+
+def certificate_by_number(*, number: str) -> Certificate | None:
+    if not number or len(number) > 30:
+        return None
+    return Certificate.objects.select_related("organisation").filter(number=number).first()
+
+
 def record_organisations(*, user: User) -> list[Organisation]:
     """Organisations that recorded approved service of the user (who may certify it)."""
     ids = (
@@ -385,6 +419,30 @@ def registration_kinds() -> set[str]:
     return {*conf.consent_versions(), VolunteerConsent.Kind.GUARDIAN}
 
 
+def guardian_consented() -> Exists:
+    """For a VolunteerProfile queryset: a standing guardian consent given by the guardian
+    themselves (``given_by``; a box the minor ticked does not count)."""
+    return Exists(
+        VolunteerConsent.objects.filter(
+            profile=OuterRef("pk"),
+            kind=VolunteerConsent.Kind.GUARDIAN,
+            withdrawn_at__isnull=True,
+            given_by__isnull=False,
+        )
+    )
+
+
+def guardian_requests(*, guardian: User) -> list[VolunteerProfile]:
+    """Minors who named this user's (verified) phone as their guardian's, with the consents."""
+    return list(
+        VolunteerProfile.objects.filter(guardian_mobile=guardian.phone)
+        .exclude(guardian_mobile="")
+        .exclude(user=guardian)
+        .prefetch_related("consents")
+        .order_by("id")
+    )
+
+
 def consent_lapsed() -> Exists:
     """For a VolunteerProfile queryset: a consent the registration stands on was withdrawn and
     not given again (annotate ``consent_lapsed=consent_lapsed()``)."""
@@ -396,3 +454,49 @@ def consent_lapsed() -> Exists:
             profile=OuterRef("pk"), kind__in=sorted(registration_kinds()), withdrawn_at__isnull=False
         ).exclude(Exists(again))
     )
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+def _teams() -> QuerySet[VolunteerTeam]:
+    members = VolunteerTeamMember.objects.select_related("user__volunteer_profile").order_by("id")
+    return VolunteerTeam.objects.prefetch_related(Prefetch("members", queryset=members))
+
+
+def team_get(*, team_id: int) -> VolunteerTeam | None:
+    """A team with its members (and their profiles) loaded: three queries."""
+    return _teams().filter(pk=team_id).first()
+
+
+def teams_of(*, user: User) -> list[VolunteerTeam]:
+    """Teams the user leads, belongs to or is invited to (three queries whatever their number)."""
+    ids = VolunteerTeamMember.objects.filter(
+        user=user, status__in=[VolunteerTeamMember.Status.INVITED, VolunteerTeamMember.Status.ACTIVE]
+    ).values("team_id")
+    return list(_teams().filter(pk__in=ids).order_by("id"))
+
+
+# --- place transfers ----------------------------------------------------------------------------
+
+
+def _transfers() -> QuerySet[SignupTransfer]:
+    return SignupTransfer.objects.select_related(
+        "signup__shift__activity", "from_user__volunteer_profile", "to_user__volunteer_profile"
+    )
+
+
+def transfer_get(*, transfer_id: int) -> SignupTransfer | None:
+    return _transfers().filter(pk=transfer_id).first()
+
+
+def transfers_of(*, user: User, limit: int = 50) -> list[SignupTransfer]:
+    """Offers the user made or received, newest first (one query)."""
+    return list(_transfers().filter(Q(from_user=user) | Q(to_user=user)).order_by("-id")[:limit])
+
+
+def transfer_status_shown(transfer: SignupTransfer, *, now: datetime | None = None) -> str:
+    """An open offer past its expiry reads ``expired`` before anything wrote it down."""
+    if transfer.status == SignupTransfer.Status.OFFERED and (now or timezone.now()) >= transfer.expires_at:
+        return SignupTransfer.Status.EXPIRED
+    return transfer.status

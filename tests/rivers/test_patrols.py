@@ -256,12 +256,22 @@ def test_team_members_patrol_through_their_teams_assignment(api, segment, org, c
     coord = api.as_user(coordinator)
     team = coord.post("/rivers/teams", {"organisation_id": org.pk, "name": "民治河小二一队"}).json()
     r = coord.post(f"/rivers/teams/{team['id']}/members", {"user_id": member.pk})
-    assert [m["id"] for m in r.json()["members"]] == [member.pk]
+    assert r.json()["members"] == [] and [m["id"] for m in r.json()["invited"]] == [member.pk]
     r = coord.post(
         f"/rivers/segments/{segment.pk}/assignments",
         {"organisation_id": org.pk, "kind": "team", "team_id": team["id"]},
     )
     assert r.status_code == 201, r.json()
+    # Invited, not yet a member: no patrol through the team (issue 17: no membership without consent).
+    assert api.as_user(member).get("/rivers/assignments/mine").json() == []
+    assert_error(api.as_user(member).post("/patrols", {"segment_id": segment.pk}), 403, "not_a_steward")
+    answer = api.as_user(member).post(f"/rivers/teams/{team['id']}/membership", {"accept": True})
+    assert answer.status_code == 200
+    assert_error(
+        api.as_user(member).post(f"/rivers/teams/{team['id']}/membership", {"accept": True}),
+        409,
+        "invalid_transition",
+    )
     mine = api.as_user(member).get("/rivers/assignments/mine").json()
     assert [a["segment"]["id"] for a in mine] == [segment.pk]
     r = api.as_user(member).post("/patrols:upload", _upload_body(segment, f.riverside_walk()))
@@ -445,3 +455,16 @@ def test_rivers_are_public_and_managed_by_division_staff(api, segment):
     assert [s["name"] for s in detail["segments"]] == ["上游段"]
     r = staff.patch(f"/rivers/segments/{detail['segments'][0]['id']}", {"patrol_every_days": 14})
     assert r.json()["patrol_every_days"] == 14
+
+
+def test_a_volunteer_declines_a_team_invitation_and_others_cannot_answer_for_them(api, org, coordinator):
+    member, stranger = f.volunteer(), f.volunteer()
+    coord = api.as_user(coordinator)
+    team = coord.post("/rivers/teams", {"organisation_id": org.pk, "name": "民治河小二二队"}).json()
+    coord.post(f"/rivers/teams/{team['id']}/members", {"user_id": member.pk})
+    path = f"/rivers/teams/{team['id']}/membership"
+    assert_error(api.as_user(stranger).post(path, {"accept": True}), 404, "not_found")
+    assert_error(api.as_user(coordinator).post(path, {"accept": True}), 404, "not_found")
+    assert api.as_user(member).post(path, {"accept": False}).status_code == 200
+    listed = coord.get("/rivers/teams", {"organisation_id": org.pk}).json()
+    assert listed[0]["members"] == [] and listed[0]["invited"] == []

@@ -279,7 +279,7 @@ def test_certificate_pdf_from_the_recording_organisation(api, org, vol):
     from PIL import Image
 
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(certificate_qr_png(cert))))
-    assert decoded and decoded[0].text.endswith(f"/api/v1/certificates/verify/{cert.verify_code}")
+    assert decoded and decoded[0].text.endswith(f"/c/{cert.proof_token}")
     public = api.get(f"/certificates/verify/{cert.verify_code}")
     assert public.status_code == 200
     assert public.json()["holder_name_masked"] == "张*三" and public.json()["hours"] == "3.0"

@@ -45,6 +45,7 @@ from backend.rivers.services.stewards import (
     steward_team_create,
     steward_team_member_add,
     steward_team_member_remove,
+    steward_team_membership_respond,
 )
 
 __all__ = [
@@ -75,4 +76,5 @@ __all__ = [
     "steward_team_create",
     "steward_team_member_add",
     "steward_team_member_remove",
+    "steward_team_membership_respond",
 ]

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.core.audit import audit_record
-from backend.core.errors import ValidationFailed, field_error
+from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.rivers.errors import NotAVolunteer
 from backend.rivers.models import RiverSegment, StewardAssignment, StewardTeam, StewardTeamMember
@@ -39,12 +39,35 @@ def steward_team_create(*, actor: Any, organisation: Any, name: str) -> StewardT
 
 
 def steward_team_member_add(*, actor: Any, team: StewardTeam, user: Any) -> StewardTeamMember:
+    """Invite a volunteer into the team: they are a member once they accept
+    (``steward_team_membership_respond``), never by the coordinator's word alone."""
     _require_volunteer(user, "user_id")
     with transaction.atomic():
         member, created = StewardTeamMember.objects.get_or_create(team=team, user=user)
         if created:
-            audit_record(actor=actor, action="river_team.member_added", target=team, data={"user": user.pk})
+            audit_record(actor=actor, action="river_team.member_invited", target=team, data={"user": user.pk})
     return member
+
+
+def steward_team_membership_respond(*, team: StewardTeam, user: Any, accept: bool) -> None:
+    """The invited volunteer accepts (becomes a member) or declines (the invitation goes)."""
+    with transaction.atomic():
+        member = StewardTeamMember.objects.select_for_update().filter(team=team, user=user).first()
+        if member is None:
+            raise NotFound()
+        if member.accepted_at is not None:
+            raise InvalidTransition(status="member")
+        if accept:
+            member.accepted_at = timezone.now()
+            member.save(update_fields=["accepted_at"])
+        else:
+            member.delete()
+        audit_record(
+            actor=user,
+            action="river_team.member_accepted" if accept else "river_team.member_declined",
+            target=team,
+            data={"user": user.pk},
+        )
 
 
 def steward_team_member_remove(*, actor: Any, team: StewardTeam, user: Any) -> None:

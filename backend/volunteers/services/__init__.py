@@ -9,9 +9,15 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``signups``: sign-ups, cancellations, no-shows
 - ``waitlist``: promotions from the waitlist, confirming them, letting them lapse
 - ``hours``: service records, attendance, backfill requests, approvals
+- ``teams``: teams, invitations, team sign-ups
+- ``transfers``: offering a place to a named volunteer
+- ``approvals``: approving or rejecting many records at once
+- ``selfcheckin``: geofenced self check-in with the post's rotating QR
+- ``guardians``: a minor's guardian consent, given by the guardian on their own phone
 - ``certificates``: service certificates
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
+- ``national_export``: volunteers and records in the national standard's field set
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -44,9 +50,19 @@ transaction (see ``backend/volunteers/hooks.py``).
 
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
-from backend.volunteers.services.certificates import certificate_issue, certificate_request
+from backend.volunteers.services.approvals import service_records_decide_bulk
+from backend.volunteers.services.certificates import (
+    certificate_issue,
+    certificate_request,
+    certificate_revoke,
+)
 from backend.volunteers.services.consents import consent_withdraw
 from backend.volunteers.services.exports import RecordsExport, service_records_export
+from backend.volunteers.services.guardians import (
+    guardian_consent_give,
+    guardian_consent_withdraw,
+    guardian_profile,
+)
 from backend.volunteers.services.hours import (
     SOURCES,
     attendance_record,
@@ -56,6 +72,7 @@ from backend.volunteers.services.hours import (
     service_record_create,
     service_record_decide,
 )
+from backend.volunteers.services.national_export import national_export
 from backend.volunteers.services.organisations import (
     organisation_coordinator_add,
     organisation_coordinator_add_by_phone,
@@ -63,9 +80,22 @@ from backend.volunteers.services.organisations import (
     service_post_create,
 )
 from backend.volunteers.services.profiles import volunteer_profile_save
+from backend.volunteers.services.selfcheckin import checkin_qr, self_checkin_record, self_checkins_close
 from backend.volunteers.services.series import shift_series_create, shift_series_extend, shift_series_generate
 from backend.volunteers.services.shifts import shift_capacity_set, shift_create, shift_reminders_send
 from backend.volunteers.services.signups import shift_signup_create, signup_cancel, signup_mark_no_show
+from backend.volunteers.services.teams import (
+    team_create,
+    team_invite,
+    team_leave,
+    team_membership_respond,
+    team_shift_signup,
+)
+from backend.volunteers.services.transfers import (
+    signup_transfer_accept,
+    signup_transfer_close,
+    signup_transfer_offer,
+)
 from backend.volunteers.services.waitlist import signup_confirm, signup_promotions_expire
 
 __all__ = [
@@ -81,13 +111,22 @@ __all__ = [
     "backfill_request_submit",
     "certificate_issue",
     "certificate_request",
+    "certificate_revoke",
+    "checkin_qr",
     "consent_withdraw",
+    "guardian_consent_give",
+    "guardian_consent_withdraw",
+    "guardian_profile",
+    "national_export",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",
     "organisation_create",
+    "self_checkin_record",
+    "self_checkins_close",
     "service_post_create",
     "service_record_create",
     "service_record_decide",
+    "service_records_decide_bulk",
     "service_records_export",
     "shift_capacity_set",
     "shift_create",
@@ -100,5 +139,13 @@ __all__ = [
     "signup_confirm",
     "signup_mark_no_show",
     "signup_promotions_expire",
+    "signup_transfer_accept",
+    "signup_transfer_close",
+    "signup_transfer_offer",
+    "team_create",
+    "team_invite",
+    "team_leave",
+    "team_membership_respond",
+    "team_shift_signup",
     "volunteer_profile_save",
 ]

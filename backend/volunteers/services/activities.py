@@ -34,6 +34,7 @@ def activity_create(
     insurance_required: bool | None = None,
     min_age: int = 0,
     required_skills: list[str] | None = None,
+    hours_mode: str = Activity.HoursMode.SCANNER,
 ) -> Activity:
     """A draft activity of ``organisation``; the place defaults to its post's or river segment's."""
     errors = [] if programme in Programme.values else [_not_allowed_choice("programme")]
@@ -44,6 +45,8 @@ def activity_create(
     )
     if risk_level not in Activity.Risk.values:
         errors.append(_not_allowed_choice("risk_level"))
+    if hours_mode not in Activity.HoursMode.values:
+        errors.append(_not_allowed_choice("hours_mode"))
     if errors:
         raise ValidationFailed(errors=errors)
     division = _division(division_code)
@@ -77,6 +80,7 @@ def activity_create(
             else insurance_required,
             min_age=max(min_age, 0),
             required_skills=_clean_list(required_skills),
+            hours_mode=hours_mode,
             created_by=by,
         )
         checked.attach(activity)

@@ -12,6 +12,7 @@ from backend.core.audit import audit_record
 from backend.core.errors import NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.core.validators import InvalidPhone, InvalidUscc, normalize_mainland_mobile, parse_uscc
+from backend.volunteers.geo import gcj02_to_wgs84
 from backend.volunteers.models import Organisation, ServicePost
 from backend.volunteers.services._common import _division
 
@@ -80,7 +81,11 @@ def service_post_create(
     longitude: Decimal | None = None,
     host: str = "",
     organisation: Organisation | None = None,
+    geofence_radius_m: int = 200,
+    coord: str = "wgs84",
 ) -> ServicePost:
+    """A service post; its location is stored in WGS-84 (``coord="gcj02"`` converts what a phone's
+    map gave), the self check-in geofence is ``geofence_radius_m`` around it."""
     division = _division(division_code)
     errors = []
     if latitude is not None and not (-90 <= latitude <= 90):
@@ -91,6 +96,9 @@ def service_post_create(
         )
     if errors:
         raise ValidationFailed(errors=errors)
+    if coord == "gcj02" and latitude is not None and longitude is not None:
+        lat, lon = gcj02_to_wgs84(float(latitude), float(longitude))
+        latitude, longitude = Decimal(f"{lat:.6f}"), Decimal(f"{lon:.6f}")
     with transaction.atomic():
         post = ServicePost.objects.create(
             name=name.strip(),
@@ -100,6 +108,7 @@ def service_post_create(
             longitude=longitude,
             host=host,
             organisation=organisation,
+            geofence_radius_m=geofence_radius_m,
         )
         audit_record(actor=by, action="service_post.created", target=post)
     return post

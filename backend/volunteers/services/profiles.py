@@ -25,6 +25,7 @@ from backend.volunteers import conf
 from backend.volunteers.errors import ConsentRequired, GuardianConsentRequired, IdNumberTaken, TooYoung
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE, VolunteerConsent, VolunteerProfile
 from backend.volunteers.services._common import _clean_list, _division, _local_date, _mobile, _now
+from backend.volunteers.services.guardians import guardian_consent_requested
 from backend.wechat.services.security import Scene, text_check
 
 Consent = tuple[str | None, str | None]  # (kind, version) as the form gave them
@@ -113,6 +114,8 @@ def volunteer_profile_save(
         _profile_store(profile, division=form.division, now=now)
         checked.attach(profile)
         _consents_record(profile, form=form, now=now)
+        if form.minor:
+            guardian_consent_requested(profile=profile)
         audit_record(
             actor=user,
             action="volunteer.registered" if found is None else "volunteer.profile_updated",
@@ -176,21 +179,18 @@ def _identity_check(*, real_name: str, id_number: str, today: date) -> tuple[str
 
 
 def _guardian_check(guardian: dict[str, Any]) -> Guardian:
-    """A minor registers with a guardian's name, mobile, relation and consent."""
+    """A minor registers naming a guardian (name, mobile, relation). The consent itself is the
+    guardian's to give, signed in on their own phone (services/guardians.py): a ``consent`` box
+    in the minor's form records nothing."""
     missing = [k for k in ("name", "mobile", "relation") if not str(guardian.get(k) or "").strip()]
-    consented = guardian.get("consent") is True
-    if missing or not consented:
+    if missing:
         errors = [field_error(f"guardian.{k}", "required", T("此项必填。", "Required.")) for k in missing]
-        if not consented:
-            errors.append(
-                field_error("guardian.consent", "required", T("需监护人同意。", "Guardian consent required."))
-            )
         raise GuardianConsentRequired(errors=errors)
     return Guardian(
         name=str(guardian["name"]).strip()[:50],
         mobile=_mobile(str(guardian["mobile"]), "guardian.mobile"),
         relation=str(guardian["relation"]).strip()[:20],
-        consent_version=str(guardian.get("consent_version") or conf.consent_versions().get("terms", "1")),
+        consent_version=conf.guardian_consent_version(),
     )
 
 
@@ -269,11 +269,9 @@ def _profile_store(profile: VolunteerProfile, *, division: Division, now: dateti
 
 
 def _consents_record(profile: VolunteerProfile, *, form: Registration, now: datetime) -> None:
-    """Record the current versions given now, and a minor's guardian consent."""
+    """Record the current versions given now (a guardian's consent is the guardian's to give)."""
     required = conf.consent_versions()
     wanted = {(k, v) for k, v in form.consents if k in required and required[k] == v}
-    if form.guardian is not None:
-        wanted.add((VolunteerConsent.Kind.GUARDIAN, form.guardian.consent_version))
     for kind, version in wanted:
         consent, created = VolunteerConsent.objects.get_or_create(
             profile=profile, kind=kind, version=version, defaults={"accepted_at": now}

@@ -24,7 +24,7 @@ from backend.volunteers.errors import (
     VolunteerBanned,
 )
 from backend.volunteers.models import Activity, Shift, Signup, VolunteerProfile
-from backend.volunteers.selectors import consent_lapsed
+from backend.volunteers.selectors import consent_lapsed, guardian_consented
 from backend.volunteers.services._common import _changed, _local_date, _lock_shift_of, _now, _retrying
 from backend.volunteers.services.waitlist import _promote_waitlisted
 
@@ -40,6 +40,8 @@ def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift:
         reasons.append({"requirement": "skills", "missing": missing})
     if getattr(profile, "consent_lapsed", False):  # a withdrawn consent (services/consents.py)
         reasons.append({"requirement": "consent"})
+    if age < conf.adult_age() and not getattr(profile, "guardian_consented", False):
+        reasons.append({"requirement": "guardian_consent"})  # services/guardians.py
     if reasons:
         raise RequirementsNotMet(reasons=reasons)
 
@@ -89,11 +91,13 @@ def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
     raise ShiftFull()
 
 
-def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup:
+def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: User | None = None) -> Signup:
+    """The locked path every sign-up takes (single, team, transfer): the caller owns the
+    transaction. ``actor``: who acts (the team leader), the volunteer by default."""
     profile = (
         VolunteerProfile.objects.select_for_update()
         .filter(user=user)
-        .annotate(consent_lapsed=consent_lapsed())
+        .annotate(consent_lapsed=consent_lapsed(), guardian_consented=guardian_consented())
         .first()
     )
     shift = Shift.objects.select_related("activity").filter(pk=shift_id).first()
@@ -135,7 +139,7 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime) -> Signup
         shift=shift, user=user, status=status, confirmed_at=now if status == Signup.Status.CONFIRMED else None
     )
     signup.shift = shift
-    _changed(signup, actor=user, action="signup.created")
+    _changed(signup, actor=actor or user, action="signup.created")
     return signup
 
 

@@ -1,0 +1,9 @@
+"""Server-rendered pages of this domain (mounted at the site root by backend/urls.py)."""
+
+from django.urls import path
+
+from backend.volunteers import views
+
+urlpatterns = [
+    path("c/<str:token>", views.proof_page, name="volunteer-proof"),
+]
