@@ -72,7 +72,9 @@ class LinliServer(Server):
         # The HTTP factory exists once daphne listens, before the reactor serves any request.
         if self.verbosity <= 1:
             self.http_factory.log = _discard
-        self.ws_factory.protocol = LinliWebSocketProtocol
+        ws_factory = getattr(self, "ws_factory", None)  # built in run(), before listening
+        if ws_factory is not None:
+            ws_factory.protocol = LinliWebSocketProtocol
         super().listen_success(port)
 
 
