@@ -38,3 +38,16 @@ class AuthedRequest(HttpRequest):
 
     auth: Any
     auth_session: Any
+
+
+def signed_in_or_anonymous(request: HttpRequest) -> Any:
+    """For public endpoints that show more to some users: the signed-in user, ``None`` without an
+    ``Authorization`` header, and 401 ``invalid_token`` for a token that is no longer valid (so the
+    app refreshes it rather than silently seeing the public view)."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    user = optional_user(request)
+    if user is None:
+        raise InvalidToken()
+    return user

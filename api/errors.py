@@ -18,6 +18,7 @@ from backend.core.errors import (
     ValidationFailed,
 )
 from backend.core.errors import Throttled as ThrottledError
+from backend.core.faults import fault_error
 from backend.core.i18n import T, request_lang
 
 log = logging.getLogger("linli.api")
@@ -118,5 +119,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        fault = fault_error(exc)
+        if fault is not None:  # the database or the media storage is away: 503, retry later
+            log.warning("%s %s: %s (%s)", request.method, request.path, fault.error_code, exc)
+            return render(api, request, fault, **{"Retry-After": str(fault.details["retry_after"])})
         log.exception("Unhandled error in %s %s", request.method, request.path)
         return render(api, request, InternalError(T("服务器内部错误。", "Internal server error.")))

@@ -20,6 +20,7 @@ from api import (
     wechat,
 )
 from api.auth import bearer
+from api.docs import LinliDocs, docs_visible
 
 
 class LinliApi(NinjaAPI):
@@ -40,12 +41,15 @@ api = LinliApi(
     description=(
         "Linli (邻里): community-group filing, volunteer sign-ups and service hours, practitioner "
         "credential lookup, live event check-in. Errors always come as "
-        '`{"code", "message", "details"}`; unsafe requests accept an `Idempotency-Key` header.'
+        '`{"code", "message", "details"}`; unsafe requests accept an `Idempotency-Key` header. '
+        "The websocket protocol: [AsyncAPI document](/api/v1/asyncapi.json)."
     ),
     urls_namespace="api-v1",
     auth=bearer,
     renderer=Renderer(),
     docs_url="/docs",
+    docs=LinliDocs(),
+    docs_decorator=docs_visible,
     openapi_url="/openapi.json",
 )
 errors.install(api)

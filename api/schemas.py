@@ -22,6 +22,9 @@ ERRORS: dict[int, type[Schema]] = {
     409: ErrorOut,
     422: ErrorOut,
     429: ErrorOut,
+    # The database or the media storage away (service_unavailable / storage_unavailable, with
+    # Retry-After): any operation may answer it (backend.core.faults).
+    503: ErrorOut,
 }
 
 

@@ -20,6 +20,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from backend.credentials import conf as credentials_conf  # noqa: E402
 from backend.credentials.lookup.fastpath import LookupFastPath  # noqa: E402
+from backend.credentials.lookup.log import lookup_log  # noqa: E402
 from backend.runtime.channels import tune_channel_layer  # noqa: E402
 from backend.runtime.gc import tune_gc  # noqa: E402
 from backend.runtime.handlers import LeanASGIHandler, http_router  # noqa: E402
@@ -41,3 +42,5 @@ application = ProtocolTypeRouter(
 
 tune_channel_layer()
 tune_gc()
+# The lookup log's writer, at once: it replays rows a killed process left in the spool.
+lookup_log.start()

@@ -65,6 +65,9 @@ if IS_PROD:
 # A fixed development key: only ever used with LINLI_ENV=dev (prod refuses to start without one).
 SECRET_KEY = env("SECRET_KEY") or "linli-dev-only-secret-key-not-for-production-0123456789abcdefghij"
 DEBUG = env_bool("DEBUG", default=not IS_PROD)
+if IS_PROD and DEBUG:
+    # Debug pages show settings, SQL and stack traces to anyone: production never runs with them.
+    raise ImproperlyConfigured("LINLI_ENV=prod refuses to start with DEBUG on; unset DEBUG.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PROD else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -76,6 +79,9 @@ LINLI_WS_ALLOWED_ORIGINS = env_list("LINLI_WS_ALLOWED_ORIGINS")
 LINLI_PUBLIC_HOST = env("LINLI_PUBLIC_HOST") or env("LINLI_SERVED_HOST", "127.0.0.1:8000")
 LINLI_PUBLIC_HOST_FOLLOWS_REQUEST = not IS_PROD and not env("LINLI_PUBLIC_HOST")
 LINLI_PUBLIC_SCHEME = env("LINLI_PUBLIC_SCHEME", "https" if IS_PROD else "http")
+# /api/v1/docs, openapi.json and asyncapi.json: public in development; in production only when
+# this says so (else they answer 404).
+LINLI_API_DOCS_PUBLIC = env_bool("LINLI_API_DOCS_PUBLIC", default=not IS_PROD)
 
 INSTALLED_APPS = [
     "daphne",
@@ -88,6 +94,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Swagger UI's script and style for /api/v1/docs, served by Linli (no CDN): api/docs.py.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "backend.core",
@@ -131,6 +139,10 @@ LINLI_API_MIDDLEWARE = [
 if "pytest" in sys.modules and os.environ.get("LINLI_CONTRACT_CHECK", "1") == "1":
     MIDDLEWARE.insert(0, "tests.support.contract.ContractMiddleware")
     LINLI_API_MIDDLEWARE.insert(0, "tests.support.contract.ContractMiddleware")
+# The same for websockets against the AsyncAPI document: tests/support/asyncapi_contract.py.
+LINLI_WS_CONTRACT = ""
+if "pytest" in sys.modules and os.environ.get("LINLI_CONTRACT_CHECK", "1") == "1":
+    LINLI_WS_CONTRACT = "tests.support.asyncapi_contract.WebsocketContract"
 
 ROOT_URLCONF = "backend.urls"
 ASGI_APPLICATION = "backend.asgi.application"
@@ -162,8 +174,13 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": int(env("LINLI_DB_POOL_MIN", "2")),
             "max_size": int(env("LINLI_DB_POOL_MAX", "20")),
-            "timeout": float(env("LINLI_DB_POOL_TIMEOUT", "30")),
+            # A bounded wait: with the database away a request answers 503 service_unavailable
+            # (Retry-After) after this many seconds instead of hanging (backend.core.faults).
+            "timeout": float(env("LINLI_DB_POOL_TIMEOUT", "3")),
         }
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "connect_timeout", int(env("LINLI_DB_CONNECT_TIMEOUT", "3"))
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -201,6 +218,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": LINLI_REDIS_PREFIX,
+            # Redis away must cost a request milliseconds, not a hang: callers fall back.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -253,6 +272,10 @@ LINLI_DEV_LOGIN = not IS_PROD
 FIREBASE_PROJECT_ID = env("FIREBASE_PROJECT_ID", "demo-linli")
 FIREBASE_CREDENTIALS = env("FIREBASE_CREDENTIALS")  # path to a service-account JSON file
 LINLI_SIGNIN_RATE = env("LINLI_SIGNIN_RATE", "20/m")
+# Door searches (GET /events/{id}/passes?search=) per scanner or coordinator.
+LINLI_CHECKIN_SEARCH_RATE = env("LINLI_CHECKIN_SEARCH_RATE", "30/m")
+# Browsing activities without sign-in (GET /activities, /activities/{id}), per client address.
+LINLI_PUBLIC_BROWSE_RATE = env("LINLI_PUBLIC_BROWSE_RATE", "120/m")
 # WeChat mini-program (all optional: without an app id and secret the WeChat endpoints answer 503
 # wechat_not_configured and nothing reaches WeChat). See .env.example.
 WECHAT_APP_ID = env("WECHAT_APP_ID")
@@ -274,6 +297,16 @@ LINLI_CHECKIN_ANNUL_WINDOW_SECONDS = int(env("LINLI_CHECKIN_ANNUL_WINDOW_SECONDS
 LINLI_DATA_KEY = env("LINLI_DATA_KEY")
 LINLI_DATA_KEYS_OLD = env_list("LINLI_DATA_KEYS_OLD")
 LINLI_INDEX_KEY = env("LINLI_INDEX_KEY")
+# A malformed key fails here, at start-up (and `check --deploy`), not at its first use.
+from backend.core.crypto import check_setting_keys  # noqa: E402 - pure, imports no models
+
+check_setting_keys(
+    {
+        "LINLI_DATA_KEY": [LINLI_DATA_KEY],
+        "LINLI_DATA_KEYS_OLD": LINLI_DATA_KEYS_OLD,
+        "LINLI_INDEX_KEY": [LINLI_INDEX_KEY],
+    }
+)
 
 # --- i18n ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

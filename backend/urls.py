@@ -1,10 +1,13 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
+from api.asyncapi import asyncapi_json
 from api.main import api
 from backend.core.views import signed_media
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The websocket protocol (AsyncAPI 3), beside the REST API's openapi.json.
+    path("api/v1/asyncapi.json", asyncapi_json, name="asyncapi-json"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     # Uploads have no public URL: private files leave through signed URLs only, checked here (and

@@ -36,7 +36,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import close_old_connections
 
-from backend.checkin import selectors, services
+from backend.checkin import conf, selectors, services
 from backend.checkin.errors import DeviceRevoked, InvalidRedeem, UnknownDevice
 from backend.checkin.models import Checkin
 from backend.checkin.permissions import Action, event_access
@@ -210,6 +210,12 @@ class _Hub:
     every dashboard here. Before this, each dashboard healed the gap itself, one query per
     dashboard per reordering: with 2 processes and 300 dashboards half the server's time went to
     those queries and acks took seconds (``bench/checkin``, figures in the README).
+
+    The hub outlives the channel layer's outages (Redis stopped, failed over or flushed: group
+    membership gone). A keeper renews the subscription every ``LINLI_REALTIME_REJOIN_SECONDS``
+    (an idempotent ``group_add``), and once the layer answers again after a failure, it reads the
+    event's latest seq from the database and has every dashboard replay what it missed. No
+    restart, no reconnect.
     """
 
     REORDER_WAIT = 0.15  # seconds
@@ -226,6 +232,7 @@ class _Hub:
         self.held: dict[int, dict[str, Any]] = {}  # scans that overtook a missing one
         self.lock = asyncio.Lock()
         self.timer: asyncio.TimerHandle | None = None
+        self.failed = True  # until the first group_add succeeds
 
     @classmethod
     async def join(cls, consumer: LiveConsumer, event_id: int) -> _Hub:
@@ -257,32 +264,73 @@ class _Hub:
         # The default prefix, as consumers use: channels-redis reads all of a process's channels
         # with one blocking pop per prefix, so another prefix would wait behind theirs.
         self.channel = await layer.new_channel()
-        await layer.group_add(group, self.channel)
+        await self._join(layer, group)
         self.ready.set()
+        keeper = asyncio.create_task(self._keep(layer, group))
         try:
             while True:
                 try:
                     message = await layer.receive(self.channel)
-                except Exception:  # e.g. a Redis read timing out: the hub must outlive it
-                    log.warning("hub of event %s: channel layer receive failed", self.event_id, exc_info=True)
-                    await asyncio.sleep(0.1)
+                except Exception:  # e.g. Redis away or a read timing out: the hub must outlive it
+                    if not self.failed:
+                        log.warning(
+                            "hub of event %s: channel layer receive failed", self.event_id, exc_info=True
+                        )
+                    self.failed = True
+                    await asyncio.sleep(0.5)
                     continue
-                if message.get("type") != "checkin.recorded":
-                    continue
-                # One scan, or several published together (``backend.runtime.broadcast``).
-                items = (
-                    [{"seq": seq, "text": text} for seq, text in message["batch"]]
-                    if "batch" in message
-                    else [message]
-                )
-                async with self.lock:
-                    for item in items:
-                        await self.take(item)
+                await self._deliver(message)
         finally:
+            keeper.cancel()
             if self.timer is not None:
                 self.timer.cancel()
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, self.channel)
+
+    async def _join(self, layer: Any, group: str) -> bool:
+        try:
+            await layer.group_add(group, self.channel)
+        except Exception:
+            self.failed = True
+            return False
+        return True
+
+    async def _keep(self, layer: Any, group: str) -> None:
+        """Renew the subscription; after a failure, resync the dashboards once it succeeds."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(conf.realtime_rejoin_seconds())
+            ticks += 1
+            was_failed = self.failed
+            if not await self._join(layer, group):
+                continue
+            # Every sixth round also compare positions: a flush without errors loses messages
+            # silently (the next scan would show the gap; this shows it without one).
+            if was_failed or ticks % 6 == 0:
+                self.failed = False
+                try:
+                    await self._resync()
+                except Exception:  # the database away as well: the next round tries again
+                    self.failed = True
+                    log.warning("hub of event %s: resync failed", self.event_id, exc_info=True)
+
+    async def _resync(self) -> None:
+        latest = await database_sync_to_async(selectors.event_last_seq)(event_id=self.event_id)
+        for member in list(self.members):
+            member.heard_of(latest)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "checkin.recorded":
+            return
+        # One scan, or several published together (``backend.runtime.broadcast``).
+        items = (
+            [{"seq": seq, "text": text} for seq, text in message["batch"]]
+            if "batch" in message
+            else [message]
+        )
+        async with self.lock:
+            for item in items:
+                await self.take(item)
 
     def start_at(self, seq: int) -> None:
         """Where a dashboard's snapshot left the feed: the order starts there if nothing came yet."""
@@ -433,6 +481,15 @@ class LiveConsumer(_EventConsumer):
             return False
         self.last_seq = seq
         return True
+
+    def heard_of(self, seq: int) -> None:
+        """The event's feed is at ``seq`` (from the database): replay what this dashboard missed."""
+        if seq <= self.last_seq:
+            return
+        self.pending = max(self.pending, seq)
+        if not self.busy:
+            self.busy = True
+            self._filler = asyncio.ensure_future(self._fill_gap())
 
     async def checkin_recorded(self, message: dict[str, Any]) -> None:
         """One recorded scan, from the hub. In order: sent as encoded once by the service."""

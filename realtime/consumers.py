@@ -11,24 +11,34 @@ its session and role (a scanner device) adds that object's group in ``socket_gro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from backend.accounts.selectors import session_in_force, user_grants_forget
 from backend.core.errors import DomainError
+from backend.core.faults import is_database_away
 from backend.core.i18n import T, localize, scope_lang
 from backend.runtime.sockets import session_group, user_group
 from realtime.middleware import SUBPROTOCOL
+
+log = logging.getLogger("linli.realtime")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_BAD_FRAME = 4400
 CLOSE_TOO_BIG = 4413
+CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect after a few seconds (as HTTP 503)
 
 INVALID_JSON = T("消息不是有效的 JSON。", "The message is not valid JSON.")
 INVALID_MESSAGE = T("消息格式不正确。", "The message is malformed.")
@@ -42,6 +52,31 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
     # error frame and the socket stays; this many within the window is abuse: closed with 4400.
     bad_frames_allowed = 10
     bad_frames_window = 60.0
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """``AsyncConsumer.__call__`` with a channel-layer receive that outlives the layer's
+        outages: Channels' own would raise out of the consumer while Redis is away, closing
+        every open socket with 1011. Here the socket stays and the receive retries."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        receivers = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = self._layer_receive
+            receivers.append(self._layer_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(receivers, self.dispatch)
+
+    async def _layer_receive(self) -> Any:
+        delay = 0.2
+        while True:
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except Exception:
+                log.debug("socket %s: channel layer receive failed", self.channel_name, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def authorize(self) -> int | None:
         """Return ``None`` to admit the signed-in user, or a close code (4403, 4404)."""
@@ -77,9 +112,15 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
         if self.scope.get("auth_error"):
             await self.accept(subprotocol)
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            unavailable = self.scope["auth_error"] == "unavailable"
+            await self.close(code=CLOSE_UNAVAILABLE if unavailable else CLOSE_UNAUTHENTICATED)
             return
-        refusal = await self.check_access()
+        try:
+            refusal = await self.check_access()
+        except Exception as exc:
+            if not is_database_away(exc):
+                raise
+            refusal = CLOSE_UNAVAILABLE
         await self.accept(subprotocol)
         if refusal is not None:
             await self.close(code=refusal)

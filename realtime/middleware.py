@@ -18,8 +18,10 @@ from channels.routing import URLRouter
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
+from django.utils.module_loading import import_string
 
 from backend.accounts.selectors import session_from_access_token
+from backend.core.faults import is_database_away
 
 SUBPROTOCOL = "linli.v1"
 TOKEN_PREFIX = "bearer."
@@ -51,11 +53,23 @@ class TokenAuthMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         token = token_from_scope(scope)
-        session = await _session_for(token) if token else None
+        unavailable = False
+        try:
+            session = await _session_for(token) if token else None
+        except Exception as exc:
+            if not is_database_away(exc):
+                raise
+            session, unavailable = None, True  # the consumer closes with 4503: try again later
         scope = dict(scope)
         scope["user"] = session.user if session else AnonymousUser()
         scope["auth_session"] = session
-        scope["auth_error"] = None if session else ("invalid_token" if token else "not_authenticated")
+        scope["auth_error"] = (
+            "unavailable"
+            if unavailable
+            else None
+            if session
+            else ("invalid_token" if token else "not_authenticated")
+        )
         return await self.inner(scope, receive, send)
 
 
@@ -90,4 +104,8 @@ class OriginCheckMiddleware:
 
 
 def websocket_stack(patterns: list) -> Any:
-    return OriginCheckMiddleware(TokenAuthMiddleware(URLRouter(patterns)))
+    stack = OriginCheckMiddleware(TokenAuthMiddleware(URLRouter(patterns)))
+    if getattr(settings, "LINLI_WS_CONTRACT", ""):
+        # The test run checks every frame against the AsyncAPI document (backend.settings).
+        stack = import_string(settings.LINLI_WS_CONTRACT)(stack)
+    return stack

@@ -43,6 +43,18 @@ def _fresh_signing_keys(settings):
     keys.keys_invalidate(everywhere=False)
 
 
+@pytest.fixture(autouse=True)
+def _websocket_contract():
+    """Frames and close codes that break the published AsyncAPI document fail the test that
+    produced them (tests/support/asyncapi_contract.py)."""
+    from tests.support.asyncapi_contract import VIOLATIONS
+
+    VIOLATIONS.clear()
+    yield
+    found, VIOLATIONS[:] = list(VIOLATIONS), []
+    assert not found, "websocket frames break the AsyncAPI document:\n" + "\n".join(found)
+
+
 @pytest.fixture
 def api(db) -> ApiClient:
     return ApiClient()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from ninja import Router, Status
+from ninja.errors import Throttled
 
 from api.auth import AuthedRequest
 from api.checkin.schemas import (
@@ -14,6 +15,7 @@ from api.checkin.schemas import (
     CheckinReasonIn,
 )
 from api.schemas import ERRORS
+from api.throttles import door_search_throttle
 from backend.checkin import selectors, services
 from backend.checkin.pass_images import pass_qr_png, pass_qr_svg
 from backend.checkin.permissions import Action, event_access, event_pass_access, holder_pass_access
@@ -23,8 +25,31 @@ from backend.core.pagination import keyset_page
 router = Router()
 
 
+_search_throttle = door_search_throttle()
+
+
 @router.get("/events/{event_id}/passes", response={200: CheckinPassPage, **ERRORS})
-def pass_index(request: AuthedRequest, event_id: int, cursor: str | None = None, limit: int = 50):
+def pass_index(
+    request: AuthedRequest,
+    event_id: int,
+    cursor: str | None = None,
+    limit: int = 50,
+    search: str | None = None,
+):
+    """The event's passes, for its coordinators, by id. With ``search`` (the door search, for
+    scanners too): valid passes whose holder's name contains it (2 characters or more) or whose
+    holder's mobile number ends with it (exactly 4 digits); masked names, at most
+    ``LINLI_CHECKIN_SEARCH_MAX`` of them, no next page; each search is audited and rate-limited
+    per user (``LINLI_CHECKIN_SEARCH_RATE``). Redeem a found pass with ``{"pass_id": id}``
+    instead of ``secret``."""
+    if search is not None:
+        event = event_access(user=request.auth, event_id=event_id, action=Action.SCAN)
+        if not _search_throttle.allow_request(request):
+            raise Throttled(int(_search_throttle.wait() or 1))
+        return {
+            "items": services.pass_door_search(event=event, query=search, by=request.auth),
+            "next_cursor": None,
+        }
     event = event_access(user=request.auth, event_id=event_id, action=Action.EVENT_MANAGE)
     rows, next_cursor = keyset_page(
         selectors.passes_of_event(event=event),

@@ -5,29 +5,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
 from ninja import Router
 
 from api.auth import AuthedRequest
-from api.checkin.schemas import CheckinAnnulIn, CheckinPage, CheckinUploadIn, CheckinUploadOut
+from api.checkin.schemas import (
+    CheckinAnnulIn,
+    CheckinOfflineBundleOut,
+    CheckinPage,
+    CheckinUploadIn,
+    CheckinUploadOut,
+)
 from api.schemas import ERRORS, errors
-from backend.checkin import selectors, services
+from backend.checkin import offline, selectors, services
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
 from backend.core.i18n import request_lang
+from backend.runtime.streaming import accepts_gzip, streamed_response
 
 router = Router()
 
 
 @router.get(
     "/events/{event_id}/offline-bundle",
-    response={200: dict[str, Any], **ERRORS},
-    summary="What a scanner needs to decide offline",
+    response={200: CheckinOfflineBundleOut, **errors(410)},
+    summary="What a scanner needs to decide offline: the full bundle, or what changed since a cursor",
 )
-def offline_bundle(request: AuthedRequest, event_id: int, response: HttpResponse):
+def offline_bundle(request: AuthedRequest, event_id: int, since: str | None = None):
+    """Without ``since``: the full bundle, streamed (gzip when the client accepts it). With
+    ``since`` (the ``cursor`` of an earlier answer): only the passes a change or a scan touched
+    since then (upsert them by ``id``), the token ids revoked since then (drop them from the
+    passes), and the lists; ``full`` is true when a list's rules changed and the answer is the
+    whole bundle instead. Keep the new ``cursor`` for the next sync. A cursor that is not this
+    event's answers 422 ``invalid_cursor``; one too old or unknown 410 ``cursor_expired``: fetch
+    the full bundle."""
     event = event_access(user=request.auth, event_id=event_id, action=Action.SCAN)
+    response = streamed_response(
+        request, offline.bundle_stream(event=event, since=since), gzip=accepts_gzip(request)
+    )
     response["Cache-Control"] = "no-store, private"
-    return selectors.offline_bundle(event=event)
+    return response
 
 
 @router.post(

@@ -3,7 +3,7 @@ class across the whole API (filings has its own event schema)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
 
 from ninja import Field, Schema
@@ -74,6 +74,12 @@ class CheckinListIn(Schema):
     shift_ids: list[int] = Field(default_factory=list, max_length=200)
     allow_multiple_entries: bool = False
     allow_entry_after_exit: bool = True
+    # Daily local time (Asia/Shanghai, "HH:MM") at which everybody still inside is checked out.
+    auto_checkout_at: time | None = None
+
+
+class CheckinListPatch(Schema):
+    auto_checkout_at: time | None
 
 
 class CheckinListOut(Schema):
@@ -86,6 +92,12 @@ class CheckinListOut(Schema):
     allow_entry_after_exit: bool
     checked_in: int
     inside: int
+    auto_checkout_at: str | None
+    auto_checked_out: int
+
+    @staticmethod
+    def resolve_auto_checkout_at(obj: CheckinList) -> str | None:
+        return obj.auto_checkout_at.isoformat("minutes") if obj.auto_checkout_at else None
 
     @staticmethod
     def resolve_shift_ids(obj: CheckinList) -> list[int]:
@@ -239,3 +251,50 @@ class CheckinPage(Schema):
 
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class CheckinBundleEventOut(Schema):
+    id: int
+    title: str
+    starts_at: str
+    ends_at: str
+    checkin_opens_at: str
+    checkin_closes_at: str
+
+
+class CheckinBundleListOut(Schema):
+    id: int
+    name: str
+    include_volunteers: bool
+    include_attendees: bool
+    shifts: list[int]
+    allow_multiple_entries: bool
+    allow_entry_after_exit: bool
+
+
+class CheckinBundlePassOut(Schema):
+    """A valid pass as an offline scanner knows it: the token id inside its secret (hex), never
+    the secret; the masked name; the lists that take it; whether it has entered."""
+
+    id: str
+    kind: str
+    name: str
+    blocked: bool
+    lists: list[int]
+    entered: bool
+
+
+class CheckinOfflineBundleOut(Schema):
+    """The offline bundle (``full``) or a delta since a cursor. ``seq`` is the event's scan
+    number it is current to; ``cursor`` goes into the next ``?since=``."""
+
+    event: CheckinBundleEventOut
+    generated_at: str
+    seq: int
+    cursor: str
+    full: bool
+    keys: dict[str, Any]
+    token_domain: str
+    lists: list[CheckinBundleListOut]
+    revoked: list[str]
+    passes: list[CheckinBundlePassOut]

@@ -13,10 +13,12 @@ from ninja import Router
 
 from api.volunteers import (
     activities,
+    calendar,
     certificates,
     consents,
     guardians,
     hours,
+    id_corrections,
     organisations,
     profiles,
     selfcheckin,
@@ -40,5 +42,7 @@ for _sub in (
     selfcheckin,
     hours,
     certificates,
+    id_corrections,
+    calendar,
 ):
     router.add_router("", _sub.router)

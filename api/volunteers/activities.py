@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ninja import Query, Router, Status
 
+from api.auth import signed_in_or_anonymous
 from api.schemas import ERRORS
+from api.throttles import ClientIpThrottle
 from api.volunteers.schemas import (
     ActivityFilters,
     ActivityIn,
@@ -17,7 +19,7 @@ from api.volunteers.schemas import (
     ShiftSeriesOut,
 )
 from api.wechat.content import CONTENT_CHECKED
-from backend.volunteers import selectors, services
+from backend.volunteers import search, selectors, services
 from backend.volunteers.permissions import (
     Action,
     activity_access,
@@ -39,24 +41,45 @@ def activity_create(request, payload: ActivityIn):
     return Status(201, activity_detail_access(user=request.auth, activity_id=activity.pk))
 
 
-@router.get("/activities", response={200: ActivityPage, **ERRORS})
+def _public_throttle() -> ClientIpThrottle:
+    return ClientIpThrottle(setting="LINLI_PUBLIC_BROWSE_RATE", scope="volunteers-public")
+
+
+@router.get("/activities", response={200: ActivityPage, **ERRORS}, auth=None, throttle=[_public_throttle()])
 def activity_list(request, filters: Query[ActivityFilters]):
-    """Published activities with upcoming shifts (in ``from``..``to``), remaining places, cursor pages."""
-    return selectors.activity_list(
+    """Published activities with upcoming shifts (in ``from``..``to``) and their remaining places;
+    no sign-in needed. Search: ``q`` (Chinese substring over title and description), ``lat`` +
+    ``lon`` (+ ``radius_km``, ``coord``) for nearest first with ``distance_m``, ``skills``,
+    ``programme``, ``division``, ``organisation_id``, ``has_space``. Cursor pages (pass
+    ``next_cursor`` back with the same filters)."""
+    signed_in_or_anonymous(request)  # a stale token answers 401, as everywhere else
+    near = search.near_from(
+        lat=filters.lat, lon=filters.lon, radius_km=filters.radius_km, coord=filters.coord
+    )
+    query = selectors.ActivityQuery(
+        q=filters.q,
+        skills=[s.strip() for s in filters.skills.split(",") if s.strip()][:10],
+        near=near,
         programme=filters.programme,
         division=filters.division,
         date_from=filters.from_,
         date_to=filters.to,
         has_space=filters.has_space,
         organisation_id=filters.organisation_id,
-        cursor=filters.cursor,
-        limit=filters.limit,
     )
+    return selectors.activity_list(query=query, cursor=filters.cursor, limit=filters.limit)
 
 
-@router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS})
+@router.get(
+    "/activities/{activity_id}",
+    response={200: ActivityOut, **ERRORS},
+    auth=None,
+    throttle=[_public_throttle()],
+)
 def activity_detail(request, activity_id: int):
-    return activity_detail_access(user=request.auth, activity_id=activity_id)
+    """An activity with its shifts and places left (no sign-up lists). Without sign-in: published
+    activities only; drafts to their coordinators."""
+    return activity_detail_access(user=signed_in_or_anonymous(request), activity_id=activity_id)
 
 
 @router.post("/activities/{activity_id}/publish", response={200: ActivityOut, **ERRORS})

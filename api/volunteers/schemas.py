@@ -84,6 +84,41 @@ class VolunteerProfileOut(Schema):
         return obj.volunteer_no or ""
 
 
+class VolunteerIdCorrectionIn(Schema):
+    id_number: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500, description="Why: a typo at registration, a new card…")
+
+
+class VolunteerIdCorrectionConfirmIn(Schema):
+    id_number: str = Field(
+        min_length=1, max_length=32, description="Typed from the card the staff member checked."
+    )
+
+
+class VolunteerIdCorrectionRejectIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class VolunteerIdCorrectionOut(Schema):
+    # A correction prepared by ``selectors.id_correction_shown``.
+
+    id: int
+    status: str
+    old_number_masked: str
+    new_number_masked: str
+    reason: str
+    requested_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+    volunteer_no: str = Field(alias="volunteer.volunteer_no")
+    name_masked: str = Field(alias="volunteer.name_masked")
+
+
+class VolunteerIdCorrectionPage(Schema):
+    items: list[VolunteerIdCorrectionOut]
+    next_cursor: str | None
+
+
 # --- organisations and service posts ----------------------------------------------------------
 
 
@@ -160,6 +195,24 @@ class ActivityIn(Schema):
 
 
 class ActivityFilters(Schema):
+    q: str = Field(
+        "",
+        max_length=100,
+        description="Keywords (whitespace-separated, all must occur) in title or description; substring match, Chinese included, from one character.",
+    )
+    lat: float | None = Field(
+        None, ge=-90, le=90, description="Latitude of the searcher: results nearest first."
+    )
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude of the searcher.")
+    radius_km: float | None = Field(
+        None, gt=0, le=50, description="Search radius (default 5 km, at most 50)."
+    )
+    coord: Literal["wgs84", "gcj02"] = Field(
+        "wgs84", description="Datum of lat/lon: gcj02 as wx.getLocation({type: 'gcj02'}) reports."
+    )
+    skills: str = Field(
+        "", max_length=200, description="Comma-separated skills: activities asking for at least one of them."
+    )
     programme: Literal["red_vest", "river"] | None = None
     division: str | None = Field(None, max_length=12)
     from_: datetime | None = Field(None, alias="from")
@@ -239,6 +292,18 @@ class ActivitySummaryOut(_ActivityBase):
     post_id: int | None
     upcoming_shifts: int
     next_starts_at: datetime | None
+    latitude: float | None = Field(description="WGS-84, from the activity's service post.")
+    longitude: float | None
+    distance_m: float | None = Field(None, description="From the searcher, when lat/lon were given.")
+
+    @staticmethod
+    def resolve_upcoming_shifts(obj: Any) -> int:
+        return obj.upcoming_shifts or 0
+
+    @staticmethod
+    def resolve_distance_m(obj: Any) -> float | None:
+        distance = getattr(obj, "distance_m", None)
+        return None if distance is None else round(distance, 1)
 
 
 class ActivityOut(_ActivityBase):
@@ -328,6 +393,19 @@ class ShiftRosterPage(Schema):
 class SignupAttendanceIn(Schema):
     checked_in_at: AwareDatetime
     checked_out_at: AwareDatetime
+
+
+class VolunteerCalendarOut(Schema):
+    url: str = Field(description="https address of the .ics feed (private: whoever has it reads it).")
+    webcal_url: str = Field(
+        description="The same address as webcal://, which calendar apps open to subscribe."
+    )
+    created_at: datetime
+
+    @classmethod
+    def of(cls, feed: Any, *, url: str) -> VolunteerCalendarOut:
+        webcal = "webcal://" + url.split("://", 1)[-1]
+        return cls(url=url, webcal_url=webcal, created_at=feed.created_at)
 
 
 # --- service hours ----------------------------------------------------------------------------

@@ -45,10 +45,12 @@ class CheckinListInline(admin.TabularInline):
         "include_attendees",
         "allow_multiple_entries",
         "allow_entry_after_exit",
+        "auto_checkout_at",
         "checked_in",
         "inside",
+        "auto_checked_out",
     )
-    readonly_fields = ("checked_in", "inside")
+    readonly_fields = ("checked_in", "inside", "auto_checked_out")
 
 
 @admin.register(Event)
@@ -61,6 +63,13 @@ class EventAdmin(EventScoped):
     readonly_fields = ("closed_at", "created_at")
     inlines = [CheckinListInline]
     event_field = ""
+
+    def save_formset(self, request: Any, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is CheckinList and (
+            formset.new_objects or formset.changed_objects or formset.deleted_objects
+        ):
+            services.checkin_list_rules_changed(event=form.instance, by=request.user)
 
 
 @admin.register(Pass)
@@ -80,6 +89,11 @@ class PassAdmin(EventScoped):
     )
     actions = ["void_passes", "reissue_passes"]
     staff_change = True  # the actions
+
+    def save_model(self, request: Any, obj: Pass, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            services.pass_edited(pass_obj=obj, by=request.user)
 
     @admin.display(description="holder")
     def masked_name(self, obj: Pass) -> str:

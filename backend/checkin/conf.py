@@ -40,6 +40,28 @@ def event_reminder_lead_minutes() -> int:
     return int(getattr(settings, "LINLI_EVENT_REMINDER_LEAD_MINUTES", 120))
 
 
+def realtime_rejoin_seconds() -> float:
+    """How often a process renews its channel-layer subscription to a live event's feed; after a
+    channel-layer outage it also resyncs its dashboards from the database (``realtime.checkin``)."""
+    return float(getattr(settings, "LINLI_REALTIME_REJOIN_SECONDS", 5))
+
+
+def delta_max() -> int:
+    """An offline-bundle cursor more than this many bundle changes behind is expired (410): the
+    scanner fetches the full bundle, which is then cheaper than the delta."""
+    return int(getattr(settings, "LINLI_CHECKIN_DELTA_MAX", 5000))
+
+
+def delta_max_scans() -> int:
+    """Likewise for scans since the cursor (each may change a pass's ``entered``)."""
+    return int(getattr(settings, "LINLI_CHECKIN_DELTA_MAX_SCANS", 50000))
+
+
+def search_max() -> int:
+    """Passes one door search answers at most."""
+    return int(getattr(settings, "LINLI_CHECKIN_SEARCH_MAX", 20))
+
+
 def annul_window_seconds() -> int:
     """How long after a scan reached us the device that made it may annul it (coordinators: always)."""
     return int(getattr(settings, "LINLI_CHECKIN_ANNUL_WINDOW_SECONDS", 15 * 60))

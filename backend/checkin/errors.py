@@ -43,6 +43,21 @@ class ListNotOfEvent(ValidationFailed):
     message = T("该核验清单不属于此活动。", "This check-in list does not belong to the event.")
 
 
+class BundleCursorInvalid(ValidationFailed):
+    code = "invalid_cursor"
+    message = T("同步游标无效。", "This sync cursor is not valid for the event.")
+
+
+class BundleCursorExpired(DomainError):
+    """The cursor is unknown (ahead of the event) or too far behind: fetch the full bundle."""
+
+    code = "cursor_expired"
+    status = 410
+    message = T(
+        "同步游标已过期，请重新下载完整数据包。", "The sync cursor has expired: fetch the full bundle."
+    )
+
+
 class UnknownDevice(ValidationFailed):
     code = "unknown_device"
     message = T("该设备未在此活动登记。", "This device is not registered for the event.")

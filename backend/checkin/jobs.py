@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from backend.checkin import conf
 from backend.checkin.models import Event, Pass
-from backend.checkin.services import event_auto_checkout
+from backend.checkin.services import event_auto_checkout, lists_auto_checkout
 from backend.notifications.scheduler import Job
 from backend.notifications.services import notify
 
@@ -64,6 +64,12 @@ def remind_event_starting() -> dict[str, int]:
     return {"reminded": sent}
 
 
+def auto_checkout_lists() -> dict[str, int]:
+    """The daily check-out of lists with an ``auto_checkout_at`` (see
+    ``backend.checkin.services.checkout``). Idempotent: each list once per local day."""
+    return lists_auto_checkout()
+
+
 JOBS = [
     Job(
         name="checkin.event_starting",
@@ -76,5 +82,11 @@ JOBS = [
         every=timedelta(minutes=5),
         func=auto_checkout_ended_events,
         description="Check out volunteers and attendees still inside at an event's end.",
+    ),
+    Job(
+        name="checkin.list_auto_checkout",
+        every=timedelta(minutes=5),
+        func=auto_checkout_lists,
+        description="Check out everybody still inside a list at its daily auto_checkout_at.",
     ),
 ]

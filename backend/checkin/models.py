@@ -128,6 +128,12 @@ class CheckinList(models.Model):
     allow_entry_after_exit = models.BooleanField(default=True)
     checked_in = models.PositiveIntegerField(default=0)
     inside = models.PositiveIntegerField(default=0)
+    # Daily local time (Asia/Shanghai) at which everybody still inside is checked out by the
+    # scheduler (``checkin.list_auto_checkout``); the last local day that checkout ran for, and
+    # how many exits it has made in all (kept, for the stats).
+    auto_checkout_at = models.TimeField(null=True, blank=True)
+    auto_checkout_last_day = models.DateField(null=True, blank=True)
+    auto_checked_out = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -190,7 +196,11 @@ class Pass(models.Model):
                 name="pass_one_valid_per_signup",
             )
         ]
-        indexes = [models.Index(fields=["holder", "status"])]
+        indexes = [
+            models.Index(fields=["holder", "status"]),
+            # The offline bundle reads an event's passes in id order, a chunk at a time.
+            models.Index(fields=["event", "id"], name="pass_event_id_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk}"
@@ -214,6 +224,51 @@ class RevokedSecret(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id} ({self.reason})"
+
+
+class BundleSequence(models.Model):
+    """The event's offline-bundle change counter: one row, incremented (row locked) in the
+    transaction of every change a scanner's bundle must learn, so changes commit in number order
+    without gaps and a reader that sees number N has seen every change up to N."""
+
+    event = models.OneToOneField(
+        Event, primary_key=True, on_delete=models.CASCADE, related_name="bundle_sequence"
+    )
+    last_change = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} change {self.last_change}"
+
+
+class BundleChange(models.Model):
+    """One change of what the offline bundle holds, numbered per event by ``BundleSequence``:
+    a pass added, voided, re-issued, blocked or unblocked (``token_id``: the secret's id it
+    revoked, if any), or a list's rules changed. Append-only; the delta sync reads it."""
+
+    class Kind(models.TextChoices):
+        PASS_ADDED = "pass_added", "新增"
+        PASS_VOIDED = "pass_voided", "作废"
+        PASS_REISSUED = "pass_reissued", "重发"
+        PASS_BLOCKED = "pass_blocked", "冻结"
+        PASS_UNBLOCKED = "pass_unblocked", "解冻"
+        PASS_CHANGED = "pass_changed", "修改"  # edited by staff in the admin
+        LIST_CHANGED = "list_changed", "清单变更"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="bundle_changes")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    pass_obj = models.ForeignKey(
+        Pass, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_column="pass_id"
+    )
+    token_id = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["event", "seq"], name="bundle_change_seq_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind}"
 
 
 class Presence(models.Model):

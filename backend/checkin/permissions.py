@@ -15,7 +15,7 @@ from typing import Any
 from backend.accounts.hooks import Delegation, grant_delegations, grant_scope_exists
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.selectors import user_has_role, user_scope_ids
-from backend.checkin.models import Device, Event, Pass
+from backend.checkin.models import CheckinList, Device, Event, Pass
 from backend.checkin.selectors import event_get
 from backend.core.errors import NotFound
 from backend.core.permissions import authorize, rule
@@ -112,6 +112,17 @@ def event_pass_access(
     if pass_obj is None:
         raise NotFound()
     return pass_obj
+
+
+def event_list_access(
+    *, user: Any, event_id: int, list_id: int, action: Action = Action.EVENT_MANAGE
+) -> CheckinList:
+    """A check-in list of an event ``user`` may ``action`` (manage), or ``NotFound``."""
+    event = event_access(user=user, event_id=event_id, action=action)
+    lst = CheckinList.objects.filter(pk=list_id, event=event).prefetch_related("shifts").first()
+    if lst is None:
+        raise NotFound()
+    return lst
 
 
 def event_device_access(

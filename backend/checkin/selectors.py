@@ -21,10 +21,7 @@ from backend.checkin.models import (
     GateCount,
     Kind,
     Pass,
-    RevokedSecret,
 )
-from backend.checkin.redeem.decide import list_admits
-from backend.core import keys
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers.models import ServicePost, Shift
@@ -96,7 +93,7 @@ def event_stats(*, event: Event) -> dict[str, Any]:
     lists = (
         CheckinList.objects.filter(event_id=event.pk)
         .order_by("id")
-        .values("id", "name", "checked_in", "inside")
+        .values("id", "name", "checked_in", "inside", "auto_checked_out")
     )
     gates = GateCount.objects.filter(event_id=event.pk).order_by("gate").values("gate", "entries", "exits")
     return {
@@ -105,6 +102,8 @@ def event_stats(*, event: Event) -> dict[str, Any]:
         "passes": seq["passes"],
         "checked_in": seq["checked_in"],
         "inside": seq["inside"],
+        # Exits made by the lists' daily automatic check-out (source "auto" in the feed).
+        "auto_checked_out": sum(item["auto_checked_out"] for item in lists),
         "by_list": [dict(item) for item in lists],
         "by_gate": [dict(item) for item in gates],
     }
@@ -125,6 +124,11 @@ def event_snapshot(*, event: Event) -> dict[str, Any]:
         "ends_at": _iso(event.ends_at),
         "recent": [checkin_feed_message(row) for row in reversed(rows)],
     }
+
+
+def event_last_seq(*, event_id: int) -> int:
+    """The event's latest feed position (dashboards compare theirs after a channel-layer outage)."""
+    return EventSequence.objects.values_list("last_seq", flat=True).filter(pk=event_id).first() or 0
 
 
 def checkin_replay(*, event_id: int, after: int, upto: int | None = None) -> list[dict[str, Any]] | None:
@@ -167,6 +171,14 @@ def passes_for_holder(*, user: Any) -> QuerySet[Pass]:
 
 def passes_of_event(*, event: Event) -> QuerySet[Pass]:
     return Pass.objects.filter(event_id=event.pk).order_by("id")
+
+
+def passes_matching(*, event: Event, query: str, by_phone: bool) -> list[Pass]:
+    """The event's valid passes whose holder's name contains ``query``, or (``by_phone``) whose
+    holder's mobile number ends with it; at most ``LINLI_CHECKIN_SEARCH_MAX``, one query."""
+    qs = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID)
+    qs = qs.filter(holder__phone__endswith=query) if by_phone else qs.filter(holder_name__icontains=query)
+    return list(qs.order_by("holder_name", "id")[: conf.search_max()])
 
 
 def checkins_of_event(*, event: Event) -> QuerySet[Checkin]:
@@ -245,70 +257,3 @@ def staff_candidate_get(*, user_id: int) -> User:
             errors=[field_error("user_id", "not_found", T("找不到该用户。", "No such user."))]
         )
     return user
-
-
-def pass_lists(*, pass_obj: Pass, lists: list[CheckinList], shifts_by_list: dict[int, set[int]]) -> list[int]:
-    """The ids of the lists that take this pass (the rule the redeem applies)."""
-    return [
-        lst.pk
-        for lst in lists
-        if list_admits(
-            kind=pass_obj.kind,
-            include_volunteers=lst.include_volunteers,
-            include_attendees=lst.include_attendees,
-            has_shifts=bool(shifts_by_list[lst.pk]),
-            counts_shift=pass_obj.shift_id in shifts_by_list[lst.pk],
-        )
-    ]
-
-
-def offline_bundle(*, event: Event) -> dict[str, Any]:
-    """What a scanner needs to decide without us: the public keys (JWKS) to check signatures,
-    the valid pass ids with their lists, the revoked ids, the lists' rules and the window.
-
-    Pass ids are the random token ids inside the secrets (hex), so the bundle holds no secret that
-    would admit anyone; names are masked as on the scanner's screen."""
-    lists = list(CheckinList.objects.filter(event_id=event.pk).prefetch_related("shifts").order_by("id"))
-    shifts_by_list = {lst.pk: {s.pk for s in lst.shifts.all()} for lst in lists}
-    passes = Pass.objects.filter(event_id=event.pk, status=Pass.Status.VALID).order_by("id")
-    seq = EventSequence.objects.values_list("last_seq", flat=True).get(pk=event.pk)
-    return {
-        "event": {
-            "id": event.pk,
-            "title": event.title,
-            "starts_at": _iso(event.starts_at),
-            "ends_at": _iso(event.ends_at),
-            "checkin_opens_at": _iso(event.checkin_opens_at),
-            "checkin_closes_at": _iso(event.checkin_closes_at),
-        },
-        "generated_at": _iso(timezone.now()),
-        "seq": seq,
-        "keys": keys.public_jwks("pass"),
-        "token_domain": "linli/pass/v1",
-        "lists": [
-            {
-                "id": lst.pk,
-                "name": lst.name,
-                "include_volunteers": lst.include_volunteers,
-                "include_attendees": lst.include_attendees,
-                "shifts": sorted(shifts_by_list[lst.pk]),
-                "allow_multiple_entries": lst.allow_multiple_entries,
-                "allow_entry_after_exit": lst.allow_entry_after_exit,
-            }
-            for lst in lists
-        ],
-        "passes": [
-            {
-                "id": p.token_id,
-                "kind": p.kind,
-                "name": p.masked_name,
-                "blocked": p.blocked,
-                "lists": pass_lists(pass_obj=p, lists=lists, shifts_by_list=shifts_by_list),
-                "entered": p.first_entry_at is not None,
-            }
-            for p in passes
-        ],
-        "revoked": list(
-            RevokedSecret.objects.filter(event_id=event.pk).order_by("id").values_list("token_id", flat=True)
-        ),
-    }

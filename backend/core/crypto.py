@@ -103,6 +103,15 @@ def key_id(key: bytes) -> str:
     return hashlib.sha256(b"linli key id\x00" + key).hexdigest()[:8]
 
 
+def check_setting_keys(values: dict[str, list[str]]) -> None:
+    """Raise ``ImproperlyConfigured`` naming the first malformed key setting (``backend.settings``
+    calls this at start-up, so a bad key fails there and not at its first use)."""
+    for setting, keys in values.items():
+        for value in keys:
+            if value:
+                _decode_setting_key(value, setting=setting)
+
+
 def _decode_setting_key(value: str, *, setting: str) -> bytes:
     text = value.strip().rstrip("=") if isinstance(value, str) else ""
     if not _B64URL_RE.fullmatch(text):

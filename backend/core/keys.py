@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import secrets
 import threading
@@ -76,6 +77,8 @@ from backend.core.signed_tokens import (
     verify_document,
     verify_token,
 )
+
+log = logging.getLogger("linli.keys")
 
 __all__ = [
     "DOMAINS",
@@ -155,6 +158,24 @@ class KeyInfo:
         return self.last_expiry is not None and self.last_expiry >= today
 
 
+#: The key-set version could not be read (the shared cache, Redis, is away).
+_UNKNOWN: Any = object()
+
+
+def _cache_failed() -> Any:
+    log.warning("signing keys: the shared cache cannot be reached; keys are rechecked in the database")
+    return _UNKNOWN
+
+
+def _version_read() -> Any:
+    """The key-set version from Django's cache, ``_UNKNOWN`` when the cache fails. Verification
+    must outlive the cache (a resident at the door gets an answer, not a 500)."""
+    try:
+        return cache.get(VERSION_CACHE_KEY)
+    except Exception:
+        return _cache_failed()
+
+
 class _KeyCache:
     def __init__(self) -> None:
         self.keys: dict[int, KeyInfo] = {}
@@ -171,15 +192,21 @@ class _KeyCache:
         if now - self.checked_at < _recheck_seconds():
             return False
         self.checked_at = now
-        return cache.get(VERSION_CACHE_KEY) != self.version
+        version = _version_read()
+        # The shared cache is away: nobody can announce a change, so reload from the database at
+        # every recheck instead (one query per process every few seconds) until it is back.
+        return version is _UNKNOWN or version != self.version
 
     def load(self) -> None:
         with self.lock:
-            version = cache.get(VERSION_CACHE_KEY)
+            version = _version_read()
             if version is None:
                 version = secrets.token_hex(8)
-                cache.add(VERSION_CACHE_KEY, version, None)
-                version = cache.get(VERSION_CACHE_KEY, version)
+                try:
+                    cache.add(VERSION_CACHE_KEY, version, None)
+                    version = cache.get(VERSION_CACHE_KEY, version)
+                except Exception:
+                    version = _cache_failed()
             rows = SigningKey.objects.values_list(
                 "kid", "purpose", "status", "public_key", "last_expiry", "signed_unexpiring", "created_at"
             )
@@ -209,7 +236,11 @@ def keys_invalidate(*, everywhere: bool = True) -> None:
     """Forget the cached keys here, and (``everywhere``) tell other processes to reload too."""
     _cache.invalidate()
     if everywhere:
-        cache.set(VERSION_CACHE_KEY, secrets.token_hex(8), None)
+        try:
+            cache.set(VERSION_CACHE_KEY, secrets.token_hex(8), None)
+        except Exception:
+            # The other processes reload from the database while they cannot read the version.
+            _cache_failed()
 
 
 def _changed() -> None:

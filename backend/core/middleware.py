@@ -26,6 +26,7 @@ from backend.core.errors import (
     IdempotencyKeyReused,
     ValidationFailed,
 )
+from backend.core.faults import fault_error
 from backend.core.hooks import Hook
 from backend.core.i18n import T, request_lang
 from backend.core.models import IdempotencyRecord
@@ -235,6 +236,14 @@ def _key_of(request: HttpRequest) -> str | DomainError | None:
     return key
 
 
+def _fault_response(request: HttpRequest, exc: Exception) -> HttpResponseBase:
+    """The database (or storage) away before the view ran: 503 with Retry-After, else re-raise."""
+    fault = fault_error(exc)
+    if fault is None:
+        raise exc
+    return error_response(request, fault, Retry_After=str(fault.details["retry_after"]))
+
+
 @_both
 class idempotency:
     """``Idempotency-Key`` on unsafe API requests: the first response is stored per user and key
@@ -255,7 +264,10 @@ class idempotency:
             return self.get_response(request)
         if isinstance(key, DomainError):
             return error_response(request, key)
-        claimed = _begin(request, key)
+        try:
+            claimed = _begin(request, key)
+        except Exception as exc:
+            return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):
             return claimed
         response: HttpResponseBase | None = None
@@ -273,7 +285,10 @@ class idempotency:
             return await self.get_response(request)
         if isinstance(key, DomainError):
             return error_response(request, key)
-        claimed = await sync_to_async(_begin)(request, key)
+        try:
+            claimed = await sync_to_async(_begin)(request, key)
+        except Exception as exc:
+            return _fault_response(request, exc)
         if not isinstance(claimed, IdempotencyRecord):
             return claimed
         response: HttpResponseBase | None = None

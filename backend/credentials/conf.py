@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -68,6 +69,14 @@ def lookup_log_max_pending() -> int:
 def lookup_log_background() -> bool:
     """Write the lookup log from a background thread (off for tests, which flush by hand)."""
     return switched_on(_setting("LINLI_LOOKUP_LOG_BACKGROUND", "1"))
+
+
+def lookup_log_spool() -> str:
+    """The lookup log's write-ahead spool directory (``lookup.spool``); ``off`` turns it off."""
+    value = _setting("LINLI_LOOKUP_LOG_SPOOL", "")
+    if value.lower() in {"off", "0", "false", "no"}:
+        return ""
+    return value or str(Path(getattr(settings, "VAR_DIR", "var")) / "lookup-spool")
 
 
 def expiry_notice_days() -> int:

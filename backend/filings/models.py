@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from backend.core.textsearch import SearchTokenBase
 from backend.divisions.models import Division
 
 
@@ -132,6 +133,14 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.filing_number})"
+
+
+class GroupSearchToken(SearchTokenBase):
+    """The character bigrams of a group's name and filing number, for the public directory's
+    ``q`` (backend.core.textsearch); kept by the services that write those fields."""
+
+    pk = models.CompositePrimaryKey("token", "owner")
+    owner = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="+")
 
 
 class FormerName(models.Model):

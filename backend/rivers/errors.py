@@ -11,6 +11,14 @@ class NotASteward(PermissionDenied):
     message = T("您不是该河段的巡河人员。", "You are not a steward of this river segment.")
 
 
+class SegmentOutsideArea(PermissionDenied):
+    code = "segment_outside_area"
+    message = T(
+        "该河段不在本组织的服务区域内。",
+        "This river segment lies outside the organisation's area.",
+    )
+
+
 class PatrolInProgress(Conflict):
     code = "patrol_in_progress"
     message = T("您有一次巡河尚未结束。", "You already have a patrol in progress.")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from backend.accounts.models import Grant, Role, ScopeType, User
@@ -143,18 +143,24 @@ def steward_assignment_for(*, user: Any, segment: RiverSegment) -> StewardAssign
     )
 
 
-def user_is_river_chief(*, user: Any, segment_id: int) -> bool:
+def _river_chiefs(segment_id: int) -> QuerySet[StewardAssignment]:
+    """Live river-chief assignments of a segment that lie inside the assigning organisation's
+    area (division codes nest by prefix). An assignment outside it (made before assignments were
+    checked) gives no right to read or verify the segment's issues."""
     return StewardAssignment.objects.filter(
-        segment_id=segment_id, kind=StewardAssignment.Kind.RIVER_CHIEF, user_id=user.pk, ended_at__isnull=True
-    ).exists()
+        segment_id=segment_id,
+        kind=StewardAssignment.Kind.RIVER_CHIEF,
+        ended_at__isnull=True,
+        segment__division__code__startswith=F("organisation__division_id"),
+    )
+
+
+def user_is_river_chief(*, user: Any, segment_id: int) -> bool:
+    return _river_chiefs(segment_id).filter(user_id=user.pk).exists()
 
 
 def segment_river_chief_ids(*, segment_id: int) -> list[int]:
-    return list(
-        StewardAssignment.objects.filter(
-            segment_id=segment_id, kind=StewardAssignment.Kind.RIVER_CHIEF, ended_at__isnull=True
-        ).values_list("user_id", flat=True)
-    )
+    return list(_river_chiefs(segment_id).values_list("user_id", flat=True))
 
 
 def assignment_list(

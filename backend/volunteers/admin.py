@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 
 from backend.accounts.adminsite import ScopedAdmin, run_per_row, run_with_reason
@@ -29,6 +30,7 @@ from backend.volunteers.models import (
     VolunteerProfile,
 )
 from backend.volunteers.permissions import Action
+from backend.volunteers.search import activity_index, activity_location
 
 
 def person_shown(user: Any) -> str:
@@ -116,6 +118,14 @@ class ActivityAdmin(CoordinatorScoped):
         if request.user.is_superuser or request.user.has_perm("volunteers.change_activity"):
             return self.readonly_fields
         return [f.name for f in Activity._meta.fields]
+
+    def save_model(self, request, obj, form, change):
+        """A platform admin's edit keeps the search index (text, skills, place) in step."""
+        with transaction.atomic():
+            for name, value in activity_location(obj.post).items():
+                setattr(obj, name, value)
+            super().save_model(request, obj, form, change)
+            activity_index(activity=obj, created=not change)
 
     @admin.action(description="发布所选活动 Publish")
     def publish(self, request, queryset):

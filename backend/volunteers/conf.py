@@ -123,3 +123,15 @@ def self_checkin_early() -> timedelta:
 def self_checkin_late() -> timedelta:
     """How long after the shift ends a volunteer may still check out."""
     return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_SELF_CHECKIN_LATE_MINUTES", 30)))
+
+
+def attendance_clock_skew() -> timedelta:
+    """Attendance may lie this far after the server's clock (a phone's clock running ahead), no
+    further: service that has not happened is refused. Same default as the scanner's skew."""
+    return timedelta(seconds=int(getattr(settings, "LINLI_VOLUNTEER_ATTENDANCE_SKEW_SECONDS", 300)))
+
+
+def attendance_tolerance() -> timedelta:
+    """How far before a shift's start a check-in and after its end a check-out may lie (the event
+    check-in window opens an hour before by default); hours still count inside the shift only."""
+    return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_ATTENDANCE_TOLERANCE_MINUTES", 60)))

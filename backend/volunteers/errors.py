@@ -120,3 +120,44 @@ SELF_CHECKIN_MESSAGES = {
     "not_signed_up": T("你没有该班次的确认名额。", "You hold no confirmed place on this shift."),
     "not_checked_in": T("请先签到再签退。", "Check in before checking out."),
 }
+
+
+class AttendanceInFuture(DomainError):
+    code = "attendance_in_future"
+    status = 422
+    message = T(
+        "签到或签退时间晚于当前时间，不能记录尚未发生的服务。",
+        "Check-in or check-out is later than now: service that has not happened cannot be recorded.",
+    )
+
+
+class AttendanceOutsideShift(DomainError):
+    code = "attendance_outside_shift"
+    status = 422
+    message = T(
+        "签到或签退时间不在班次时间内（含允许的提前和延后）。",
+        "Check-in or check-out lies outside the shift (with the allowed tolerance).",
+    )
+
+
+class IdNumberCorrectionRequired(Conflict):
+    code = "id_number_correction_required"
+    message = T(
+        "注册后更改身份证号须提交更正申请，经工作人员核验证件后生效。",
+        "After registration a new ID number is a correction: request it, and staff confirm it after checking the card.",
+    )
+
+
+class IdCorrectionPending(Conflict):
+    code = "id_correction_pending"
+    message = T(
+        "已有一个待确认的身份证号更正申请。", "An ID number correction is already waiting for confirmation."
+    )
+
+
+class IdNumberMismatch(Conflict):
+    code = "id_number_mismatch"
+    message = T(
+        "核验的证件号码与申请更正的号码不一致。",
+        "The number on the card checked does not match the correction requested.",
+    )

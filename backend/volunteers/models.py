@@ -20,11 +20,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from backend.core.textsearch import SearchTokenBase
 from backend.divisions.models import Division
 
 # Purposes of the ID number's sealing key and blind index (backend.core.crypto).
 ID_PURPOSE = "volunteer.id_number"
 ID_INDEX_PURPOSE = "volunteer.id_number"
+# Purpose of the calendar feed token's sealing key and blind index.
+CALENDAR_PURPOSE = "volunteer.calendar"
 
 
 class Programme(models.TextChoices):
@@ -182,6 +185,11 @@ class Activity(models.Model):
     hours_mode = models.CharField(max_length=24, choices=HoursMode.choices, default=HoursMode.SCANNER)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Where it happens (WGS-84, from its post) and the grid cell that serves search by distance
+    # (backend.core.geo.geocell); kept by the services with the search tokens (search.py).
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    geocell = models.IntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -189,10 +197,20 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "programme", "division"])]
+        indexes = [
+            models.Index(fields=["status", "programme", "division"]),
+            models.Index(fields=["geocell"], name="activity_geocell"),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class ActivitySearchToken(SearchTokenBase):
+    """The character bigrams of an activity's title and description (backend.core.textsearch)."""
+
+    pk = models.CompositePrimaryKey("token", "owner")
+    owner = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
 
 
 class ShiftSeries(models.Model):
@@ -523,3 +541,56 @@ class SelfCheckin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.shift_id} {self.kind} {self.result}"
+
+
+class CalendarFeed(models.Model):
+    """A volunteer's private calendar address (``/cal/<token>.ics``): the token sealed (so the
+    app can show the address again) and found by its keyed hash. A new token replaces the row's,
+    so the old address stops answering at once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer_calendar"
+    )
+    token_sealed = models.TextField()
+    token_index = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"calendar of {self.user_id}"
+
+
+class IdNumberCorrection(models.Model):
+    """A registered volunteer's request to correct their ID number (a typo at registration, a new
+    card number). The number on the profile changes only when staff who checked the person's card
+    confirm it; every request stays as history (both numbers sealed), and service records, which
+    belong to the account, are untouched."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        REJECTED = "rejected", "已驳回"
+
+    profile = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="id_corrections")
+    old_number_sealed = models.TextField()
+    new_number_sealed = models.TextField()
+    new_number_index = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile"], condition=Q(status="pending"), name="id_correction_one_pending"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}:{self.status}"

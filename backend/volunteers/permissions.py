@@ -16,13 +16,14 @@ from typing import TypeVar
 from backend.accounts.hooks import grant_scope_exists
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_has_role
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, PermissionDenied
 from backend.core.i18n import T
 from backend.core.permissions import authorize, can, rule
 from backend.volunteers import selectors
 from backend.volunteers.models import (
     Activity,
     Certificate,
+    IdNumberCorrection,
     Organisation,
     ServiceRecord,
     Shift,
@@ -51,6 +52,7 @@ class Action(StrEnum):
     TEAM_LEAD = "volunteers.team_lead"
     TRANSFER_ANSWER = "volunteers.transfer_answer"
     TRANSFER_VIEW = "volunteers.transfer_view"
+    ID_CORRECTION_DECIDE = "volunteers.id_correction_decide"
 
 
 def coordinates(user: User, organisation_id: int) -> bool:
@@ -161,6 +163,16 @@ def transfer_answer(user: User, transfer: SignupTransfer) -> bool:
     return user.pk == transfer.to_user_id
 
 
+@rule(Action.ID_CORRECTION_DECIDE)
+def id_correction_decide(user: User, correction: IdNumberCorrection) -> bool:
+    """Confirm or reject a volunteer's ID number correction: coordinators of an organisation the
+    volunteer signed up with or served (they can meet the person and see the card); platform
+    admins always. Nobody decides on their own."""
+    if correction.profile.user_id == user.pk:
+        return False
+    return selectors.id_corrections_for_staff(user=user).filter(pk=correction.pk).exists()
+
+
 # --- fetch and authorize ----------------------------------------------------------------------
 
 
@@ -210,10 +222,15 @@ def activity_access(
     return _authorized(user, action, activity, hide=hide)
 
 
-def activity_detail_access(*, user: User, activity_id: int) -> Activity:
+def activity_detail_access(*, user: User | None, activity_id: int) -> Activity:
     """The activity with its shifts as ``user`` may see it: drafts only to its coordinators,
-    ``NotFound`` for everybody else."""
-    return _authorized(user, Action.ACTIVITY_VIEW, selectors.activity_get(activity_id=activity_id))
+    ``NotFound`` for everybody else; without sign-in (``user`` None) published ones only."""
+    activity = selectors.activity_get(activity_id=activity_id)
+    if user is None:
+        if activity is None or activity.status != Activity.Status.PUBLISHED:
+            raise NotFound()
+        return activity
+    return _authorized(user, Action.ACTIVITY_VIEW, activity)
 
 
 def shift_access(
@@ -259,6 +276,15 @@ def transfer_access(*, user: User, transfer_id: int, action: Action = Action.TRA
         raise NotFound()
     authorize(user, action, transfer, hide=False)
     return transfer
+
+
+def id_correction_access(*, user: User, correction_id: int) -> IdNumberCorrection:
+    """A correction ``user`` may decide on, or ``NotFound`` (staff outside its reach never learn
+    it exists); their own is ``PermissionDenied``."""
+    correction = IdNumberCorrection.objects.select_related("profile").filter(pk=correction_id).first()
+    if correction is not None and correction.profile.user_id == user.pk:
+        raise PermissionDenied()  # platform admins too: nobody confirms their own number
+    return _authorized(user, Action.ID_CORRECTION_DECIDE, correction)
 
 
 @grant_scope_exists.register

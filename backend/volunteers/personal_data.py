@@ -16,7 +16,14 @@ from backend.accounts.hooks import DataSection, account_cancelling, account_eras
 from backend.core.audit import audit_record
 from backend.core.crypto import unseal
 from backend.core.i18n import T
-from backend.volunteers.models import ID_PURPOSE, Certificate, ServiceRecord, Signup, VolunteerProfile
+from backend.volunteers.models import (
+    ID_PURPOSE,
+    CalendarFeed,
+    Certificate,
+    ServiceRecord,
+    Signup,
+    VolunteerProfile,
+)
 from backend.volunteers.services.signups import signup_cancel
 
 KEPT = T(
@@ -108,7 +115,8 @@ def _profile(profile: VolunteerProfile, user: Any) -> dict[str, Any]:
 
 @account_cancelling.register
 def volunteer_cancelling(user: Any) -> None:
-    """Places held for the future go back to others at once."""
+    """Places held for the future go back to others at once; the calendar address stops."""
+    CalendarFeed.objects.filter(user=user).delete()
     upcoming = Signup.objects.filter(
         user=user, status__in=Signup.ACTIVE_STATUSES, shift__starts_at__gt=timezone.now()
     ).select_related("shift")

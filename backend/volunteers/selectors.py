@@ -7,26 +7,31 @@ the API schemas only read them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from backend.accounts.models import Role, ScopeType, User
-from backend.accounts.selectors import user_scope_ids
-from backend.core.crypto import unseal
+from backend.accounts.selectors import user_is_platform_admin, user_scope_ids
+from backend.core.crypto import blind_index, unseal
+from backend.core.links import public_host, public_url
 from backend.core.masking import mask_id_number, mask_name, mask_phone
 from backend.core.pagination import keyset_page
 from backend.core.validators import age_on
-from backend.volunteers import conf
+from backend.volunteers import conf, search
 from backend.volunteers.hours import next_star_at, stars_for
+from backend.volunteers.ical import CalendarEvent
 from backend.volunteers.models import (
+    CALENDAR_PURPOSE,
     ID_PURPOSE,
     Activity,
+    CalendarFeed,
     Certificate,
+    IdNumberCorrection,
     Organisation,
     ServicePost,
     ServiceRecord,
@@ -41,6 +46,7 @@ from backend.volunteers.models import (
 from backend.volunteers.proofs import proof_read
 
 MAX_PAGE = 100
+Near = search.Near
 
 
 # --- cursors ----------------------------------------------------------------------------------
@@ -144,42 +150,74 @@ def _shift_filter(prefix: str, *, now: datetime, date_from: datetime | None, dat
     return q
 
 
+@dataclass
+class ActivityQuery:
+    """What a volunteer looks for (``GET /activities``); every field optional."""
+
+    q: str = ""
+    skills: list[str] = field(default_factory=list)
+    near: Near | None = None
+    programme: str | None = None
+    division: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    has_space: bool | None = None
+    organisation_id: int | None = None
+
+
+def _upcoming_shifts(shift_q: Q) -> QuerySet[Shift]:
+    return Shift.objects.filter(shift_q, activity=OuterRef("pk"))
+
+
+def _activities_found(query: ActivityQuery, *, now: datetime) -> QuerySet[Activity]:
+    """Published activities with an upcoming shift in the range that match ``query``: each
+    condition an indexed lookup or semi-join (no aggregate over all rows), the per-activity
+    figures as subqueries evaluated for the page's rows only."""
+    shift_q = _shift_filter("", now=now, date_from=query.date_from, date_to=query.date_to)
+    upcoming = _upcoming_shifts(shift_q)
+    per_activity = upcoming.order_by().values("activity")
+    qs = Activity.objects.filter(Exists(upcoming), status=Activity.Status.PUBLISHED)
+    conditions = [search.text_q(query.q), search.skills_q(query.skills)]
+    for condition in conditions:
+        if condition is not None:
+            qs = qs.filter(condition)
+    if query.programme:
+        qs = qs.filter(programme=query.programme)
+    if query.division:
+        qs = qs.filter(division__code__startswith=query.division)
+    if query.organisation_id:
+        qs = qs.filter(organisation_id=query.organisation_id)
+    with_space = Exists(upcoming.filter(taken__lt=F("capacity")))
+    if query.has_space is True:
+        qs = qs.filter(with_space)
+    elif query.has_space is False:
+        qs = qs.exclude(with_space)
+    return qs.select_related(
+        "organisation", "post", "division", "river_segment", "river_segment__river"
+    ).annotate(
+        remaining=Subquery(per_activity.annotate(n=Sum(F("capacity") - F("taken"))).values("n")),
+        upcoming_shifts=Subquery(per_activity.annotate(n=Count("pk")).values("n")),
+        next_starts_at=Subquery(per_activity.annotate(n=Min("starts_at")).values("n")),
+    )
+
+
 def activity_list(
     *,
-    programme: str | None = None,
-    division: str | None = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    has_space: bool | None = None,
-    organisation_id: int | None = None,
+    query: ActivityQuery | None = None,
     cursor: str | None = None,
     limit: int = 20,
     now: datetime | None = None,
 ) -> Page:
     """Published activities with upcoming shifts in the range, each annotated with
-    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at``. One query per page."""
-    now = now or timezone.now()
-    shift_q = _shift_filter("shifts__", now=now, date_from=date_from, date_to=date_to)
-    qs = (
-        Activity.objects.filter(status=Activity.Status.PUBLISHED)
-        .select_related("organisation", "post", "division", "river_segment", "river_segment__river")
-        .annotate(
-            remaining=Sum(F("shifts__capacity") - F("shifts__taken"), filter=shift_q),
-            upcoming_shifts=Count("shifts", filter=shift_q),
-            next_starts_at=Min("shifts__starts_at", filter=shift_q),
-        )
-        .filter(upcoming_shifts__gt=0)
-    )
-    if programme:
-        qs = qs.filter(programme=programme)
-    if division:
-        qs = qs.filter(division__code__startswith=division)
-    if organisation_id:
-        qs = qs.filter(organisation_id=organisation_id)
-    if has_space is True:
-        qs = qs.filter(remaining__gt=0)
-    elif has_space is False:
-        qs = qs.filter(remaining=0)
+    ``remaining`` places, ``upcoming_shifts`` and ``next_starts_at`` (and ``distance_m`` when
+    searching near a point). Newest first, or nearest first with ``query.near``. One query per
+    page; see ``backend.volunteers.search`` for the indexes each filter uses."""
+    query = query or ActivityQuery()
+    qs = _activities_found(query, now=now or timezone.now())
+    limit = max(1, min(limit, MAX_PAGE))
+    if query.near is not None:
+        items, next_cursor = search.distance_page(qs, near=query.near, cursor=cursor, limit=limit)
+        return Page(items=items, next_cursor=next_cursor)
     return _page(qs, cursor=cursor, limit=limit)
 
 
@@ -500,3 +538,106 @@ def transfer_status_shown(transfer: SignupTransfer, *, now: datetime | None = No
     if transfer.status == SignupTransfer.Status.OFFERED and (now or timezone.now()) >= transfer.expires_at:
         return SignupTransfer.Status.EXPIRED
     return transfer.status
+
+
+# --- calendar feed ------------------------------------------------------------------------------
+
+CALENDAR_PAST = timedelta(days=90)
+CALENDAR_MAX_EVENTS = 500
+
+
+def calendar_feed_url(*, feed: CalendarFeed, token: str = "") -> str:
+    """The feed's private address (``token`` when just made, else unsealed from the row)."""
+    token = token or unseal(feed.token_sealed, purpose=CALENDAR_PURPOSE)
+    return public_url(f"/cal/{token}.ics")
+
+
+def calendar_feed_by_token(*, token: str) -> CalendarFeed | None:
+    if not token or len(token) > 64 or not token.isalnum():
+        return None
+    index = blind_index(token, purpose=CALENDAR_PURPOSE)
+    return CalendarFeed.objects.select_related("user").filter(token_index=index).first()
+
+
+def calendar_events(*, user: User, now: datetime | None = None) -> list[CalendarEvent]:
+    """The user's confirmed shifts from 90 days ago on, and the ones that were confirmed and then
+    cancelled (by the volunteer or with the shift) as cancelled events. One query."""
+    now = now or timezone.now()
+    was_confirmed = Q(status__in=sorted(Signup.CONFIRMED_STATUSES)) | Q(
+        status__in=[Signup.Status.CANCELLED, Signup.Status.CANCELLED_LATE], confirmed_at__isnull=False
+    )
+    signups = (
+        Signup.objects.filter(was_confirmed, user=user, shift__ends_at__gte=now - CALENDAR_PAST)
+        .select_related("shift", "shift__activity", "shift__activity__organisation", "shift__activity__post")
+        .order_by("shift__starts_at", "id")[:CALENDAR_MAX_EVENTS]
+    )
+    host = public_host()
+    events = []
+    for signup in signups:
+        shift, activity = signup.shift, signup.shift.activity
+        cancelled = signup.status not in Signup.CONFIRMED_STATUSES or shift.status == Shift.Status.CANCELLED
+        post = activity.post
+        events.append(
+            CalendarEvent(
+                uid=f"signup-{signup.pk}@{host}",
+                sequence=1 if cancelled else 0,
+                cancelled=cancelled,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                summary=activity.title,
+                location=activity.place or (post.address if post else ""),
+                description=f"{activity.organisation.name}\n{activity.recipients}".strip(),
+                geo=(
+                    (activity.latitude, activity.longitude)
+                    if activity.latitude is not None and activity.longitude is not None
+                    else None
+                ),
+            )
+        )
+    return events
+
+
+# --- ID number corrections ----------------------------------------------------------------------
+
+
+def id_correction_shown(correction: IdNumberCorrection) -> IdNumberCorrection:
+    """Sets ``old_number_masked``, ``new_number_masked`` and the volunteer as staff see them."""
+    shown: Any = correction
+    shown.old_number_masked = mask_id_number(unseal(correction.old_number_sealed, purpose=ID_PURPOSE))
+    shown.new_number_masked = mask_id_number(unseal(correction.new_number_sealed, purpose=ID_PURPOSE))
+    shown.volunteer = volunteer_shown(correction.profile.user)
+    return correction
+
+
+def my_id_corrections(*, profile: VolunteerProfile) -> list[IdNumberCorrection]:
+    """The volunteer's requests, newest first (the history of their number)."""
+    rows = IdNumberCorrection.objects.filter(profile=profile).select_related(
+        "profile", "profile__user", "profile__user__volunteer_profile"
+    )
+    return [id_correction_shown(c) for c in rows.order_by("-id")]
+
+
+def id_corrections_for_staff(*, user: User) -> QuerySet[IdNumberCorrection]:
+    """Corrections ``user`` may decide on: every one for platform admins; for coordinators those
+    of volunteers who signed up with or served one of their organisations."""
+    qs = IdNumberCorrection.objects.all()
+    if user_is_platform_admin(user):
+        return qs
+    orgs = [int(i) for i in user_scope_ids(user, Role.COORDINATOR, ScopeType.ORGANISATION) if i.isdigit()]
+    if not orgs:
+        return qs.none()
+    signed = Signup.objects.filter(user=OuterRef("profile__user"), shift__activity__organisation_id__in=orgs)
+    served = ServiceRecord.objects.filter(user=OuterRef("profile__user"), organisation_id__in=orgs)
+    return qs.filter(Exists(signed) | Exists(served))
+
+
+def id_corrections_to_decide(
+    *, user: User, status: str | None = None, cursor: str | None = None, limit: int = 50
+) -> Page:
+    qs = id_corrections_for_staff(user=user).exclude(profile__user=user)
+    if status:
+        qs = qs.filter(status=status)
+    qs = qs.select_related("profile", "profile__user", "profile__user__volunteer_profile")
+    page = _page(qs, cursor=cursor, limit=limit)
+    page.items = [id_correction_shown(c) for c in page.items]
+    return page

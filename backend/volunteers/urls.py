@@ -6,4 +6,5 @@ from backend.volunteers import views
 
 urlpatterns = [
     path("c/<str:token>", views.proof_page, name="volunteer-proof"),
+    path("cal/<str:token>.ics", views.calendar_feed, name="volunteers-calendar"),
 ]

@@ -1,8 +1,11 @@
-"""The public page a certificate's QR opens: ``/c/<TOKEN>`` says genuine, revoked or not genuine.
+"""Pages of the volunteers domain served outside the JSON API (mounted at the site root).
 
-The signature is checked before the database is read (``selectors.certificate_proof_check``).
+``/c/<TOKEN>``, the page a certificate's QR opens, says genuine, revoked or not genuine. The
+signature is checked before the database is read (``selectors.certificate_proof_check``).
 Public, never cached, limited per client address (``LINLI_VOLUNTEER_VERIFY_RATE``, as the JSON
 check of the API).
+
+``/cal/<token>.ics`` is a volunteer's private calendar feed.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from backend.core.context import client_ip
 from backend.volunteers import selectors
+from backend.volunteers.ical import calendar_text
 
 STATUS_TEXT = {
     "genuine": ("证明真实有效", "本证明由出具组织签名，内容未被改动。请核对持证人身份。"),
@@ -78,4 +83,21 @@ def proof_page(request: HttpRequest, token: str) -> HttpResponse:
         response = HttpResponse(render_to_string("volunteers/proof.html", context))
     for name, value in HEADERS.items():
         response[name] = value
+    return response
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A volunteer's shifts as text/calendar for calendar apps that subscribe to the private
+    address; an unknown or replaced token is 404 (the same for both)."""
+    feed = selectors.calendar_feed_by_token(token=token)
+    if feed is None:
+        raise Http404()
+    now = timezone.now()
+    body = calendar_text(
+        name="邻里志愿服务", events=selectors.calendar_events(user=feed.user, now=now), stamp=now
+    )
+    response = HttpResponse(body.encode("utf-8"), content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
     return response

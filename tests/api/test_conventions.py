@@ -219,7 +219,7 @@ def test_openapi_and_docs_are_served():
     assert docs.status_code == 200 and b"openapi.json" in docs.content
 
 
-def test_health_reports_database_cache_and_channel_layer():
+def test_health_reports_database_cache_channel_layer_and_storage():
     response = ApiClient().get("/health")
     assert response.status_code == 200, response.json()
     checks = response.json()["checks"]
@@ -227,6 +227,7 @@ def test_health_reports_database_cache_and_channel_layer():
         "database": True,
         "cache": True,
         "channel_layer": True,
+        "storage": True,
     }
 
 

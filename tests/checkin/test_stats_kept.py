@@ -26,6 +26,7 @@ def recount(ev) -> dict:
         elif row.kind == "exit" and row.entry_at is not None:
             moved[(row.gate, "exits")] += 1
     gates = sorted(set(Device.objects.filter(event=ev).values_list("gate", flat=True)))
+    effective_auto = Checkin.objects.filter(event=ev, status="ok", source="auto", annulment__isnull=True)
     return {
         "passes": passes.filter(status="valid").count(),
         "checked_in": passes.filter(first_entry_at__isnull=False).count(),
@@ -36,6 +37,7 @@ def recount(ev) -> dict:
                 "name": lst.name,
                 "checked_in": presences.filter(list=lst, entries__gt=0).count(),
                 "inside": presences.filter(list=lst, inside=True).count(),
+                "auto_checked_out": effective_auto.filter(list=lst).count(),
             }
             for lst in CheckinList.objects.filter(event=ev).order_by("id")
         ],

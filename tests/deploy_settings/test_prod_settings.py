@@ -62,3 +62,48 @@ def test_dev_login_is_impossible_in_prod(tmp_path):
     result = run(["-c", code], prod_env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("404 dev_login_disabled")
+
+
+def test_prod_refuses_to_start_in_debug(tmp_path):
+    result = run(["manage.py", "check"], prod_env(tmp_path, DEBUG="1"))
+    assert result.returncode != 0
+    assert "refuses to start with DEBUG on" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("LINLI_DATA_KEY", "not base64 at all!"),
+        ("LINLI_DATA_KEY", base64.urlsafe_b64encode(os.urandom(16)).decode()),
+        ("LINLI_INDEX_KEY", "%%%"),
+        ("LINLI_INDEX_KEY", base64.urlsafe_b64encode(os.urandom(31)).decode()),
+        ("LINLI_DATA_KEYS_OLD", "short"),
+    ],
+)
+def test_malformed_key_fails_check_deploy_at_start(tmp_path, setting, value):
+    result = run(["manage.py", "check", "--deploy"], prod_env(tmp_path, **{setting: value}))
+    assert result.returncode != 0
+    assert setting in result.stderr and "ImproperlyConfigured" in result.stderr
+
+
+def test_malformed_key_also_stops_a_dev_server_at_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINLI_", "DATABASE_URL", "REDIS_URL"))}
+    env.update(LINLI_DATA_KEY="abc", DJANGO_SETTINGS_MODULE="backend.settings", LINLI_VAR_DIR=str(tmp_path))
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0 and "LINLI_DATA_KEY" in result.stderr
+
+
+def test_api_docs_are_not_public_in_prod_by_default(tmp_path):
+    code = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "c = Client(HTTP_HOST='linli.example.cn');"
+        "print(*[c.get(p, secure=True).status_code for p in "
+        "('/api/v1/docs', '/api/v1/openapi.json', '/api/v1/asyncapi.json')])"
+    )
+    assert run(["-c", code], prod_env(tmp_path)).stdout.split() == ["404", "404", "404"]
+    env = prod_env(tmp_path, LINLI_API_DOCS_PUBLIC="1", LINLI_STATIC_ROOT=str(tmp_path / "static"))
+    collected = run(["manage.py", "collectstatic", "--noinput", "-v", "0"], env)  # as the deploy does
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    opened = run(["-c", code], env)
+    assert opened.stdout.split() == ["200", "200", "200"], opened.stderr[-2000:]

@@ -7,6 +7,7 @@ from datetime import date
 from backend.filings import services
 from backend.filings.models import Group
 from backend.filings.selectors import name_key
+from backend.filings.services.approval import group_search_index
 from tests.filings.conftest import COMMUNITY, PDF, REQUIRED_KINDS, filing_payload, roster
 
 
@@ -46,8 +47,9 @@ def bare_group(
     changed_on: date | None = None,
     number: str = "",
 ) -> Group:
-    """A group row without its filing history, for name-check and directory tests."""
-    return Group.objects.create(
+    """A group row without its filing history, for name-check and directory tests (indexed for
+    the directory search as the approval service indexes it)."""
+    group = Group.objects.create(
         name=name,
         name_key=name_key(name),
         category="culture_sports",
@@ -65,3 +67,5 @@ def bare_group(
         filed_on=date(2025, 1, 1),
         valid_until=date(2027, 12, 31),
     )
+    group_search_index(group=group, created=True)
+    return group

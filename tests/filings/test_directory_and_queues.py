@@ -93,3 +93,20 @@ def test_due_soon_and_overdue_warnings_reach_reviewers_once(api, rep, reviewer):
     note = Notification.objects.get(user=reviewer, kind="filing.overdue")
     assert note.urgent and note.data["link"] == f"/pages/review/filing?id={filing.pk}"
     assert not Notification.objects.filter(user=rep, kind="filing.overdue").exists()
+
+
+def test_directory_search_finds_short_chinese_keywords_and_filing_numbers(api, rep):
+    bare_group(rep, name="民治社区夕阳红合唱团", number="440309002-2026-00009")
+    bare_group(rep, name="观城社区书法协会", community=OTHER_COMMUNITY, number="440309002-2026-00010")
+    bare_group(rep, name="合作养老互助会", number="440309002-2026-00011")  # 合 and 唱 apart
+
+    def names(q: str) -> list[str]:
+        response = api.get("/orgs", {"q": q})
+        assert response.status_code == 200, response.json()
+        return sorted(g["name"] for g in response.json()["items"])
+
+    assert names("合唱") == ["民治社区夕阳红合唱团"]
+    assert names("书") == ["观城社区书法协会"]
+    assert names("社区 协会") == ["观城社区书法协会"]
+    assert names("2026-00010") == ["观城社区书法协会"]
+    assert names("不存在") == []

@@ -65,6 +65,7 @@ def test_attendance_counts_only_time_inside_the_shift():
         checked_in_at=shift.starts_at - timedelta(minutes=40),
         checked_out_at=shift.ends_at + timedelta(hours=1),
         external_ref=f"attendance:{signup.pk}:1",
+        now=shift.ends_at + timedelta(hours=2),
     )
     assert rec.minutes == 180 and rec.hours == Decimal("3.0")
     signup.refresh_from_db()

@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from backend.volunteers.geo import distance_m, gcj02_to_wgs84, wgs84_to_gcj02
+from backend.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
+from backend.core.geo import haversine_m as distance_m
 from backend.volunteers.models import SelfCheckin, ServicePost, Shift, Signup
 from backend.volunteers.services import checkin_qr, self_checkins_close
 from tests.helpers import assert_error

@@ -22,11 +22,13 @@ DEVICE_MAX = 64
 class Redeem:
     """One parsed redeem message (websocket frame, HTTP fallback item or offline queue item)."""
 
-    secret: str
+    secret: str  # "" when the scanner names the pass by id instead
     nonce: str
     kind: str
     scanned_at: datetime
     list_id: int | None = None
+    # A pass found by the door search (``GET /events/{id}/passes?search=``), redeemed by its id.
+    pass_id: int | None = None
     device_id: int | None = None  # a registered device (``POST /events/{id}/devices``)
     forced: bool = False  # admitted offline by the device: recorded as it happened
 
@@ -86,14 +88,16 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
     """Validate one redeem message; raises ``InvalidRedeem`` (422, ``invalid_message``) with field errors."""
     errors = []
     secret = content.get("secret")
+    pass_id = content.get("pass_id")
     nonce = content.get("nonce")
     kind = content.get("kind", Kind.ENTRY)
     list_id = content.get("list")
     device_id = content.get("device_id")
     forced = content.get("forced", False)
     scanned_raw = content.get("scanned_at")
-    if not isinstance(secret, str) or not 1 <= len(secret) <= 512:
-        errors.append(field_error("secret", "invalid", T("格式不正确。", "Invalid value.")))
+    errors.extend(_secret_errors(secret, pass_id))
+    if pass_id is not None:
+        secret = ""
     if not isinstance(nonce, str) or not 8 <= len(nonce) <= NONCE_MAX:
         errors.append(
             field_error("nonce", "invalid", T("须为 8 至 64 个字符。", "Must be 8 to 64 characters."))
@@ -115,19 +119,41 @@ def redeem_parse(content: dict[str, Any]) -> Redeem:
         raise InvalidRedeem(
             errors=errors, nonce=nonce if isinstance(nonce, str) and len(nonce) <= NONCE_MAX else None
         )
+    assert isinstance(secret, str) and isinstance(nonce, str) and scanned_at is not None
     return Redeem(
-        secret=secret,  # type: ignore[arg-type]
-        nonce=nonce,  # type: ignore[arg-type]
+        secret=secret,
+        nonce=nonce,
         kind=kind,
-        scanned_at=scanned_at,  # type: ignore[arg-type]
+        scanned_at=scanned_at,
         list_id=list_id,
         device_id=device_id,
         forced=forced,
+        pass_id=pass_id,
     )
 
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _secret_errors(secret: Any, pass_id: Any) -> list[dict[str, Any]]:
+    """A redeem names its pass by ``secret`` (the QR) or by ``pass_id`` (the door search), once."""
+    if pass_id is None:
+        if not isinstance(secret, str) or not 1 <= len(secret) <= 512:
+            return [field_error("secret", "invalid", T("格式不正确。", "Invalid value."))]
+        return []
+    errors = []
+    if not _positive_int(pass_id):
+        errors.append(field_error("pass_id", "invalid", T("格式不正确。", "Invalid value.")))
+    if secret is not None:
+        errors.append(
+            field_error(
+                "secret",
+                "not_with_pass_id",
+                T("凭证与凭证编号只能二选一。", "Send a secret or a pass_id, not both."),
+            )
+        )
+    return errors
 
 
 def scanner_device(*, sent: Any, session: Any) -> str:

@@ -13,7 +13,16 @@ from django.utils import timezone
 from backend.accounts.models import Role, ScopeType
 from backend.accounts.services import grant_role
 from backend.checkin.errors import InvalidEventTimes, ShiftNotOfOrganisation
-from backend.checkin.models import Checkin, CheckinList, Event, EventSequence, Kind, Pass, Presence
+from backend.checkin.models import (
+    BundleSequence,
+    Checkin,
+    CheckinList,
+    Event,
+    EventSequence,
+    Kind,
+    Pass,
+    Presence,
+)
 from backend.checkin.redeem.messages import Redeem
 from backend.checkin.services.passes import signup_passes_sync
 from backend.checkin.services.scans import checkin_redeem
@@ -108,6 +117,7 @@ def event_create(
             created_by=by,
         )
         EventSequence.objects.create(event=event)
+        BundleSequence.objects.create(event=event)
         CheckinList.objects.create(event=event, name="全部 All")
         audit_record(actor=by, action="checkin.event_created", target=event, data={"title": event.title})
     return event

@@ -13,11 +13,14 @@ from django.utils import timezone
 from backend.accounts.services import user_get_or_create
 from backend.checkin import conf
 from backend.checkin.errors import PassVoided
-from backend.checkin.models import Event, EventSequence, Pass, RevokedSecret
+from backend.checkin.models import BundleChange, Event, EventSequence, Pass, RevokedSecret
+from backend.checkin.selectors import passes_matching
+from backend.checkin.services.changes import bundle_change_record
 from backend.core import keys
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
+from backend.core.masking import mask_name
 from backend.core.signed_tokens import new_token_id
 from backend.notifications.services import notify
 
@@ -60,7 +63,9 @@ def pass_issue(
             secret=secret,
             created_by=by,
         )
+        # Counter rows in one order everywhere (the event's, then the bundle's): no deadlock.
         _count_passes(event_id=event.pk, by=1)
+        bundle_change_record(event_id=event.pk, kind=BundleChange.Kind.PASS_ADDED, pass_id=pass_obj.pk)
         audit_record(
             actor=by,
             action="checkin.pass_issued",
@@ -105,6 +110,12 @@ def _revoke_secret(*, pass_obj: Pass, reason: str) -> None:
     RevokedSecret.objects.create(
         event_id=pass_obj.event_id, pass_obj=pass_obj, token_id=pass_obj.token_id, reason=reason
     )
+    bundle_change_record(
+        event_id=pass_obj.event_id,
+        kind=BundleChange.Kind.PASS_VOIDED if reason == "void" else BundleChange.Kind.PASS_REISSUED,
+        pass_id=pass_obj.pk,
+        token_id=pass_obj.token_id,
+    )
 
 
 def pass_void(*, pass_obj: Pass, by: Any = None, reason: str = "") -> Pass:
@@ -143,6 +154,11 @@ def pass_block(*, pass_obj: Pass, blocked: bool, by: Any = None, reason: str = "
         updated = Pass.objects.filter(pk=pass_obj.pk).exclude(blocked=blocked).update(blocked=blocked)
         pass_obj.blocked = blocked
         if updated:
+            bundle_change_record(
+                event_id=pass_obj.event_id,
+                kind=BundleChange.Kind.PASS_BLOCKED if blocked else BundleChange.Kind.PASS_UNBLOCKED,
+                pass_id=pass_obj.pk,
+            )
             audit_record(
                 actor=by,
                 action="checkin.pass_blocked" if blocked else "checkin.pass_unblocked",
@@ -150,6 +166,53 @@ def pass_block(*, pass_obj: Pass, blocked: bool, by: Any = None, reason: str = "
                 reason=reason,
             )
     return pass_obj
+
+
+def pass_door_search(*, event: Event, query: str, by: Any) -> list[Pass]:
+    """The door search: a scanner or coordinator finds a guest without a QR code by the
+    holder's name (2 characters or more, anywhere in the name) or the last four digits of their
+    mobile number. The answer is bounded (``LINLI_CHECKIN_SEARCH_MAX``) and shows only masked
+    names; every search is audited with who searched, how, a masked query and what it found."""
+    query = (query or "").strip()
+    by_phone = len(query) == 4 and query.isdigit()
+    if not by_phone and len(query) < 2:
+        raise ValidationFailed(
+            errors=[
+                field_error(
+                    "search",
+                    "too_short",
+                    T(
+                        "请输入至少 2 个字或手机号后四位。",
+                        "Type 2 characters or more, or a phone's last 4 digits.",
+                    ),
+                )
+            ]
+        )
+    if len(query) > 50:
+        raise ValidationFailed(
+            errors=[field_error("search", "too_long", T("不能超过 50 个字符。", "At most 50 characters."))]
+        )
+    found = passes_matching(event=event, query=query, by_phone=by_phone)
+    with transaction.atomic():
+        audit_record(
+            actor=by,
+            action="checkin.pass_searched",
+            target=event,
+            data={
+                "by": "phone_last4" if by_phone else "name",
+                "query": query if by_phone else mask_name(query),
+                "found": [p.pk for p in found],
+            },
+        )
+    return found
+
+
+def pass_edited(*, pass_obj: Pass, by: Any = None) -> None:
+    """A pass was edited by staff outside these services (the admin): offline bundles learn it."""
+    with transaction.atomic():
+        bundle_change_record(
+            event_id=pass_obj.event_id, kind=BundleChange.Kind.PASS_CHANGED, pass_id=pass_obj.pk
+        )
 
 
 # --- passes follow volunteers' sign-ups ------------------------------------------------------------

@@ -55,8 +55,13 @@ def checkin_redeem(
     source: str = Checkin.Source.SOCKET,
     received_at: datetime | None = None,
 ) -> RedeemResult:
-    """Decide and record one scan. Refused scans are recorded too; a known nonce replays."""
-    token_hex, valid_until = _verify(redeem.secret)  # the signature before any query
+    """Decide and record one scan. Refused scans are recorded too; a known nonce replays.
+
+    A redeem by ``pass_id`` (a pass found by the door search) is the redeem of that pass's
+    current secret: the same checks, decision and row; an id that is not a pass of this event
+    is recorded as ``invalid``."""
+    secret = redeem.secret if redeem.pass_id is None else _current_secret(event_id, redeem.pass_id)
+    token_hex, valid_until = _verify(secret)  # the signature before any query
     received = received_at or timezone.now()
     scan = Scan(
         kind=redeem.kind,
@@ -98,8 +103,15 @@ def _replay(row: Checkin, *, pass_id: int | None, redeem: Redeem) -> RedeemResul
     return RedeemResult(row=row, replayed=True)
 
 
+def _current_secret(event_id: int, pass_id: int) -> str:
+    found = Pass.objects.filter(pk=pass_id, event_id=event_id).values_list("secret", flat=True).first()
+    return found or ""
+
+
 def _verify(secret: str) -> tuple[str | None, date | None]:
     """(token id hex, last valid day) of a genuine pass secret, or (None, None): no database access."""
+    if not secret:
+        return None, None
     try:
         # Expiry is judged against the scan time (an offline scan uploaded late still counts).
         payload = keys.token_verify(purpose="pass", token=secret.strip(), check_expiry=False)

@@ -1,7 +1,8 @@
 """The lookup log: every scan is a row (time, result, channel, coarse client), written off the request.
 
 A lookup only queues a tuple in memory (``lookup_record``: no database or model work on the
-request's path). ``LookupLogBuffer`` writes the waiting rows in batches from a background thread
+request's path), and appends it to the write-ahead spool (``spool``: one ``write``, so a killed
+process loses no answered lookup). ``LookupLogBuffer`` writes the waiting rows in batches from a background thread
 of low priority (``log_insert``: one multi-row INSERT per 1,000 rows on the driver's connection),
 and what still waits at process exit. Association admins read the log as scan statistics
 (``backend.credentials.selectors.scan_stats``).
@@ -19,6 +20,7 @@ import os
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from backend.core.context import client_ip
 from backend.credentials import conf
 from backend.credentials.lookup.answer import LookupResult
 from backend.credentials.lookup.db import ALIAS
+from backend.credentials.lookup.spool import Spool, encode, replay
 from backend.credentials.models import LookupLog
 
 log = logging.getLogger("linli.credentials.lookup")
@@ -148,11 +151,22 @@ class LookupLogBuffer:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.catch_up: threading.Thread | None = None
+        self.spool: Spool | None = None
+        self.spool_lock = threading.Lock()  # a row enters the spool and the queue together
+        self.spool_opened = False
 
     def add(self, row: tuple) -> None:
-        self.rows.append(row)
         if not conf.lookup_log_background():
+            self.rows.append(row)
             return
+        spool = self.spool if self.spool_opened else self._open_spool()
+        if spool is None:
+            self.rows.append(row)
+        else:
+            line = encode(row)
+            with self.spool_lock:
+                spool.current.append(line)
+                self.rows.append(row)
         if self.thread is None or not self.thread.is_alive():
             self._start()
         pending = len(self.rows)
@@ -164,6 +178,30 @@ class LookupLogBuffer:
                 )
                 self.catch_up.start()
 
+    def _open_spool(self) -> Spool | None:
+        with self.spool_lock:
+            if not self.spool_opened:
+                directory = conf.lookup_log_spool()
+                try:
+                    self.spool = Spool(Path(directory)) if directory else None
+                except OSError:
+                    log.error("lookup log: no spool in %s; a killed process loses its queued rows", directory)
+                self.spool_opened = True
+        return self.spool
+
+    def replay_orphans(self) -> int:
+        """Write what dead processes spooled but did not log (once per process, by its writer)."""
+        directory = conf.lookup_log_spool()
+        if not directory or not Path(directory).is_dir():
+            return 0
+        return replay(Path(directory), existing=_logged_keys, insert=_insert_parsed)
+
+    def start(self) -> None:
+        """Start the writer now (at server start: it first replays what dead processes spooled)."""
+        if conf.lookup_log_background():
+            self._open_spool()
+            self._start()
+
     def _start(self) -> None:
         with self.lock:
             if self.thread is not None and self.thread.is_alive():
@@ -173,6 +211,10 @@ class LookupLogBuffer:
 
     def _run(self) -> None:
         _lower_priority(conf.lookup_log_nice())
+        try:
+            self.replay_orphans()
+        except Exception:
+            log.exception("lookup log: replaying the spool failed; the next start tries again")
         while True:
             self.wake.wait(conf.lookup_log_interval())
             self.wake.clear()
@@ -197,16 +239,26 @@ class LookupLogBuffer:
         """Write every waiting row; returns how many were written."""
         written = 0
         with self.lock:
-            while self.rows:
+            spool = self.spool
+            remaining = -1  # without a spool: until the queue is empty
+            if spool is not None:
+                with self.spool_lock:
+                    if self.rows:
+                        spool.rotate()  # the rows waiting now are all in closed segments
+                    remaining = len(self.rows)
+            while self.rows and remaining != 0:
                 batch: list[tuple] = []
-                while self.rows and len(batch) < conf.lookup_log_batch():
+                while self.rows and len(batch) < conf.lookup_log_batch() and remaining != 0:
                     batch.append(self.rows.popleft())
+                    remaining -= 1
                 try:
                     log_insert(batch)
                 except Exception:
-                    self.rows.extendleft(reversed(batch))  # keep them for the next attempt
+                    self.rows.extendleft(reversed(batch))  # keep them (and their segments)
                     raise
                 written += len(batch)
+            if spool is not None:
+                spool.written()
         return written
 
     def pending(self) -> int:
@@ -256,7 +308,25 @@ def _flush_at_exit() -> None:
             close_old_connections()
             lookup_log.flush()
         except Exception:  # pragma: no cover - best effort at shutdown
-            log.exception("Could not write %d lookup log rows at exit", lookup_log.pending())
+            log.exception(
+                "Could not write %d lookup log rows at exit (kept in the spool)", lookup_log.pending()
+            )
+    if lookup_log.spool is not None:
+        lookup_log.spool.close(empty=not lookup_log.pending())
+
+
+def _logged_keys(first: datetime, last: datetime) -> set[tuple]:
+    rows = LookupLog.objects.using(ALIAS).filter(at__range=(first, last))
+    return {
+        (at.astimezone(UTC).replace(tzinfo=None), result, channel, token_id, net)  # as spool.row_key
+        for at, result, channel, token_id, net in rows.values_list(
+            "at", "result", "channel", "token_id", "client_net"
+        )
+    }
+
+
+def _insert_parsed(rows: list[tuple]) -> None:
+    log_insert([(db_datetime(row[0]), *row[1:]) for row in rows])
 
 
 atexit.register(_flush_at_exit)

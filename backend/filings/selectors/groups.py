@@ -12,7 +12,8 @@ from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.selectors import user_scope_ids
 from backend.core.masking import mask_name
 from backend.core.pagination import keyset_page
-from backend.filings.models import AnnualReport, CreditListing, Filing, FilingPerson, Group
+from backend.core.textsearch import matching_q
+from backend.filings.models import AnnualReport, CreditListing, Filing, FilingPerson, Group, GroupSearchToken
 from backend.filings.selectors._common import OPEN_STATUSES, prepared
 from backend.filings.selectors.credit_lists import group_listings
 
@@ -42,8 +43,11 @@ def group_directory(
 ) -> tuple[list[Group], str | None]:
     """The public directory: one page of filed groups, people's names masked."""
     qs = groups_shown()
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(filing_number__icontains=q))
+    # Substring of the name or filing number, Chinese from one character: the token table's
+    # index picks the candidates, LIKE confirms them (backend.core.textsearch).
+    found = matching_q(q, token_model=GroupSearchToken, fields=("name", "filing_number"))
+    if found is not None:
+        qs = qs.filter(found)
     if division:
         qs = qs.filter(community__code__startswith=division)
     if category:

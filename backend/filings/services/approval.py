@@ -14,9 +14,10 @@ from django.utils import timezone
 from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.services import grant_role
 from backend.core.audit import audit_record
+from backend.core.textsearch import index_replace
 from backend.filings.calendar import add_years
 from backend.filings.errors import NameNotAcceptable, OrgNotActive
-from backend.filings.models import Filing, FilingNumberCounter, FormerName, Group
+from backend.filings.models import Filing, FilingNumberCounter, FormerName, Group, GroupSearchToken
 from backend.filings.selectors import filing_policy_effective, name_check, name_key, today_local
 from backend.filings.services._common import GROUP_FIELDS, iso, params, transition
 from backend.notifications.services import notify
@@ -115,6 +116,7 @@ def _approve_initial(*, filing: Filing, actor: User, today: date, validity_years
     )
     Filing.objects.filter(pk=filing.pk).update(group=group)
     filing.group = group
+    group_search_index(group=group, created=True)
     grant_role(
         user=filing.rep, role=Role.GROUP_REP, scope_type=ScopeType.GROUP, scope_id=str(group.pk), by=actor
     )
@@ -145,6 +147,7 @@ def _apply_to_group(*, filing: Filing, today: date) -> Group:
 def _approve_change(*, filing: Filing, actor: User, today: date, validity_years: int) -> Group:
     group = _apply_to_group(filing=filing, today=today)
     group.save()
+    group_search_index(group=group)
     return group
 
 
@@ -152,6 +155,7 @@ def _approve_renewal(*, filing: Filing, actor: User, today: date, validity_years
     group = _apply_to_group(filing=filing, today=today)
     group.valid_until = add_years(group.valid_until, validity_years)
     group.save()
+    group_search_index(group=group)
     return group
 
 
@@ -163,6 +167,16 @@ def _approve_deregistration(*, filing: Filing, actor: User, today: date, validit
     group.version += 1
     group.save()
     return group
+
+
+def group_search_index(*, group: Group, created: bool = False) -> None:
+    """The directory's search tokens of the group's name and filing number (``/orgs?q=``)."""
+    index_replace(
+        token_model=GroupSearchToken,
+        owner_id=group.pk,
+        texts=[group.name, group.filing_number],
+        created=created,
+    )
 
 
 # What an approved filing of each kind does to its group.

@@ -8,10 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from backend.accounts.selectors import division_within
 from backend.core.audit import audit_record
 from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, field_error
 from backend.core.i18n import T
-from backend.rivers.errors import NotAVolunteer
+from backend.rivers.errors import NotAVolunteer, SegmentOutsideArea
 from backend.rivers.models import RiverSegment, StewardAssignment, StewardTeam, StewardTeamMember
 from backend.rivers.services._common import clean_text, invalid
 from backend.volunteers.models import VolunteerProfile
@@ -106,7 +107,11 @@ def steward_assign(
     user: Any = None,
     team: StewardTeam | None = None,
 ) -> StewardAssignment:
-    """Assign a volunteer river chief or a 河小二 team of ``organisation`` to ``segment``."""
+    """Assign a volunteer river chief or a 河小二 team of ``organisation`` to ``segment``, which
+    must lie inside the organisation's area (its division or below: 403 ``segment_outside_area``).
+    """
+    if not division_within(segment.division_id, organisation.division_id):
+        raise SegmentOutsideArea()
     _check_steward(kind=kind, organisation=organisation, user=user, team=team)
     with transaction.atomic():
         live = StewardAssignment.objects.filter(segment=segment, ended_at__isnull=True)

@@ -18,6 +18,8 @@ so ``from backend.volunteers.services import x`` and ``services.x`` work as befo
 - ``consents``: withdrawing a consent and what follows
 - ``exports``: an organisation's records as Excel or CSV
 - ``national_export``: volunteers and records in the national standard's field set
+- ``calendar``: the volunteer's private calendar feed address
+- ``id_corrections``: correcting a registered ID number (requested, confirmed by staff)
 - ``_common``: private helpers the modules share
 
 Contracts used by other domains (keep names and keyword arguments):
@@ -51,6 +53,7 @@ transaction (see ``backend/volunteers/hooks.py``).
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE
 from backend.volunteers.services.activities import activity_create, activity_publish
 from backend.volunteers.services.approvals import service_records_decide_bulk
+from backend.volunteers.services.calendar import calendar_feed_ensure, calendar_feed_renew
 from backend.volunteers.services.certificates import (
     certificate_issue,
     certificate_request,
@@ -71,6 +74,11 @@ from backend.volunteers.services.hours import (
     backfill_request_submit,
     service_record_create,
     service_record_decide,
+)
+from backend.volunteers.services.id_corrections import (
+    id_correction_confirm,
+    id_correction_reject,
+    id_correction_request,
 )
 from backend.volunteers.services.national_export import national_export
 from backend.volunteers.services.organisations import (
@@ -109,6 +117,8 @@ __all__ = [
     "attendance_withdraw",
     "backfill_request_create",
     "backfill_request_submit",
+    "calendar_feed_ensure",
+    "calendar_feed_renew",
     "certificate_issue",
     "certificate_request",
     "certificate_revoke",
@@ -117,6 +127,9 @@ __all__ = [
     "guardian_consent_give",
     "guardian_consent_withdraw",
     "guardian_profile",
+    "id_correction_confirm",
+    "id_correction_reject",
+    "id_correction_request",
     "national_export",
     "organisation_coordinator_add",
     "organisation_coordinator_add_by_phone",

@@ -13,6 +13,7 @@ from backend.core.errors import InvalidTransition, ValidationFailed, field_error
 from backend.core.i18n import T
 from backend.volunteers.errors import ActivityNotInFuture
 from backend.volunteers.models import Activity, Organisation, Programme, ServicePost, Shift
+from backend.volunteers.search import activity_index, activity_location
 from backend.volunteers.services._common import _clean_list, _division, _now
 from backend.wechat.services.security import Scene, text_check
 
@@ -82,7 +83,9 @@ def activity_create(
             required_skills=_clean_list(required_skills),
             hours_mode=hours_mode,
             created_by=by,
+            **activity_location(post),
         )
+        activity_index(activity=activity, created=True)
         checked.attach(activity)
         audit_record(actor=by, action="activity.created", target=activity, data={"title": activity.title})
     return activity

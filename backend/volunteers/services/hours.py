@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
@@ -16,7 +17,7 @@ from backend.core.errors import InvalidTransition, NotFound, ValidationFailed, f
 from backend.core.i18n import T
 from backend.notifications.services import notify
 from backend.volunteers import conf
-from backend.volunteers.errors import RequirementsNotMet
+from backend.volunteers.errors import AttendanceInFuture, AttendanceOutsideShift, RequirementsNotMet
 from backend.volunteers.hours import DayRuling, clip_to, counted_minutes, daily_ruling, round_hours
 from backend.volunteers.models import Activity, Organisation, ServiceRecord, Shift, Signup, VolunteerProfile
 from backend.volunteers.services._common import _changed, _ends_before_start, _local_date, _now, _retrying
@@ -154,11 +155,21 @@ def attendance_record(
     recorder: User | None = None,
     external_ref: str,
     source: str = ServiceRecord.Source.COORDINATOR,
+    now: datetime | None = None,
 ) -> ServiceRecord:
-    """Attendance of a signed-up volunteer: hours inside the shift; the sign-up becomes attended."""
+    """Attendance of a signed-up volunteer: hours inside the shift; the sign-up becomes attended.
+
+    Refused (nothing written): times later than now plus ``conf.attendance_clock_skew``
+    (``AttendanceInFuture``); times outside the shift (``AttendanceOutsideShift``, see
+    ``_attendance_in_shift``)."""
     existing = ServiceRecord.objects.filter(external_ref=external_ref).first()
     if existing is not None:
         return existing
+    if max(checked_in_at, checked_out_at) > _now(now) + conf.attendance_clock_skew():
+        raise AttendanceInFuture(
+            now=timezone.localtime(_now(now)).isoformat(),
+            skew_seconds=int(conf.attendance_clock_skew().total_seconds()),
+        )
     if checked_out_at < checked_in_at:
         raise ValidationFailed(
             errors=[
@@ -181,6 +192,9 @@ def attendance_record(
             )
         shift = current.shift
         activity = shift.activity
+        _attendance_in_shift(
+            shift=shift, checked_in_at=checked_in_at, checked_out_at=checked_out_at, source=source
+        )
         start, end = clip_to(checked_in_at, checked_out_at, shift.starts_at, shift.ends_at)
         record = service_record_create(
             user=current.user,
@@ -204,6 +218,27 @@ def attendance_record(
             current.status, current.attended_at = Signup.Status.ATTENDED, checked_in_at
             _changed(current, actor=recorder, action="signup.attended", data={"record": record.pk})
     return record
+
+
+def _attendance_in_shift(
+    *, shift: Shift, checked_in_at: datetime, checked_out_at: datetime, source: str
+) -> None:
+    """Times a coordinator types must lie in the shift widened by ``conf.attendance_tolerance``:
+    check-in from start - tolerance to the end, check-out from the start to end + tolerance.
+    A scanner's stay (observed, not typed) only has to meet that window: a forgotten exit scan
+    long after the end still credits the hours inside the shift."""
+    tolerance = conf.attendance_tolerance()
+    opens, closes = shift.starts_at - tolerance, shift.ends_at + tolerance
+    if source == ServiceRecord.Source.COORDINATOR:
+        ok = opens <= checked_in_at <= shift.ends_at and shift.starts_at <= checked_out_at <= closes
+    else:
+        ok = checked_in_at <= closes and checked_out_at >= opens
+    if not ok:
+        raise AttendanceOutsideShift(
+            shift_starts_at=timezone.localtime(shift.starts_at).isoformat(),
+            shift_ends_at=timezone.localtime(shift.ends_at).isoformat(),
+            tolerance_minutes=int(tolerance.total_seconds() // 60),
+        )
 
 
 def attendance_withdraw(*, external_ref: str, by: User | None = None, reason: str) -> ServiceRecord | None:

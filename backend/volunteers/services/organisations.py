@@ -10,9 +10,9 @@ from backend.accounts.models import Role, ScopeType, User
 from backend.accounts.services import grant_role
 from backend.core.audit import audit_record
 from backend.core.errors import NotFound, ValidationFailed, field_error
+from backend.core.geo import gcj02_to_wgs84
 from backend.core.i18n import T
 from backend.core.validators import InvalidPhone, InvalidUscc, normalize_mainland_mobile, parse_uscc
-from backend.volunteers.geo import gcj02_to_wgs84
 from backend.volunteers.models import Organisation, ServicePost
 from backend.volunteers.services._common import _division
 

@@ -22,7 +22,13 @@ from backend.core.i18n import T
 from backend.core.validators import InvalidIdNumber, ResidentId, age_on, parse_resident_id
 from backend.divisions.models import Division
 from backend.volunteers import conf
-from backend.volunteers.errors import ConsentRequired, GuardianConsentRequired, IdNumberTaken, TooYoung
+from backend.volunteers.errors import (
+    ConsentRequired,
+    GuardianConsentRequired,
+    IdNumberCorrectionRequired,
+    IdNumberTaken,
+    TooYoung,
+)
 from backend.volunteers.models import ID_INDEX_PURPOSE, ID_PURPOSE, VolunteerConsent, VolunteerProfile
 from backend.volunteers.services._common import _clean_list, _division, _local_date, _mobile, _now
 from backend.volunteers.services.guardians import guardian_consent_requested
@@ -74,6 +80,10 @@ def volunteer_profile_save(
 ) -> VolunteerProfile:
     """Register or update the caller as a volunteer (PUT semantics: the whole profile).
 
+    Once registered, the ID number (and the birth date and gender it carries) only changes
+    through a correction staff confirm: another number here is 409
+    ``id_number_correction_required`` and nothing changes.
+
     The ID number is validated (GB 11643), sealed, unique through a blind index; birth date and
     gender come from it. Under ``conf.min_age()`` is refused, under ``conf.adult_age()`` needs a
     guardian (name, mobile, relation, consent). The current consent versions must be accepted.
@@ -100,6 +110,9 @@ def volunteer_profile_save(
     )
     with transaction.atomic():
         found = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+        if found is not None and found.id_number_index != form.index:
+            # Not silently replaced: a correction, confirmed by staff (services.id_corrections).
+            raise IdNumberCorrectionRequired(request="POST /api/v1/volunteer/profile/id-corrections")
         _consents_check(given=form.consents, accepted=_accepted_consents(found))
         if VolunteerProfile.objects.filter(id_number_index=form.index).exclude(user=user).exists():
             raise IdNumberTaken()

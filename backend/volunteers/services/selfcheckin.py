@@ -27,9 +27,10 @@ from django.db import transaction
 from backend.accounts.models import User
 from backend.core.crypto import blind_index
 from backend.core.errors import NotFound
+from backend.core.geo import haversine_m as distance_m
+from backend.core.geo import to_wgs84
 from backend.volunteers import conf
 from backend.volunteers.errors import SELF_CHECKIN_MESSAGES, SelfCheckinRefused
-from backend.volunteers.geo import distance_m, to_wgs84
 from backend.volunteers.models import Activity, SelfCheckin, ServiceRecord, Shift, Signup
 from backend.volunteers.services._common import _now
 from backend.volunteers.services.hours import attendance_record
@@ -162,6 +163,7 @@ def _accept(*, row: dict, signup: Signup, shift: Shift, kind: str, now: datetime
                 checked_out_at=now,
                 external_ref=f"self:{signup.pk}",
                 source=ServiceRecord.Source.CHECKIN,
+                now=now,
             )
             entry.save(update_fields=["record"])
     return entry
@@ -189,6 +191,7 @@ def self_checkins_close(*, now: datetime | None = None) -> int:
                 checked_out_at=entry.shift.ends_at,
                 external_ref=f"self:{entry.signup_id}",
                 source=ServiceRecord.Source.CHECKIN,
+                now=now,
             )
             entry.save(update_fields=["record"])
         done += 1
