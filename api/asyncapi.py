@@ -20,6 +20,7 @@ from django.http import HttpRequest, JsonResponse
 from api.docs import docs_visible
 from backend.checkin.models import Checkin, Kind, Pass, Reason
 from realtime.consumers import (
+    CLOSE_BAD_FRAME,
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_TOO_BIG,
@@ -71,10 +72,15 @@ CLOSE_CODES: dict[int, str] = {
     ),
     CLOSE_NOT_FOUND: "Scanner: the registered device named (`device_id`) is unknown for this event.",
     CLOSE_TOO_BIG: "A frame over the socket's size limit (any size, also over the server's 1 MiB cap).",
+    CLOSE_BAD_FRAME: (
+        "Abuse: 10 malformed frames (or refused redeems that could not be read) within 60 s. One "
+        "malformed frame only gets an error frame and the socket stays."
+    ),
 }
 
 #: Close codes each channel may send. Malformed frames (not JSON, not an object, binary) are
-#: answered with an ``error`` frame (``invalid_json`` / ``invalid_message``), never a close.
+#: answered with an ``error`` frame (``invalid_json`` / ``invalid_message``); only repeated ones
+#: within a minute close the socket (4400).
 CHANNEL_CLOSE_CODES: dict[str, list[int]] = {
     "echo": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
     "scanner": [
@@ -85,8 +91,17 @@ CHANNEL_CLOSE_CODES: dict[str, list[int]] = {
         CLOSE_FORBIDDEN,
         CLOSE_NOT_FOUND,
         CLOSE_TOO_BIG,
+        CLOSE_BAD_FRAME,
     ],
-    "dashboard": [1000, 1011, CLOSE_UNAVAILABLE, CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_TOO_BIG],
+    "dashboard": [
+        1000,
+        1011,
+        CLOSE_UNAVAILABLE,
+        CLOSE_UNAUTHENTICATED,
+        CLOSE_FORBIDDEN,
+        CLOSE_TOO_BIG,
+        CLOSE_BAD_FRAME,
+    ],
 }
 
 #: Frame size limits (characters of one text frame) per channel (``max_message_chars``).

@@ -86,14 +86,20 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
         checkin_opens_at=now - timedelta(hours=1),
     )
 
-    def user_token(phone: str, role: str) -> str:
+    grants: list[int] = []
+
+    def user_token(
+        phone: str, role: str, scope_type: str = ScopeType.EVENT, scope_id: str = str(event.pk)
+    ) -> str:
         user = User.objects.create_user(phone)
-        Grant.objects.create(user=user, role=role, scope_type=ScopeType.EVENT, scope_id=str(event.pk))
+        grants.append(Grant.objects.create(user=user, role=role, scope_type=scope_type, scope_id=scope_id).pk)
         session = AuthSession.objects.create(user=user, method="bench")
         return access_token_issue(user_id=user.pk, session_id=session.pk)[0]
 
     coordinator = user_token("13700000000", Role.COORDINATOR)
     scanner_tokens = [user_token(f"1370000{i + 1:04d}", Role.SCANNER) for i in range(scanners)]
+    scanner_grants = grants[1:]
+    admin = user_token("13799999998", Role.PLATFORM_ADMIN, scope_type="", scope_id="")
     outsider = User.objects.create_user("13799999999")
     outsider_session = AuthSession.objects.create(user=outsider, method="bench")
     outsider_token = access_token_issue(user_id=outsider.pk, session_id=outsider_session.pk)[0]
@@ -120,6 +126,8 @@ def seed(*, passes: int, scanners: int = 1, out: str | None = None) -> dict[str,
         "list_id": event.lists.get().pk,
         "coordinator": coordinator,
         "scanners": scanner_tokens,
+        "scanner_grants": scanner_grants,
+        "admin": admin,
         "outsider": outsider_token,
         "secrets": secrets,
     }
@@ -174,12 +182,19 @@ def _ms(values: list[float]) -> tuple[float | None, float | None]:
     return round(p50, 2), round(p99, 2)
 
 
-async def _open_many(url: str, token: str, count: int, concurrency: int = 50) -> list[Any]:
+async def _open_many(url: str, token: str, count: int, concurrency: int = 10) -> list[Any]:
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> Any:
         async with gate:
-            return await connect(url, token, subprotocol=True)
+            for attempt in range(3):  # a loaded server may drop a handshake past its timeout
+                try:
+                    return await connect(url, token, subprotocol=True)
+                except Exception:
+                    if attempt == 2:
+                        raise
+                    log.warning("dashboard connect failed; again", exc_info=True)
+                    await asyncio.sleep(1)
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
 
@@ -238,21 +253,28 @@ async def _snapshots(boards: list[Any]) -> int:
 
 
 class _Scanners:
-    """The scanners' side: each redeems its share of the passes until the deadline."""
+    """The scanners' side: each redeems its share of the passes until the deadline, one redeem
+    in flight, ``interval`` seconds apart (0: back to back)."""
 
-    def __init__(self, secrets: list[str], count: int, deadline: float) -> None:
+    def __init__(self, secrets: list[str], count: int, deadline: float, interval: float = 0.0) -> None:
         self.secrets = secrets
         self.per_scanner = len(secrets) // count
         self.deadline = deadline
+        self.interval = interval
+        self.count = count
         self.sent_at: dict[int, float] = {}
         self.acks: list[float] = []
         self.statuses: dict[str, int] = {}
         self.nonces = itertools.count()
 
     async def scan(self, index: int, ws: Any) -> None:
+        if self.interval:
+            await asyncio.sleep(self.interval * index / self.count)  # spread the doors' rhythm
         for secret in self.secrets[index * self.per_scanner : (index + 1) * self.per_scanner]:
             if time.perf_counter() >= self.deadline:
                 return
+            if self.interval and self.acks:
+                await asyncio.sleep(self.interval)
             nonce = f"bench-{next(self.nonces):010d}"
             started = time.perf_counter()
             await ws.send(
@@ -271,25 +293,33 @@ class _Scanners:
 
 
 async def measure_checkin(
-    server: Server,
+    server: Server | list[Server],
     seed_data: dict[str, Any],
     *,
     scanners: int,
     dashboards: int,
     duration: float,
     settle: float = 10.0,
+    interval: float = 0.0,
 ) -> dict[str, Any]:
+    """Dashboards and scanners spread round-robin over ``server`` (one or several processes)."""
+    servers = server if isinstance(server, list) else [server]
     event_id = seed_data["event_id"]
-    live_url = f"{server.ws_url}/ws/v1/events/{event_id}/live"
-    scan_url = f"{server.ws_url}/ws/v1/events/{event_id}/scan"
-    boards = await _open_many(live_url, seed_data["coordinator"], dashboards)
+    live_urls = [f"{srv.ws_url}/ws/v1/events/{event_id}/live" for srv in servers]
+    scan_urls = [f"{srv.ws_url}/ws/v1/events/{event_id}/scan" for srv in servers]
+    shares = [len(range(i, dashboards, len(servers))) for i in range(len(servers))]
+    boards = [
+        ws
+        for url, share in zip(live_urls, shares, strict=True)
+        for ws in await _open_many(url, seed_data["coordinator"], share)
+    ]
     feed = _Dashboards(boards, await _snapshots(boards))
     listeners = [asyncio.create_task(feed.listen(i)) for i in range(len(boards))]
     scanner_socks = [
-        await connect(scan_url, seed_data["scanners"][i % len(seed_data["scanners"])])
+        await connect(scan_urls[i % len(servers)], seed_data["scanners"][i % len(seed_data["scanners"])])
         for i in range(scanners)
     ]
-    work = _Scanners(seed_data["secrets"], scanners, time.perf_counter() + duration)
+    work = _Scanners(seed_data["secrets"], scanners, time.perf_counter() + duration, interval)
     began = time.perf_counter()
     await asyncio.gather(*(work.scan(i, ws) for i, ws in enumerate(scanner_socks)))
     elapsed = time.perf_counter() - began
@@ -320,6 +350,8 @@ async def measure_checkin(
         "fanout_p99_ms": fan_p99,
         "dashboards": len(boards),
         "scanners": scanners,
+        "processes": len(servers),
+        "interval_s": interval,
         "dashboard_messages": sum(len(r) for r in received),
         "lost": lost,
         "duplicated": duplicates,
@@ -354,19 +386,35 @@ def run_layer(args: argparse.Namespace, layer: str, pin: bool) -> dict[str, Any]
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         seed_command(passes=passes, scanners=args.scanners),
     ]
-    with Server.linli(cpus=server_cpus, env=env, prepare=prepare, prepare_timeout=600) as server:
+    processes = args.processes if layer == "redis" else 1
+    with contextlib.ExitStack() as stack:
+        servers = [
+            stack.enter_context(Server.linli(cpus=server_cpus, env=env, prepare=prepare, prepare_timeout=600))
+        ]
+        # More processes share the database and the Redis layer (checked in run()).
+        servers += [
+            stack.enter_context(Server.linli(cpus=server_cpus, env=env, prepare=[]))
+            for _ in range(processes - 1)
+        ]
+        server = servers[0]
         data = load_seed(server)
         with pinned(loadgen_cpus):
             echo = asyncio.run(measure_echo(server, data["coordinator"], duration=min(args.duration, 5)))
             figures = asyncio.run(
                 measure_checkin(
-                    server, data, scanners=args.scanners, dashboards=args.dashboards, duration=args.duration
+                    servers,
+                    data,
+                    scanners=args.scanners,
+                    dashboards=args.dashboards,
+                    duration=args.duration,
+                    interval=args.interval,
                 )
             )
-        figures["server_rss_kib"] = rss_kib(server.pid)
+        figures["server_rss_kib"] = sum(rss_kib(srv.pid) for srv in servers)
         problems = [
             line
-            for line in server.log_tail(100_000).splitlines()
+            for srv in servers
+            for line in srv.log_tail(100_000).splitlines()
             if "WSCONNECT" not in line and "WSDISCONNECT" not in line and '"GET /api/v1/ping"' not in line
         ]
         if problems or figures["lost"] or figures["duplicated"]:
@@ -409,10 +457,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database-url", default="", help="run the server on this database instead of SQLite"
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="daphne processes for the Redis layer, dashboards and scanners spread over them "
+        "(more than 1 needs --database-url and REDIS_URL; default 1)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=0.0,
+        help="seconds between one scanner's redeems (default 0: back to back; a door is ~2-5 s)",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     layers = ["memory", "redis"] if args.layer == "both" else [args.layer]
+    if args.processes > 1 and not (args.database_url and os.environ.get("REDIS_URL")):
+        raise SystemExit("--processes > 1 needs --database-url (a shared database) and REDIS_URL")
     if "redis" in layers and not os.environ.get("REDIS_URL"):
         if args.layer == "redis":
             raise SystemExit("--layer redis needs REDIS_URL")

@@ -6,8 +6,9 @@
     server → ``{"type": "result", "nonce", "status": "ok"|"error", "reason"?, "pass", "checked_in_at",
     "checked_in_gate", "gate", "conflict"?, ...}``
     client → ``{"type": "annul", "nonce", "reason"}`` → ``{"type": "annulled", "seq", "annulled_seq", ...}``
-    A redeem with bad fields gets ``{"type": "error", "code": "invalid_message", "nonce", ...}``;
-    a frame that is not a JSON object closes the socket with 4400, an oversized one with 4413.
+    A redeem with bad fields gets ``{"type": "error", "code": "invalid_message", "nonce", ...}``,
+    a malformed frame an error frame too (``realtime.consumers``: the socket stays; 10 malformed
+    frames within 60 s close it with 4400); an oversized one closes it with 4413.
     A registered device (at connect or in a frame) that is unknown closes the socket with 4404;
     a revoked one with 4403, also when it is revoked while the socket is open.
 
@@ -42,7 +43,8 @@ from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
 from backend.core.errors import DomainError
 from backend.core.i18n import T
-from realtime.consumers import CLOSE_BAD_FRAME, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_TOO_BIG, LinliConsumer
+from backend.runtime.fanout import send_text_to_many
+from realtime.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
 
@@ -91,26 +93,6 @@ class _EventConsumer(LinliConsumer):
             return CLOSE_FORBIDDEN
         return None
 
-    async def receive(
-        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
-    ) -> None:
-        # A scanner app that sends something other than a JSON object is broken: close, don't guess.
-        if text_data is None:
-            await self.close(code=CLOSE_BAD_FRAME)
-            return
-        if len(text_data) > self.max_message_chars:
-            await self.close(code=CLOSE_TOO_BIG)
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.close(code=CLOSE_BAD_FRAME)
-            return
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.close(code=CLOSE_BAD_FRAME)
-            return
-        await self.receive_json(content)
-
 
 class ScanConsumer(_EventConsumer):
     action = Action.SCAN
@@ -148,14 +130,12 @@ class ScanConsumer(_EventConsumer):
         for group in getattr(self, "device_groups", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def device_revoked(self, message: dict[str, Any]) -> None:
-        """The device this socket scans as was revoked (``services.device_revoke``)."""
-        await self.close(code=CLOSE_FORBIDDEN)
-
     async def on_redeem(self, content: dict[str, Any]) -> None:
         try:
             redeem = services.redeem_parse(content)
         except InvalidRedeem as error:
+            if await self.abuse():
+                return
             await self.send_json(
                 {"type": "error", **error.body(self.lang), "nonce": error.details.get("nonce")}
             )
@@ -206,6 +186,11 @@ class ScanConsumer(_EventConsumer):
         await self.send_json({"type": "pong"})
 
 
+def _encode(message: dict[str, Any]) -> str:
+    """A feed message as the scan service encodes it (``backend.checkin.services.scans``)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 class _Hub:
     """One channel-layer subscription per process and event, fanned out locally to its dashboards.
 
@@ -214,12 +199,22 @@ class _Hub:
     position (seq); the hub never waits on a slow one: a dashboard busy catching up from the
     database is skipped and catches up to whatever it missed.
 
+    With several server processes, scans recorded by different processes reach the hub in any
+    order (seq 11 from one process before seq 10 from the other). The hub puts them back in order
+    for all its dashboards at once: a scan that overtook another waits up to ``REORDER_WAIT`` for
+    it; a scan still missing then (a full channel dropped it) is read from the database once, for
+    every dashboard here. Before this, each dashboard healed the gap itself, one query per
+    dashboard per reordering: with 2 processes and 300 dashboards half the server's time went to
+    those queries and acks took seconds (``bench/checkin``, figures in the README).
+
     The hub outlives the channel layer's outages (Redis stopped, failed over or flushed: group
     membership gone). A keeper renews the subscription every ``LINLI_REALTIME_REJOIN_SECONDS``
     (an idempotent ``group_add``), and once the layer answers again after a failure, it reads the
     event's latest seq from the database and has every dashboard replay what it missed. No
     restart, no reconnect.
     """
+
+    REORDER_WAIT = 0.15  # seconds
 
     hubs: dict[tuple[int, int], _Hub] = {}
 
@@ -229,10 +224,14 @@ class _Hub:
         self.ready = asyncio.Event()
         self.channel = ""
         self.task: asyncio.Task | None = None
+        self.last: int | None = None  # highest seq delivered in order
+        self.held: dict[int, dict[str, Any]] = {}  # scans that overtook a missing one
+        self.lock = asyncio.Lock()
+        self.timer: asyncio.TimerHandle | None = None
         self.failed = True  # until the first group_add succeeds
 
     @classmethod
-    async def join(cls, consumer: LiveConsumer, event_id: int) -> None:
+    async def join(cls, consumer: LiveConsumer, event_id: int) -> _Hub:
         key = (id(asyncio.get_running_loop()), event_id)
         hub = cls.hubs.get(key)
         if hub is None:
@@ -240,6 +239,7 @@ class _Hub:
             hub.task = asyncio.create_task(hub.run())
         hub.members.add(consumer)
         await hub.ready.wait()
+        return hub
 
     @classmethod
     async def leave(cls, consumer: LiveConsumer, event_id: int) -> None:
@@ -278,6 +278,8 @@ class _Hub:
                 await self._deliver(message)
         finally:
             keeper.cancel()
+            if self.timer is not None:
+                self.timer.cancel()
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, self.channel)
 
@@ -322,12 +324,71 @@ class _Hub:
             if "batch" in message
             else [message]
         )
-        for item in items:
-            for member in list(self.members):
+        async with self.lock:
+            for item in items:
+                await self.take(item)
+
+    def start_at(self, seq: int) -> None:
+        """Where a dashboard's snapshot left the feed: the order starts there if nothing came yet."""
+        if self.last is None:
+            self.last = seq
+
+    async def take(self, item: dict[str, Any]) -> None:
+        """Deliver ``item`` if it is next (or old: dashboards drop what they have), else hold it."""
+        seq = item["seq"]
+        if self.last is not None and seq > self.last + 1:
+            self.held[seq] = item
+            if self.timer is None:
+                loop = asyncio.get_running_loop()
+                self.timer = loop.call_later(self.REORDER_WAIT, lambda: loop.create_task(self.fill()))
+            return
+        await self.deliver(item)
+        self.last = seq if self.last is None else max(self.last, seq)
+        await self.release()
+
+    async def release(self) -> None:
+        """Deliver the held scans that are next now."""
+        while self.last is not None and self.last + 1 in self.held:
+            self.last += 1
+            await self.deliver(self.held.pop(self.last))
+        if not self.held and self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    async def fill(self) -> None:
+        """The wait is over: read what is still missing from the database, once for everyone."""
+        async with self.lock:
+            self.timer = None
+            while self.held and self.last is not None:
+                upto = min(self.held) - 1
                 try:
-                    await member.checkin_recorded(item)
-                except Exception:  # one broken socket must not silence the others
-                    log.debug("dashboard delivery failed", exc_info=True)
+                    missed = await database_sync_to_async(selectors.checkin_replay)(
+                        event_id=self.event_id, after=self.last, upto=upto
+                    )
+                except Exception:  # dashboards heal by seq on their own
+                    log.warning("hub of event %s: replay failed", self.event_id, exc_info=True)
+                    missed = None
+                for message in missed or []:
+                    await self.deliver({"seq": message["seq"], "text": _encode(message)})
+                self.last = upto
+                await self.release()
+
+    async def deliver(self, item: dict[str, Any]) -> None:
+        """One scan to every dashboard here: those next in line for it get the one frame
+        (``backend.runtime.fanout``: encoded and framed once), the others heal by seq."""
+        in_line = []
+        for member in list(self.members):
+            if member.takes_next(item["seq"]):
+                in_line.append(member.base_send)
+                continue
+            try:
+                await member.checkin_recorded(item)
+            except Exception:  # one broken socket must not silence the others
+                log.debug("dashboard delivery failed", exc_info=True)
+        try:
+            await send_text_to_many(in_line, item["text"])
+        except Exception:
+            log.debug("dashboard delivery failed", exc_info=True)
 
 
 class LiveConsumer(_EventConsumer):
@@ -340,7 +401,7 @@ class LiveConsumer(_EventConsumer):
         self.busy = True
         self.joined = True
         # Subscribe first, then read: anything committed after the read arrives through the hub.
-        await _Hub.join(self, self.event.pk)
+        hub = await _Hub.join(self, self.event.pk)
         since = None
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if query.get("since"):
@@ -349,6 +410,7 @@ class LiveConsumer(_EventConsumer):
             except ValueError:
                 since = None
         await self._catch_up(since)
+        hub.start_at(self.last_seq)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "joined", False):
@@ -407,6 +469,14 @@ class LiveConsumer(_EventConsumer):
 
     async def on_ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong", "seq": self.last_seq})
+
+    def takes_next(self, seq: int) -> bool:
+        """Whether ``seq`` is exactly the next message for this dashboard, now (then it counts
+        as sent: the hub sends it along with the other dashboards')."""
+        if self.busy or seq != self.last_seq + 1 or getattr(self, "closed_with", None) is not None:
+            return False
+        self.last_seq = seq
+        return True
 
     def heard_of(self, seq: int) -> None:
         """The event's feed is at ``seq`` (from the database): replay what this dashboard missed."""

@@ -1,6 +1,13 @@
 """Websocket consumers. ``LinliConsumer`` is the base every Linli socket builds on: token auth
 (4401), per-object permission (4403), size and shape checks on incoming frames, and error frames
-in the same ``{"code", "message", "details"}`` shape as the HTTP API."""
+in the same ``{"code", "message", "details"}`` shape as the HTTP API.
+
+Every socket joins its session's and its user's groups (``backend.runtime.sockets``) before its
+authorization is read, and answers their messages: ``socket.close`` closes it with the code
+given; ``socket.recheck`` reads its session and authorization again (``check_access``) and
+closes it with 4401 or 4403 when they no longer hold. A consumer that is admitted for more than
+its session and role (a scanner device) adds that object's group in ``socket_groups``.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
+from backend.accounts.selectors import session_in_force, user_grants_forget
 from backend.core.errors import DomainError
 from backend.core.faults import is_database_away
 from backend.core.i18n import T, localize, scope_lang
+from backend.runtime.sockets import session_group, user_group
 from realtime.middleware import SUBPROTOCOL
 
 log = logging.getLogger("linli.realtime")
@@ -32,10 +43,15 @@ CLOSE_UNAVAILABLE = 4503  # the database is away: reconnect after a few seconds 
 INVALID_JSON = T("消息不是有效的 JSON。", "The message is not valid JSON.")
 INVALID_MESSAGE = T("消息格式不正确。", "The message is malformed.")
 UNKNOWN_TYPE = T("不支持的消息类型。", "Unknown message type.")
+BINARY_FRAME = T("只接受文本（JSON）消息。", "Only text (JSON) frames are accepted.")
 
 
 class LinliConsumer(AsyncJsonWebsocketConsumer):
     max_message_chars = 16 * 1024
+    # Malformed frames (binary, not JSON, not an object with a "type", an unknown type) get an
+    # error frame and the socket stays; this many within the window is abuse: closed with 4400.
+    bad_frames_allowed = 10
+    bad_frames_window = 60.0
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         """``AsyncConsumer.__call__`` with a channel-layer receive that outlives the layer's
@@ -77,6 +93,20 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
     def user(self) -> Any:
         return self.scope["user"]
 
+    def socket_groups(self) -> list[str]:
+        """The groups whose ``socket.close`` / ``socket.recheck`` messages this socket obeys:
+        its session's and its user's. Subclasses admitted for more (a device) add theirs."""
+        session = self.scope.get("auth_session")
+        if session is None or self.scope.get("auth_error"):
+            return []
+        return [session_group(session.pk), user_group(session.user_id)]
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # Joined (by Channels) before ``connect`` reads the session and the role, and left on
+        # disconnect: a revocation committed meanwhile is seen by the read or heard as a message.
+        self.groups = self.socket_groups()
+        await super().websocket_connect(message)
+
     async def connect(self) -> None:
         offered = self.scope.get("subprotocols") or []
         subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
@@ -86,7 +116,7 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAVAILABLE if unavailable else CLOSE_UNAUTHENTICATED)
             return
         try:
-            refusal = await self.authorize()
+            refusal = await self.check_access()
         except Exception as exc:
             if not is_database_away(exc):
                 raise
@@ -97,11 +127,38 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.opened()
 
+    async def check_access(self) -> int | None:
+        """``None`` while the session is in force and ``authorize`` admits the user, else the
+        close code (4401 for a session that ended, 4403/4404 from ``authorize``)."""
+        session = self.scope.get("auth_session")
+        if session is not None and not await database_sync_to_async(session_in_force)(session_id=session.pk):
+            return CLOSE_UNAUTHENTICATED
+        user_grants_forget(self.user)
+        return await self.authorize()
+
+    async def socket_close(self, message: dict[str, Any]) -> None:
+        """``backend.runtime.sockets``: what admitted this socket ended (session, device)."""
+        await self._close_once(int(message.get("code") or CLOSE_UNAUTHENTICATED))
+
+    async def socket_recheck(self, message: dict[str, Any]) -> None:
+        """``backend.runtime.sockets``: a role of the user was taken away; does this socket depend on it?"""
+        if getattr(self, "closed_with", None) is not None:
+            return
+        refusal = await self.check_access()
+        if refusal is not None:
+            await self._close_once(refusal)
+
+    async def _close_once(self, code: int) -> None:
+        # A person's socket can hear its session's and its user's group say the same thing.
+        if getattr(self, "closed_with", None) is None:
+            self.closed_with = code
+            await self.close(code=code)
+
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         if text_data is None:
-            await self.close(code=CLOSE_BAD_FRAME)
+            await self.bad_frame("invalid_message", BINARY_FRAME)
             return
         if len(text_data) > self.max_message_chars:
             await self.close(code=CLOSE_TOO_BIG)
@@ -109,22 +166,39 @@ class LinliConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = json.loads(text_data)
         except ValueError:
-            await self.send_error("invalid_json", INVALID_JSON)
+            await self.bad_frame("invalid_json", INVALID_JSON)
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("invalid_message", INVALID_MESSAGE)
+            await self.bad_frame("invalid_message", INVALID_MESSAGE)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         handler = getattr(self, "on_" + content["type"].replace(".", "_"), None)
         if handler is None:
-            await self.send_error("unknown_type", UNKNOWN_TYPE, type=content["type"][:40])
+            await self.bad_frame("unknown_type", UNKNOWN_TYPE, type=content["type"][:40])
             return
         try:
             await handler(content)
         except DomainError as error:
             await self.send_json({"type": "error", **error.body(self.lang), "nonce": content.get("nonce")})
+
+    async def bad_frame(self, code: str, message: T, **details: Any) -> None:
+        """Answer a malformed frame with an error frame (the socket stays), unless it is abuse."""
+        if not await self.abuse():
+            await self.send_error(code, message, **details)
+
+    async def abuse(self) -> bool:
+        """Count one malformed frame. The ``bad_frames_allowed``-th within ``bad_frames_window``
+        seconds is abuse: the socket is closed with 4400 and True returned."""
+        now = time.monotonic()
+        recent = [t for t in getattr(self, "_bad_frames", []) if now - t < self.bad_frames_window]
+        recent.append(now)
+        self._bad_frames = recent
+        if len(recent) >= self.bad_frames_allowed:
+            await self._close_once(CLOSE_BAD_FRAME)
+            return True
+        return False
 
     async def send_error(self, code: str, message: T, **details: Any) -> None:
         await self.send_json(

@@ -19,6 +19,7 @@ from api.schemas import ERRORS, cursor_param, errors
 from backend.checkin import offline, selectors, services
 from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
+from backend.core.i18n import request_lang
 from backend.runtime.streaming import accepts_gzip, streamed_response
 
 router = Router()
@@ -61,6 +62,7 @@ def checkin_upload(request: AuthedRequest, event_id: int, payload: CheckinUpload
         items=payload.items,
         scanner=request.auth,
         device=scanner_device(sent=payload.device, session=getattr(request, "auth_session", None)),
+        lang=request_lang(request),
         device_id=payload.device_id,
     )
     return {"results": results}

@@ -39,6 +39,18 @@ def session_from_access_token(token: str) -> AuthSession | None:
     return session
 
 
+def session_in_force(*, session_id: int) -> bool:
+    """Whether a session still signs its user in (not ended, the account not disabled): what an
+    open socket asks again when told its session or roles may have changed."""
+    return AuthSession.objects.filter(pk=session_id, revoked_at__isnull=True, user__is_active=True).exists()
+
+
+def user_grants_forget(user: User) -> None:
+    """Drop the grants cached on a long-lived user object (an open socket's), so the next
+    permission check reads them again."""
+    user.__dict__.pop("_linli_grants", None)
+
+
 def user_grants(user: User) -> list[Grant]:
     """The user's grants, cached on the user object for the rest of the request."""
     cached = getattr(user, "_linli_grants", None)

@@ -104,3 +104,15 @@ class AnnulNotAllowed(DomainError):
         "只有扫描该记录的设备或协调员可以撤销。",
         "Only the device that scanned it or a coordinator can annul it.",
     )
+
+
+class NonceReused(Conflict):
+    """A nonce already recorded for another pass (or the other kind of scan): never answered with
+    that scan's result, never recorded (the nonce names one row). The scanner scans again with a
+    new nonce."""
+
+    code = "nonce_reused"
+    message = T(
+        "该扫码编号已用于另一次扫码（另一张凭证），请重新扫码。",
+        "This nonce was already used for another scan (another pass): scan again with a new nonce.",
+    )

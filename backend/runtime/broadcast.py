@@ -42,14 +42,36 @@ async def _sender(queue: asyncio.Queue) -> None:
             group, message = queue.get_nowait()
             pending.setdefault(group, []).append(message)
         for group, messages in pending.items():
-            if len(messages) == 1:
-                out = messages[0]
-            else:
-                out = {"type": messages[0]["type"], "batch": [[m["seq"], m["text"]] for m in messages]}
-            try:
-                await layer.group_send(group, out)
-            except Exception:  # a failed publish must not stop the others; dashboards resync by seq
-                log.exception("broadcast to %s failed", group)
+            for out in _batched(messages):
+                try:
+                    await layer.group_send(group, out)
+                except Exception:  # a failed publish must not stop the others; dashboards resync by seq
+                    log.exception("broadcast to %s failed", group)
+
+
+def _batched(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Feed messages (``seq`` and ``text``) of one type in a row become one ``batch`` message;
+    any other message (``backend.runtime.sockets``' close and recheck) goes out as it is, in order."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append(run[0])
+        elif run:
+            out.append({"type": run[0]["type"], "batch": [[m["seq"], m["text"]] for m in run]})
+        run.clear()
+
+    for message in messages:
+        feed = "seq" in message and "text" in message
+        if not feed or (run and run[0]["type"] != message["type"]):
+            flush()
+        if feed:
+            run.append(message)
+        else:
+            out.append(message)
+    flush()
+    return out
 
 
 def _enqueue(loop: asyncio.AbstractEventLoop, group: str, message: dict[str, Any]) -> None:

@@ -14,6 +14,19 @@ what it logs per request:
 
 Measured with ``bench/lookup`` (one core, 64 connections): the two lines cost 15 % of the
 server's CPU per lookup (465 → 402 µs) and p99 went from 45-48 ms to 34 ms.
+
+Oversized websocket frames. daphne hands autobahn a frame and a message limit
+(``--websocket-max-frame-size`` / ``--websocket-max-message-size``, 1 MiB = 1,048,576 bytes
+each, kept: ``WS_MAX_BYTES``). Linli's consumers take far less (``realtime.consumers``: 16 KiB by
+default, 2 KiB on the scanner socket, 512 characters on the dashboard) and close a larger text
+frame with 4413 themselves. A frame or message over the server's limit never reaches them:
+autobahn fails the connection when the frame header announces the length, and with daphne's
+settings it fails by dropping TCP (the client saw 1006 and no close frame, whatever the size
+above 1 MiB). ``LinliWebSocketProtocol`` answers that case as the consumers do: a 4413 close
+frame, sent as soon as the header is read, the rest of the payload read and discarded without
+being kept, and the connection closed once the client answers the close (autobahn's close
+handshake timeout, 1 s, otherwise). So every frame over any limit gets 4413: 2 KiB + 1 byte on
+the scanner socket, 1 MiB + 1, 2 MiB or 16 MiB alike (``tests/checkin/test_e2e_protocol.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ from typing import Any
 from daphne.cli import CommandLineInterface
 from daphne.http_protocol import HTTPFactory
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol
 
 from backend.core.flags import switched_on
 from backend.runtime.http import LinliHTTPFactory
@@ -36,6 +50,22 @@ def access_log_enabled() -> bool:
 
 def _discard(request: Any) -> None:
     """Twisted's per-request log line, at a verbosity where daphne would throw it away."""
+
+
+WS_MAX_BYTES = 1024 * 1024
+CLOSE_TOO_BIG = 4413
+
+
+class LinliWebSocketProtocol(WebSocketProtocol):
+    """daphne's websocket protocol, closing with 4413 where autobahn would drop the connection
+    for a frame or message over the server's limit."""
+
+    def _max_message_size_exceeded(self, msg_size: int, max_msg_size: int, reason: str) -> None:
+        if self.state != self.STATE_OPEN:
+            super()._max_message_size_exceeded(msg_size, max_msg_size, reason)
+            return
+        self.failedByMe = True  # what is left of the payload is read and thrown away
+        self.sendCloseFrame(code=CLOSE_TOO_BIG, reasonUtf8=b"message too big", isReply=False)
 
 
 class LinliServer(Server):
@@ -56,6 +86,9 @@ class LinliServer(Server):
         # The HTTP factory exists once daphne listens, before the reactor serves any request.
         if self.verbosity <= 1:
             self.http_factory.log = _discard
+        ws_factory = getattr(self, "ws_factory", None)  # built in run(), before listening
+        if ws_factory is not None:
+            ws_factory.protocol = LinliWebSocketProtocol
         super().listen_success(port)
 
 

@@ -148,24 +148,27 @@ def test_auth_failures_close_with_4401_and_4403(server):
     assert run(scenario()) == [4401, 4401, 4403, 4403]
 
 
-def test_malformed_and_oversized_frames_close_and_the_server_carries_on(server):
+def test_malformed_frames_get_error_frames_and_oversized_ones_close_4413(server):
     scan_url, _ = urls(server)
     (secret,) = take(server)
 
     async def scenario():
-        codes = []
-        for frame in ("{broken", b"\x00binary", json.dumps({"type": "redeem", "secret": "A" * 4000})):
-            ws = await connect(scan_url, server.seed["scanners"][1])
+        ws = await connect(scan_url, server.seed["scanners"][1])
+        errors = []
+        for frame in ("{broken", b"\x00binary"):
             await ws.send(frame)
-            codes.append(await close_code(ws))
+            errors.append((await recv(ws))["code"])
+        await ws.send(json.dumps({"type": "redeem", "secret": "A" * 4000}))
+        too_big = await close_code(ws)
         ws = await connect(scan_url, server.seed["scanners"][1])
         await ws.send(msg(secret, "e2e-after-bad"))
         answer = await recv(ws)
         await ws.close()
-        return codes, answer
+        return errors, too_big, answer
 
-    codes, answer = run(scenario())
-    assert codes == [4400, 4400, 4413]
+    errors, too_big, answer = run(scenario())
+    assert errors == ["invalid_json", "invalid_message"]
+    assert too_big == 4413
     assert answer["status"] == "ok"
 
 

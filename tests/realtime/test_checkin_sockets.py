@@ -142,17 +142,48 @@ async def test_redeem_with_bad_fields_gets_an_error_frame_and_the_socket_stays()
 @pytest.mark.parametrize(
     ("frame", "code"),
     [
-        ({"text_data": "{not json"}, 4400),
-        ({"text_data": "[1, 2, 3]"}, 4400),
-        ({"bytes_data": b"\x00\x01"}, 4400),
-        ({"text_data": json.dumps({"type": "redeem", "secret": "A" * 5000, "nonce": "n" * 10})}, 4413),
+        ({"text_data": "{not json"}, "invalid_json"),
+        ({"text_data": "[1, 2, 3]"}, "invalid_message"),
+        ({"text_data": '{"no": "type"}'}, "invalid_message"),
+        ({"bytes_data": b"\x00\x01"}, "invalid_message"),
     ],
 )
-async def test_malformed_or_oversized_frames_close_the_socket_and_the_server_carries_on(frame, code):
+async def test_a_malformed_frame_gets_an_error_frame_and_the_socket_stays(frame, code):
     s = await setup_event()
     ws = await open_socket(scan_path(s["event"]), s["scanner"])
     await ws.send_to(**frame)
-    assert await closed_with(ws) == code
+    error = await ws.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == code and error["message"]
+    assert (await redeem(ws, s["secrets"][0]))["status"] == "ok"
+    await ws.disconnect()
+
+
+async def test_error_frames_follow_the_sockets_language():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    await ws.send_to(text_data="{not json")
+    assert (await ws.receive_json_from(timeout=5))["message"] == "消息不是有效的 JSON。"
+    await ws.disconnect()
+
+
+async def test_repeated_malformed_frames_are_abuse_and_close_with_4400():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    for _ in range(9):
+        await ws.send_to(text_data="{not json")
+        assert (await ws.receive_json_from(timeout=5))["code"] == "invalid_json"
+    await ws.send_json_to({"type": "redeem", "secret": 5})  # a bad redeem counts too: the 10th
+    assert await closed_with(ws) == 4400
+    fresh = await open_socket(scan_path(s["event"]), s["scanner"])
+    assert (await redeem(fresh, s["secrets"][0]))["status"] == "ok"
+    await fresh.disconnect()
+
+
+async def test_an_oversized_frame_closes_with_4413_and_the_server_carries_on():
+    s = await setup_event()
+    ws = await open_socket(scan_path(s["event"]), s["scanner"])
+    await ws.send_to(text_data=json.dumps({"type": "redeem", "secret": "A" * 5000, "nonce": "n" * 10}))
+    assert await closed_with(ws) == 4413
     fresh = await open_socket(scan_path(s["event"]), s["scanner"])
     assert (await redeem(fresh, s["secrets"][0]))["status"] == "ok"
     await fresh.disconnect()
@@ -256,6 +287,64 @@ async def test_dropped_broadcasts_are_filled_from_the_log_so_the_feed_has_no_gap
     assert await live.receive_nothing(timeout=0.2)
     await scanner.disconnect()
     await live.disconnect()
+
+
+async def test_scans_from_two_processes_arriving_out_of_order_reach_dashboards_in_order_without_queries(
+    monkeypatch,
+):
+    """Two server processes publish their scans independently, so seq 2 may arrive before seq 1:
+    the event's hub puts them back in order for all its dashboards, no dashboard asks the
+    database (before, each dashboard healed the reordering with a query of its own)."""
+    from backend.checkin import selectors
+    from backend.checkin.services import scans
+
+    s = await setup_event(passes=2)
+    boards = [await open_socket(live_path(s["event"]), s["coordinator"]) for _ in range(3)]
+    for live in boards:
+        assert (await live.receive_json_from(timeout=5))["seq"] == 0
+    published: list[dict] = []
+    monkeypatch.setattr(scans, "publish_after_commit", lambda group, message: published.append(message))
+    replays = []
+    real_replay = selectors.checkin_replay
+    monkeypatch.setattr(selectors, "checkin_replay", lambda **kw: replays.append(kw) or real_replay(**kw))
+    scanner = await open_socket(scan_path(s["event"]), s["scanner"])
+    await redeem(scanner, s["secrets"][0])
+    await redeem(scanner, s["secrets"][1])
+    layer = get_channel_layer()
+    first, second = published
+    await layer.group_send(f"event.{s['event'].pk}", second)  # the other process was faster
+    await layer.group_send(f"event.{s['event'].pk}", first)
+    for live in boards:
+        assert [(await live.receive_json_from(timeout=5))["seq"] for _ in range(2)] == [1, 2]
+    assert replays == []
+    for ws in (scanner, *boards):
+        await ws.disconnect()
+
+
+async def test_a_scan_still_missing_after_the_wait_is_read_once_for_every_dashboard(monkeypatch):
+    from backend.checkin import selectors
+    from backend.checkin.services import scans
+
+    s = await setup_event(passes=3)
+    boards = [await open_socket(live_path(s["event"]), s["coordinator"]) for _ in range(3)]
+    for live in boards:
+        assert (await live.receive_json_from(timeout=5))["seq"] == 0
+    published: list[dict] = []
+    monkeypatch.setattr(scans, "publish_after_commit", lambda group, message: published.append(message))
+    replays = []
+    real_replay = selectors.checkin_replay
+    monkeypatch.setattr(selectors, "checkin_replay", lambda **kw: replays.append(kw) or real_replay(**kw))
+    scanner = await open_socket(scan_path(s["event"]), s["scanner"])
+    for secret in s["secrets"]:
+        await redeem(scanner, secret)
+    layer = get_channel_layer()
+    await layer.group_send(f"event.{s['event'].pk}", published[0])
+    await layer.group_send(f"event.{s['event'].pk}", published[2])  # seq 2 was dropped
+    for live in boards:
+        assert [(await live.receive_json_from(timeout=5))["seq"] for _ in range(3)] == [1, 2, 3]
+    assert len(replays) == 1
+    for ws in (scanner, *boards):
+        await ws.disconnect()
 
 
 async def test_dashboard_of_another_event_hears_nothing():

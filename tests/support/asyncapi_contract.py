@@ -20,11 +20,6 @@ VIOLATIONS: list[str] = []
 #: How many frames and close codes were checked, per channel (a test shows the check runs).
 CHECKED: dict[str, int] = {}
 
-#: Close codes the server still sends until the scanner protocol change lands (feat/ck-protocol:
-#: an error frame instead of 4400 on a malformed frame). The published document already
-#: describes the protocol after that change; delete this entry when main has it.
-TRANSITIONAL_CLOSE_CODES: dict[str, set[int]] = {"scanner": {4400}, "dashboard": {4400}}
-
 
 @functools.cache
 def document() -> dict[str, Any]:
@@ -101,7 +96,7 @@ def check_frame(channel: str, text: str) -> str | None:
 
 def check_close(channel: str, code: int) -> str | None:
     listed = {entry["code"] for entry in document()["channels"][channel]["x-close-codes"]}
-    if code in listed or code in TRANSITIONAL_CLOSE_CODES.get(channel, set()):
+    if code in listed:
         return None
     return f"{channel}: close code {code} is not published (published: {sorted(listed)})"
 

@@ -13,6 +13,7 @@ from backend.accounts.services.personal_data import personal_data_copy
 from backend.accounts.services.roles import ADMIN_ROLES, grant_revoke, grant_role
 from backend.accounts.services.sessions import (
     TokenPair,
+    account_disable,
     session_logout,
     session_refresh,
     session_start,
@@ -26,6 +27,7 @@ __all__ = [
     "ADMIN_ROLES",
     "TokenPair",
     "account_cancel_request",
+    "account_disable",
     "account_keep",
     "cancellations_complete",
     "grant_create",

@@ -27,6 +27,7 @@ from backend.accounts.services.roles import grant_revoke
 from backend.accounts.services.sessions import TokenPair, session_revoke_all, session_start
 from backend.accounts.tokens import keep_token_decode
 from backend.core.audit import audit_record
+from backend.runtime.sockets import CLOSE_SESSION_ENDED, sockets_close_after_commit, user_group
 
 PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -129,6 +130,7 @@ def _account_pseudonymise(*, user: User, pseudonym: str) -> None:
     """The account row stays (kept records point at it) with nothing personal left: the phone
     becomes a placeholder no mainland number can equal (so the number can register again)."""
     AuthSession.objects.filter(user=user).delete()  # devices' addresses and agents; refresh tokens too
+    sockets_close_after_commit(user_group(user.pk), code=CLOSE_SESSION_ENDED)
     StaffSignInCode.objects.filter(user=user).delete()
     user.phone = f"0{user.pk:010d}"[-11:]
     user.display_name = pseudonym

@@ -10,6 +10,7 @@ from backend.accounts.models import ROLE_SCOPES, Grant, Role, User
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed
 from backend.core.i18n import T
+from backend.runtime.sockets import sockets_recheck_after_commit, user_group
 
 
 def grant_role(
@@ -69,6 +70,8 @@ def _sync_staff(user: User) -> None:
 
 
 def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
+    """Take a role away, audited. After commit the user's open sockets check their role again
+    and those that depended on this one close with 4403 (``backend.runtime.sockets``)."""
     with transaction.atomic():
         audit_record(
             actor=by,
@@ -83,3 +86,4 @@ def grant_revoke(*, grant: Grant, by: User | None = None) -> None:
         )
         grant.delete()
         _sync_staff(grant.user)
+        sockets_recheck_after_commit(user_group(grant.user_id))

@@ -31,6 +31,7 @@ from backend.core.audit import audit_record
 from backend.core.context import current_meta
 from backend.core.times import iso_local
 from backend.core.validators import normalize_mainland_mobile
+from backend.runtime.sockets import CLOSE_SESSION_ENDED, session_group, sockets_close_after_commit, user_group
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,27 @@ def session_refresh(*, refresh_token: str) -> TokenPair:
 
 
 def _session_revoke(*, session: AuthSession, reason: str) -> None:
+    """The one way a session ends: its tokens stop working and, after commit, its open sockets
+    close with 4401 (``backend.runtime.sockets``)."""
     with transaction.atomic():
         AuthSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         audit_record(actor=session.user, action="auth.session_revoked", target=session, reason=reason)
+        sockets_close_after_commit(session_group(session.pk), code=CLOSE_SESSION_ENDED)
 
 
 def session_logout(*, session: AuthSession) -> None:
     _session_revoke(session=session, reason="logout")
+
+
+def account_disable(*, user: User, by: User | None) -> None:
+    """Disable an account (a platform admin's decision): no sign-in, no refresh, every session
+    ended and, after commit, every open socket of the person closed with 4401."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        session_revoke_all(user=user, reason="account_disabled")
+        audit_record(actor=by, action="account.disabled", target=user)
+        sockets_close_after_commit(user_group(user.pk), code=CLOSE_SESSION_ENDED)
 
 
 def session_revoke_all(*, user: User, reason: str) -> int:

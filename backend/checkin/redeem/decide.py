@@ -17,6 +17,13 @@
    becomes a service record when it ends). An exit of a pass that is not inside is admitted
    and changes nothing.
 
+Before any of this, a nonce already recorded answers with its row (a repeat: the offline queue
+uploaded twice, a reply lost) only when it is the same scan: the same pass (or, for a secret that
+names none, again none) and the same kind (``same_scan``). A nonce reused with another pass's
+secret, or for an exit after an entry, raises ``NonceReused`` (409 ``nonce_reused``): never the
+other scan's result, and nothing recorded, since the nonce names one row (pretix treats a nonce as
+a repeat only for the same ticket).
+
 A forced entry (an offline device admitted the person on its own) is recorded as it happened:
 when the rules above refuse it and the pass and a list are known, it is admitted all the same
 and the reason becomes its ``conflict``; without a pass or a list it stays refused, flagged too.
@@ -310,3 +317,9 @@ def _exit(holder: PassState, lst: ListState, scan: Scan) -> Decision:
         deltas=deltas,
         stay=stay,
     )
+
+
+def same_scan(*, recorded_pass_id: int | None, recorded_kind: str, pass_id: int | None, kind: str) -> bool:
+    """Whether a scan that reuses a recorded nonce repeats that scan (then it answers with the
+    recorded row) rather than being another one (``NonceReused``)."""
+    return recorded_pass_id == pass_id and recorded_kind == kind

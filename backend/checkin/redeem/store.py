@@ -132,7 +132,13 @@ def scan_load(cursor: Any, *, event_id: int, token_hex: str | None, nonce: str) 
     if locked is None or locked.nonce_known:
         replay = checkin_by_nonce(event_id=event_id, nonce=nonce)
         if replay is not None:
-            return Loaded(replay=replay)
+            # With the pass this secret names, so the caller tells a repeat from a reuse.
+            named = (
+                locked.pass_obj
+                if locked is not None
+                else _revoked_pass(event_id=event_id, token_hex=token_hex)
+            )
+            return Loaded(replay=replay, pass_obj=named)
     pass_obj: Pass | None
     holder: PassState | None
     window: Window | None
@@ -149,6 +155,17 @@ def scan_load(cursor: Any, *, event_id: int, token_hex: str | None, nonce: str) 
 
 def checkin_by_nonce(*, event_id: int, nonce: str) -> Checkin | None:
     return Checkin.objects.select_related("pass_obj").filter(event_id=event_id, nonce=nonce).first()
+
+
+def pass_id_named(*, event_id: int, token_hex: str | None) -> int | None:
+    """The pass a secret names on this event (by its current secret or a revoked one), or None."""
+    if token_hex is None:
+        return None
+    found = Pass.objects.filter(event_id=event_id, token_id=token_hex).values_list("pk", flat=True).first()
+    if found is not None:
+        return found
+    revoked = _revoked_pass(event_id=event_id, token_hex=token_hex)
+    return None if revoked is None else revoked.pk
 
 
 def _lock_pass(cursor: Any, *, event_id: int, token_hex: str | None, nonce: str) -> _Locked | None:

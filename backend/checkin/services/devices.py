@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,11 +18,7 @@ from backend.checkin.models import Device, Event, GateCount
 from backend.core.audit import audit_record
 from backend.core.errors import ValidationFailed, field_error
 from backend.core.i18n import T
-
-
-def device_group(device_id: int) -> str:
-    """The channel-layer group of a device's open scanner sockets."""
-    return f"device.{device_id}"
+from backend.runtime.sockets import CLOSE_ACCESS_REVOKED, device_group, sockets_close_after_commit
 
 
 def device_check(*, event_id: int, device_id: int) -> Device:
@@ -75,15 +69,5 @@ def device_revoke(*, device: Device, by: Any = None, reason: str = "") -> Device
             reason=reason,
         )
         device_id = device.pk
-        transaction.on_commit(lambda: _close_sockets(device_id))
+        sockets_close_after_commit(device_group(device_id), code=CLOSE_ACCESS_REVOKED)
     return device
-
-
-def _close_sockets(device_id: int) -> None:
-    """Tell the device's open scanner sockets to close (``realtime.checkin.ScanConsumer``)."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(
-        device_group(device_id), {"type": "device.revoked", "device_id": device_id}
-    )

@@ -22,14 +22,22 @@ from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from backend.checkin import conf
-from backend.checkin.errors import DeviceRevoked, InvalidRedeem, ListNotOfEvent, UnknownDevice, UploadTooLarge
+from backend.checkin.errors import (
+    DeviceRevoked,
+    InvalidRedeem,
+    ListNotOfEvent,
+    NonceReused,
+    UnknownDevice,
+    UploadTooLarge,
+)
 from backend.checkin.models import Checkin, Pass
 from backend.checkin.redeem import store
-from backend.checkin.redeem.decide import Scan, decide
+from backend.checkin.redeem.decide import Scan, decide, same_scan
 from backend.checkin.redeem.messages import DEVICE_MAX, Redeem, RedeemResult, redeem_parse
 from backend.checkin.selectors import checkin_feed_message, group_name
 from backend.core import keys
 from backend.core.errors import DomainError
+from backend.core.i18n import ZH
 from backend.core.signed_tokens import TokenError
 from backend.runtime.broadcast import publish_after_commit
 from backend.volunteers.models import ServiceRecord
@@ -81,7 +89,18 @@ def checkin_redeem(
         existing = store.checkin_by_nonce(event_id=event_id, nonce=redeem.nonce)
         if existing is None:
             raise
-        return RedeemResult(row=existing, replayed=True)
+        return _replay(
+            existing, pass_id=store.pass_id_named(event_id=event_id, token_hex=token_hex), redeem=redeem
+        )
+
+
+def _replay(row: Checkin, *, pass_id: int | None, redeem: Redeem) -> RedeemResult:
+    """The recorded answer for a repeated scan; a nonce reused for another scan is refused."""
+    if not same_scan(
+        recorded_pass_id=row.pass_obj_id, recorded_kind=row.kind, pass_id=pass_id, kind=redeem.kind
+    ):
+        raise NonceReused(nonce=redeem.nonce)
+    return RedeemResult(row=row, replayed=True)
 
 
 def _current_secret(event_id: int, pass_id: int) -> str:
@@ -119,7 +138,11 @@ def _record_scan(
         registered = store.scan_device(cursor, event_id=event_id, device_id=redeem.device_id)
         loaded = store.scan_load(cursor, event_id=event_id, token_hex=token_hex, nonce=redeem.nonce)
         if loaded.replay is not None:
-            return RedeemResult(row=loaded.replay, replayed=True)
+            return _replay(
+                loaded.replay,
+                pass_id=loaded.pass_obj.pk if loaded.pass_obj is not None else None,
+                redeem=redeem,
+            )
         decision = decide(scan=scan, holder=loaded.holder, lists=loaded.lists, window=loaded.window)
         if decision.stay is not None and decision.stay.ended and loaded.pass_obj is not None:
             _stay_ended(pass_obj=loaded.pass_obj, checked_out_at=scan.at, recorder=recorder)
@@ -193,10 +216,12 @@ def checkin_upload(
     scanner: Any = None,
     device: str = "",
     device_id: int | None = None,
+    lang: str = ZH,
 ) -> list[dict[str, Any]]:
     """A queue of redeems from one scanner (offline upload or HTTP fallback): processed in scan
     order, each in its own transaction, idempotent by nonce. Returns one result per item, in the
-    order processed; a malformed item gets an ``error`` entry and does not stop the others.
+    order processed; a malformed item (or a nonce reused for another scan) gets an ``error``
+    entry, its message in ``lang``, and does not stop the others.
     ``device_id`` (a registered device) applies to items that name none; a revoked or unknown
     device refuses the whole upload before any item is recorded."""
     if len(items) > conf.upload_max_items():
@@ -212,7 +237,7 @@ def checkin_upload(
             if redeem.device_id is None and device_id is not None:
                 redeem = replace(redeem, device_id=device_id)
         except InvalidRedeem as error:
-            parsed.append((received, index, None, {"type": "error", "index": index, **error.body("en")}))
+            parsed.append((received, index, None, {"type": "error", "index": index, **error.body(lang)}))
             continue
         parsed.append((redeem.scanned_at, index, redeem, {}))
     parsed.sort(key=lambda entry: (entry[0], entry[1]))
@@ -230,8 +255,8 @@ def checkin_upload(
                 source=Checkin.Source.HTTP,
                 received_at=received,
             )
-        except (ListNotOfEvent, UnknownDevice, DeviceRevoked) as exc:
-            results.append({"type": "error", "index": index, "nonce": item_redeem.nonce, **exc.body("en")})
+        except (ListNotOfEvent, NonceReused, UnknownDevice, DeviceRevoked) as exc:
+            results.append({"type": "error", "index": index, "nonce": item_redeem.nonce, **exc.body(lang)})
             continue
         results.append({**result.message(), "index": index})
     return results
