@@ -20,6 +20,7 @@ import pytest
 
 from bench.harness import Server, free_port
 from tests.checkin.test_e2e_daphne import DevTools
+from tests.support.own_server import _fresh_cache, _isolated_media  # noqa: F401 (own server)
 
 CHROMIUM = "/usr/bin/chromium"
 REVIEWER = "13800000001"  # the demo reviewer of 民治街道 (README, demo accounts)
@@ -32,17 +33,6 @@ if not Path(CHROMIUM).exists():
     if os.environ.get("LINLI_REQUIRE_BROWSER") == "1":
         raise RuntimeError(f"{CHROMIUM} is required (LINLI_REQUIRE_BROWSER=1) but missing")
     pytest.skip("headless Chromium is not installed", allow_module_level=True)
-
-
-# The suite's autouse fixtures need the test database; this test talks to its own server.
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
 
 
 @pytest.fixture(autouse=True)

@@ -22,19 +22,10 @@ import pytest
 from bench import loadgen
 from bench.harness import ROOT, Server, ServerError, free_port, percentile, percentiles, rss_kib
 from bench.loadgen import encode_request, http_load, read_response, ws_echo_load
+from tests.support.own_server import _fresh_cache, _isolated_media  # noqa: F401 (own server)
 
 # The suite's autouse fixtures (tests/conftest.py) need Django; these tests run without it
 # (``-p no:django``), so they replace them, by name, with no-ops for this module.
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
 
 
 # -- a tiny HTTP/1.1 server in the test's own event loop ------------------------------------------

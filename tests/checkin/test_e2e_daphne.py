@@ -30,26 +30,11 @@ import pytest
 
 from bench.checkin import connect, load_seed, seed_command
 from bench.harness import Server, free_port
+from tests.support.own_server import _fresh_cache, _fresh_keys, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
 
 MIGRATE = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
-
-
-# The suite's autouse fixtures need the test database; these tests talk to their own servers.
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")

@@ -15,25 +15,11 @@ import pytest
 
 from bench.harness import ROOT, Server
 from bench.offline_bundle import CHANGE_FILE, SEED_FILE, _django_command
+from tests.support.own_server import _fresh_cache, _fresh_keys, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
 
 MIGRATE = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys() -> None:
-    return None
 
 
 def get(server: Server, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:

@@ -22,25 +22,11 @@ import pytest
 from bench.checkin import connect, load_seed, seed_command
 from bench.harness import Server
 from tests.checkin.test_e2e_daphne import MIGRATE, _logs_on_failure, _postgres_database, _services, msg, recv
+from tests.support.own_server import _fresh_cache, _fresh_keys, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
 
 WITHIN = 5.0  # seconds: the bound between a revocation and the close
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_keys() -> None:
-    return None
 
 
 @pytest.fixture(scope="module")

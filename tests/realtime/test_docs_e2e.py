@@ -10,18 +10,9 @@ import urllib.request
 import pytest
 
 from bench.harness import Server
+from tests.support.own_server import _fresh_cache, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
 
 
 def fetch(url: str) -> tuple[int, bytes]:

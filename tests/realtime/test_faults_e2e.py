@@ -23,18 +23,9 @@ import pytest
 from bench.checkin import connect, load_seed, seed_command
 from bench.harness import Server, free_port
 from tests.checkin.test_e2e_daphne import MIGRATE, _logs_on_failure, _postgres_database, msg, recv
+from tests.support.own_server import _fresh_cache, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(autouse=True)
-def _isolated_media() -> None:
-    return None
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    return None
 
 
 class OwnRedis:
