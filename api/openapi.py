@@ -32,7 +32,7 @@ MIN_ID = -(2**63)
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Codes every operation can answer with a status it declares: the API's own machinery (auth,
-#: body parsing, idempotency, throttles, body limit).
+#: body parsing, idempotency, throttles, body limit, the database or media storage away).
 GENERIC_CODES: dict[int, tuple[str, ...]] = {
     400: ("bad_request", "invalid_json", "malformed_request"),
     401: ("not_authenticated", "invalid_token", "token_expired"),
@@ -42,7 +42,7 @@ GENERIC_CODES: dict[int, tuple[str, ...]] = {
     413: ("request_too_large",),
     422: ("validation_error", "idempotency_key_reused"),
     429: ("rate_limited",),
-    503: ("service_unavailable",),
+    503: ("service_unavailable", "storage_unavailable"),
 }
 
 
