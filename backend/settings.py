@@ -214,6 +214,9 @@ TESTING = "pytest" in sys.modules
 if TESTING:
     # Parallel test runs against one Redis must not hear each other's groups and cache keys.
     LINLI_REDIS_PREFIX = f"{LINLI_REDIS_PREFIX}-test-{os.getpid()}"
+    # No lookup-log writer thread in the test process, not even one started by importing
+    # backend.asgi at collection: it would write rows behind the tests' backs (tests flush).
+    LINLI_LOOKUP_LOG_BACKGROUND = False
 if REDIS_URL:
     CACHES = {
         "default": {
