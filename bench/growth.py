@@ -28,13 +28,12 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Server, result
+from bench.harness import Server, django_command, result
 
 log = logging.getLogger("bench.growth")
 
@@ -276,10 +275,6 @@ def count_queries(*, grown: str, out: str) -> None:
     Path(out).write_text(json.dumps(counts))
 
 
-def _django_command(code: str) -> list[str]:
-    return [sys.executable, "-c", f"import os, django; django.setup(); from bench.growth import *; {code}"]
-
-
 # --- the measurement --------------------------------------------------------------------------
 
 
@@ -313,7 +308,7 @@ def measure_size(args: argparse.Namespace, *, volunteers: int, records: int, man
     prepare = [[sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]]
     if args.database_url:
         prepare.append([sys.executable, "manage.py", "flush", "--noinput", "-v", "0"])
-    prepare += [[sys.executable, "manage.py", "seed_demo"], _django_command(grow_code)]
+    prepare += [[sys.executable, "manage.py", "seed_demo"], django_command("bench.growth", grow_code)]
     started = time.monotonic()
     with Server.linli(env=env, prepare=prepare, prepare_timeout=7200) as server:
         built = time.monotonic() - started
@@ -324,19 +319,12 @@ def measure_size(args: argparse.Namespace, *, volunteers: int, records: int, man
                 server, template.format(**data), data["tokens"][role] if role else "", args.repeat
             )
             reads[name] = {"median_ms": round(median, 2), "status": status}
-        done = subprocess.run(
-            _django_command(
-                f"count_queries(grown=os.path.join(os.environ['BENCH_TMP'], {GROWN_FILE!r}), "
-                f"out=os.path.join(os.environ['BENCH_TMP'], {COUNTS_FILE!r}))"
-            ),
-            cwd=Path(__file__).resolve().parent.parent,
-            env=server.environ(),
-            capture_output=True,
+        server.run_django(
+            "bench.growth",
+            f"count_queries(grown=os.path.join(os.environ['BENCH_TMP'], {GROWN_FILE!r}), "
+            f"out=os.path.join(os.environ['BENCH_TMP'], {COUNTS_FILE!r}))",
             timeout=600,
-            check=False,
         )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
         counts = json.loads((server.tmp / COUNTS_FILE).read_text())
     for name in reads:
         reads[name]["queries"] = counts[name]["queries"]

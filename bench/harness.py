@@ -136,6 +136,12 @@ def _child_setup(cpus: list[int] | None, die_with_parent: bool) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
+def django_command(module: str, code: str) -> list[str]:
+    """A command running ``code`` with Django set up and ``module``'s names imported: a bench's
+    seed or change step, given to ``Server(prepare=...)`` or run by ``Server.run_django``."""
+    return [sys.executable, "-c", f"import os, django; django.setup(); from {module} import *; {code}"]
+
+
 class ServerError(RuntimeError):
     """The server did not start (its log tail is in the message)."""
 
@@ -234,6 +240,19 @@ class Server:
         pythonpath = env.get("PYTHONPATH")
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + pythonpath if pythonpath else "")
         return env
+
+    def run_django(self, module: str, code: str, *, timeout: float) -> None:
+        """Run ``django_command(module, code)`` against this server's database and files."""
+        done = subprocess.run(
+            django_command(module, code),
+            cwd=ROOT,
+            env=self.environ(),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
 
     def __enter__(self) -> Server:
         self.start()

@@ -28,14 +28,13 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.harness import Server, cpu_plan, percentile, pinned, result, rss_kib
+from bench.harness import Server, cpu_plan, django_command, percentile, pinned, result, rss_kib
 
 log = logging.getLogger("bench.offline_bundle")
 
@@ -123,14 +122,6 @@ def change(*, event_id: int, count: int, out: str) -> None:
     Path(out).write_text(json.dumps({"added": count - 2 * third, "voided": third, "blocked": third}))
 
 
-def _django_command(code: str) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        f"import os, django; django.setup(); from bench.offline_bundle import *; {code}",
-    ]
-
-
 # --- the measurement --------------------------------------------------------------------------
 
 
@@ -195,8 +186,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.database_url:
         prepare.append([sys.executable, "manage.py", "flush", "--noinput", "-v", "0"])
     prepare.append(
-        _django_command(
-            f"seed(passes={args.passes}, out=os.path.join(os.environ['BENCH_TMP'], {SEED_FILE!r}))"
+        django_command(
+            "bench.offline_bundle",
+            f"seed(passes={args.passes}, out=os.path.join(os.environ['BENCH_TMP'], {SEED_FILE!r}))",
         )
     )
     with Server.linli(cpus=server_cpus, env=env, prepare=prepare, prepare_timeout=900) as server:
@@ -217,19 +209,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "full_passes": len(bundle["passes"]),
             "full_revoked": len(bundle["revoked"]),
         }
-        done = subprocess.run(
-            _django_command(
-                f"change(event_id={data['event']}, count={args.changes}, "
-                f"out=os.path.join(os.environ['BENCH_TMP'], {CHANGE_FILE!r}))"
-            ),
-            cwd=Path(__file__).resolve().parent.parent,
-            env=server.environ(),
-            capture_output=True,
+        server.run_django(
+            "bench.offline_bundle",
+            f"change(event_id={data['event']}, count={args.changes}, "
+            f"out=os.path.join(os.environ['BENCH_TMP'], {CHANGE_FILE!r}))",
             timeout=300,
-            check=False,
         )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
         changes = json.loads((server.tmp / CHANGE_FILE).read_text())
         if cursor is None:
             log.warning("the server answers no cursor: no delta to measure")

@@ -25,7 +25,6 @@ import asyncio
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from array import array
@@ -33,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Server, cpu_plan, percentiles, pinned, result, rss_kib
+from bench.harness import Server, cpu_plan, django_command, percentiles, pinned, result, rss_kib
 from bench.hello import measure_hello
 from bench.loadgen import http_load
 
@@ -138,14 +137,6 @@ def check(*, out: str) -> None:
     Path(out).write_text(json.dumps({"overbooked": overbooked, "mismatched": mismatched, "held": confirmed}))
 
 
-def _django_command(code: str) -> list[str]:
-    return [
-        sys.executable,
-        "-c",
-        f"import os, django; django.setup(); from bench.signup_burst import *; {code}",
-    ]
-
-
 # --- the measurement --------------------------------------------------------------------------
 
 
@@ -217,7 +208,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.database_url
         else [sys.executable, "-c", "pass"],
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        _django_command(seed_code),
+        django_command("bench.signup_burst", seed_code),
     ]
     if args.database_url:  # flush needs the tables: migrate first, then flush, then seed
         prepare = [prepare[1], prepare[0], prepare[2]]
@@ -229,16 +220,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with pinned(loadgen_cpus if server.cpus else None):
             figures = asyncio.run(bursts(server, data, burst_size=args.burst_size))
         figures["server_rss_kib"] = rss_kib(server.pid)
-        done = subprocess.run(
-            _django_command(f"check(out=os.path.join(os.environ['BENCH_TMP'], {CHECK_FILE!r}))"),
-            cwd=Path(__file__).resolve().parent.parent,
-            env=server.environ(),
-            capture_output=True,
+        server.run_django(
+            "bench.signup_burst",
+            f"check(out=os.path.join(os.environ['BENCH_TMP'], {CHECK_FILE!r}))",
             timeout=300,
-            check=False,
         )
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
         checked = json.loads((server.tmp / CHECK_FILE).read_text())
         server_log = server.log_path.read_text(errors="replace")
         locked_in_log = "database is locked" in server_log
