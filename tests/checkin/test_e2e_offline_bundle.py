@@ -7,14 +7,13 @@ import gzip
 import http.client
 import json
 import os
-import subprocess
 import sys
 from urllib.parse import quote
 
 import pytest
 
-from bench.harness import ROOT, Server
-from bench.offline_bundle import CHANGE_FILE, SEED_FILE, _django_command
+from bench.harness import Server, django_command
+from bench.offline_bundle import CHANGE_FILE, SEED_FILE
 from tests.support.own_server import _fresh_cache, _fresh_keys, _isolated_media  # noqa: F401 (own server)
 
 pytestmark = pytest.mark.server
@@ -34,7 +33,9 @@ def get(server: Server, path: str, headers: dict[str, str]) -> tuple[int, dict[s
 
 def test_bundle_streams_through_daphne_and_the_delta_follows_changes():
     env = {"REDIS_URL": "", "LINLI_REDIS_PREFIX": f"linli-e2e-bundle-{os.getpid()}"}
-    seed = _django_command(f"seed(passes=120, out=os.path.join(os.environ['BENCH_TMP'], {SEED_FILE!r}))")
+    seed = django_command(
+        "bench.offline_bundle", f"seed(passes=120, out=os.path.join(os.environ['BENCH_TMP'], {SEED_FILE!r}))"
+    )
     with Server.linli(env=env, prepare=[MIGRATE, seed]) as server:
         data = json.loads((server.tmp / SEED_FILE).read_text())
         headers = {"Authorization": f"Bearer {data['token']}"}
@@ -47,17 +48,11 @@ def test_bundle_streams_through_daphne_and_the_delta_follows_changes():
         bundle = json.loads(plain)
         assert json.loads(gzip.decompress(zipped))["passes"] == bundle["passes"]
         assert len(bundle["passes"]) == 120 and bundle["full"] is True
-        done = subprocess.run(
-            _django_command(
-                f"change(event_id={data['event']}, count=9, out=os.path.join(os.environ['BENCH_TMP'], {CHANGE_FILE!r}))"
-            ),
-            cwd=str(ROOT),
-            env=server.environ(),
-            capture_output=True,
+        server.run_django(  # raises with the step's stderr when it fails
+            "bench.offline_bundle",
+            f"change(event_id={data['event']}, count=9, out=os.path.join(os.environ['BENCH_TMP'], {CHANGE_FILE!r}))",
             timeout=120,
-            check=False,
         )
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
         status, _, body = get(server, f"{path}?since={quote(bundle['cursor'])}", headers)
         delta = json.loads(body)
         assert status == 200 and delta["full"] is False
