@@ -386,6 +386,8 @@ def run_layer(args: argparse.Namespace, layer: str, pin: bool) -> dict[str, Any]
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
         seed_command(passes=passes, scanners=args.scanners),
     ]
+    if args.database_url:  # a shared database keeps the last run's rows: empty it before seeding
+        prepare.insert(1, [sys.executable, "manage.py", "flush", "--noinput", "-v", "0"])
     processes = args.processes if layer == "redis" else 1
     with contextlib.ExitStack() as stack:
         servers = [

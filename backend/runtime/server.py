@@ -15,6 +15,16 @@ what it logs per request:
 Measured with ``bench/lookup`` (one core, 64 connections): the two lines cost 15 % of the
 server's CPU per lookup (465 → 402 µs) and p99 went from 45-48 ms to 34 ms.
 
+Listen backlog. Twisted listens with a backlog of 50 connections waiting to be accepted. A
+burst of new connections beyond that (200 volunteers tapping "sign up" as an activity opens)
+overflows the kernel's accept queue: the SYNs are dropped and each of those clients retries one
+second later (then three). ``bench/signup_burst`` (200 connections at once, 20 bursts, SQLite)
+counted 6,095 ``ListenOverflows`` and 4,830 SYN retransmits in ``nstat``; sign-ups/s varied from
+224 to 373 between identical runs with the same p50 (165-175 ms), the difference being bursts
+that waited a second for their last connections. Every TCP or Unix endpoint here listens with
+``backlog=LINLI_LISTEN_BACKLOG`` (default 1024, nginx's own default is 511; the kernel caps it at
+``net.core.somaxconn``). Figures after the change in the README's benchmark table.
+
 Oversized websocket frames. daphne hands autobahn a frame and a message limit
 (``--websocket-max-frame-size`` / ``--websocket-max-message-size``, 1 MiB = 1,048,576 bytes
 each, kept: ``WS_MAX_BYTES``). Linli's consumers take far less (``realtime.consumers``: 16 KiB by
@@ -68,9 +78,34 @@ class LinliWebSocketProtocol(WebSocketProtocol):
         self.sendCloseFrame(code=CLOSE_TOO_BIG, reasonUtf8=b"message too big", isReply=False)
 
 
+DEFAULT_LISTEN_BACKLOG = 1024
+
+
+def listen_backlog() -> int:
+    """``LINLI_LISTEN_BACKLOG``, else ``DEFAULT_LISTEN_BACKLOG`` (the kernel caps it at
+    ``net.core.somaxconn``, 4096 on current Linux)."""
+    value = os.environ.get("LINLI_LISTEN_BACKLOG", "").strip()
+    return max(1, int(value)) if value else DEFAULT_LISTEN_BACKLOG
+
+
+def with_backlog(endpoint: str, backlog: int) -> str:
+    """A Twisted ``tcp:`` or ``unix:`` endpoint description with ``backlog=`` unless it has one."""
+    kind = endpoint.split(":", 1)[0]
+    if kind not in ("tcp", "tcp6", "unix") or ":backlog=" in endpoint:
+        return endpoint
+    return f"{endpoint}:backlog={backlog}"
+
+
 class LinliServer(Server):
-    def __init__(self, *args: Any, action_logger: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, action_logger=action_logger if access_log_enabled() else None, **kwargs)
+    def __init__(self, *args: Any, action_logger: Any = None, endpoints: Any = None, **kwargs: Any) -> None:
+        backlog = listen_backlog()
+        endpoints = [with_backlog(str(e), backlog) for e in endpoints or []]
+        super().__init__(
+            *args,
+            action_logger=action_logger if access_log_enabled() else None,
+            endpoints=endpoints,
+            **kwargs,
+        )
 
     # daphne builds its HTTPFactory inside run(); Linli's answers every request it refuses with
     # the JSON error body (backend.runtime.http).

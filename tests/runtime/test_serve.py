@@ -4,6 +4,8 @@ without Twisted's discarded per-request line. Real daphne processes on loopback.
 from __future__ import annotations
 
 import http.client
+import shutil
+import subprocess
 import time
 
 import pytest
@@ -66,3 +68,38 @@ def test_twisted_request_line_is_skipped_only_where_daphne_drops_it(verbosity, d
     server.http_factory = Factory()
     server.listen_success(object())
     assert (server.http_factory.log is _discard) is discarded
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ("tcp:port=8000:interface=127.0.0.1", "tcp:port=8000:interface=127.0.0.1:backlog=1024"),
+        ("unix:/run/linli.sock", "unix:/run/linli.sock:backlog=1024"),
+        ("tcp:port=8000:backlog=64", "tcp:port=8000:backlog=64"),  # an explicit one is kept
+        ("fd:fileno=3", "fd:fileno=3"),  # an inherited socket listens already
+    ],
+)
+def test_endpoints_listen_with_a_backlog(endpoint, expected, monkeypatch):
+    monkeypatch.delenv("LINLI_LISTEN_BACKLOG", raising=False)
+    assert LinliServer(application=None, endpoints=[endpoint]).endpoints == [expected]
+
+
+def test_listen_backlog_follows_the_setting(monkeypatch):
+    monkeypatch.setenv("LINLI_LISTEN_BACKLOG", "300")
+    server = LinliServer(application=None, endpoints=["tcp:port=0:interface=127.0.0.1"])
+    assert server.endpoints == ["tcp:port=0:interface=127.0.0.1:backlog=300"]
+
+
+def _listen_backlog(port: int) -> int:
+    """The accept queue's size of the socket listening on ``port`` (``ss``'s Send-Q column)."""
+    out = subprocess.run(
+        ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True, timeout=10
+    ).stdout
+    return int(out.split()[2])
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs iproute2's ss")
+def test_the_served_socket_takes_a_burst_of_connections():
+    """Twisted's own backlog is 50: a burst of 200 new connections lost SYNs and waited a second."""
+    with Server.linli(env={"LINLI_LISTEN_BACKLOG": ""}) as server:
+        assert _listen_backlog(server.port) == 1024
