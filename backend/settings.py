@@ -190,6 +190,11 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A connection per thread for the thread's life: API requests run on a few long-lived lanes
+    # (backend/runtime/lanes.py), so this is a handful of connections, not one per request.
+    # Opening one per request (connect, three PRAGMAs, Django's SQL functions registered, close)
+    # was 8 % of a sign-up burst's server CPU (py-spy, bench/signup_burst).
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # Writers queue (BEGIN IMMEDIATE + busy timeout) instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -202,6 +207,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": env("LINLI_TEST_SQLITE")
         or str(Path(tempfile.gettempdir()) / f"linli-test-{os.getpid()}.sqlite3")
     }
+# Push quiet hours, Asia/Shanghai, "start,end" (equal times: none); pushes wait for the end.
+LINLI_QUIET_HOURS = tuple(env_list("LINLI_QUIET_HOURS", "22:00,07:00"))
+if len(LINLI_QUIET_HOURS) != 2:
+    raise ImproperlyConfigured("LINLI_QUIET_HOURS must be two times, e.g. 22:00,07:00.")
 # Threads running the API's sync code per process; 0: by database (backend/runtime/lanes.py).
 LINLI_SYNC_LANES = int(env("LINLI_SYNC_LANES", "0") or 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

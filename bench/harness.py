@@ -234,6 +234,7 @@ class Server:
                 "BENCH_TMP": str(self.tmp),
                 "PYTHONUNBUFFERED": "1",
                 "LINLI_ACCESS_LOG": "0",  # as in production, where nginx writes the access log
+                "DEBUG": "0",  # as in production: no per-query SQL logging
             }
         )
         env.update(self._env_overrides)

@@ -43,7 +43,7 @@ from backend.checkin.permissions import Action, event_access
 from backend.checkin.redeem.messages import scanner_device
 from backend.core.errors import DomainError
 from backend.core.i18n import T
-from backend.runtime.fanout import send_text_to_many
+from backend.runtime.fanout import Fanout
 from realtime.consumers import CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, LinliConsumer
 
 log = logging.getLogger("linli.checkin")
@@ -229,6 +229,7 @@ class _Hub:
         self.lock = asyncio.Lock()
         self.timer: asyncio.TimerHandle | None = None
         self.failed = True  # until the first group_add succeeds
+        self.outbox = Fanout()  # frames for the dashboards in line, sent once a batch is taken
 
     @classmethod
     async def join(cls, consumer: LiveConsumer, event_id: int) -> _Hub:
@@ -327,6 +328,7 @@ class _Hub:
         async with self.lock:
             for item in items:
                 await self.take(item)
+            await self.outbox.flush()  # each dashboard's frames of this batch in one write
 
     def start_at(self, seq: int) -> None:
         """Where a dashboard's snapshot left the feed: the order starts there if nothing came yet."""
@@ -372,10 +374,12 @@ class _Hub:
                     await self.deliver({"seq": message["seq"], "text": _encode(message)})
                 self.last = upto
                 await self.release()
+            await self.outbox.flush()
 
     async def deliver(self, item: dict[str, Any]) -> None:
         """One scan to every dashboard here: those next in line for it get the one frame
-        (``backend.runtime.fanout``: encoded and framed once), the others heal by seq."""
+        (``backend.runtime.fanout``: encoded and framed once, sent with the rest of the batch
+        when the caller flushes ``outbox``), the others heal by seq."""
         in_line = []
         for member in list(self.members):
             if member.takes_next(item["seq"]):
@@ -385,10 +389,7 @@ class _Hub:
                 await member.checkin_recorded(item)
             except Exception:  # one broken socket must not silence the others
                 log.debug("dashboard delivery failed", exc_info=True)
-        try:
-            await send_text_to_many(in_line, item["text"])
-        except Exception:
-            log.debug("dashboard delivery failed", exc_info=True)
+        self.outbox.add(in_line, item["text"])
 
 
 class LiveConsumer(_EventConsumer):

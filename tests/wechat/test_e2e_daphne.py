@@ -55,6 +55,7 @@ def server(standin, tmp_path_factory):
         "REDIS_URL": "",
         "NO_GCE_CHECK": "true",
         "LINLI_TASKS": "immediate",  # deliveries run when the causing request commits
+        "LINLI_QUIET_HOURS": "00:00,00:00",  # delivered now, whatever the hour in Shanghai
         "LINLI_SIGNIN_RATE": "1000/m",
         "LINLI_MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
         # Signed URLs must lead WeChat (the stand-in) back to this server.

@@ -36,6 +36,13 @@ def wechat_user(api, standin, *, accepts: int = 1) -> ApiClient:
     return client
 
 
+@pytest.fixture(autouse=True)
+def _no_quiet_hours(settings):
+    """Quiet hours (22:00-07:00 Asia/Shanghai) hold pushes for the morning: these tests deliver
+    whatever the clock says (tests/notifications/test_quiet_hours.py covers the hold)."""
+    settings.LINLI_QUIET_HOURS = ("00:00", "00:00")
+
+
 def add_pass(django_capture_on_commit_callbacks, title: str = "社区义诊") -> Notification:
     from tests.checkin import factories as cf
     from tests.volunteers import factories as vf
