@@ -122,3 +122,66 @@ def test_sockets_of_another_server_get_asgi_sends_and_a_failing_one_does_not_sto
     asyncio.run(fanout.flush())
     assert received == [{"type": "websocket.send", "text": "hello"}]
     assert [_frames(w) for w in daphne_socket.transport.writes] == [["hello"]]
+
+
+class TcpTransport(Transport):
+    """The parts of Twisted's TCP transport ``send_now`` reads."""
+
+    def __init__(self, sock) -> None:
+        super().__init__()
+        self.socket = sock
+        self.TLS = False
+        self.connected = True
+        self.disconnecting = False
+        self._writeDisconnected = False
+        self._tempDataBuffer: list[bytes] = []
+        self.dataBuffer = b""
+        self.offset = 0
+
+
+class HalfSocket:
+    def __init__(self) -> None:
+        self.sent = b""
+
+    def send(self, data: bytes) -> int:
+        taken = data[: len(data) // 2]
+        self.sent += taken
+        return len(taken)
+
+
+def test_an_idle_tcp_transport_gets_the_bytes_at_once():
+    import socket
+
+    from backend.runtime.fanout import send_now
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        transport = TcpTransport(ours)
+        send_now(transport, b"frame")
+        assert theirs.recv(100) == b"frame" and transport.writes == []
+
+
+def test_what_the_socket_does_not_take_follows_through_twisted_in_order():
+    from backend.runtime.fanout import send_now
+
+    sock = HalfSocket()
+    transport = TcpTransport(sock)
+    send_now(transport, b"0123456789")
+    assert sock.sent == b"01234" and transport.writes == [b"56789"]
+
+
+def test_queued_bytes_tls_or_a_closing_transport_keep_twisteds_order():
+    from backend.runtime.fanout import send_now
+
+    for change in (
+        {"_tempDataBuffer": [b"earlier"]},
+        {"dataBuffer": b"earlier", "offset": 2},
+        {"TLS": True},
+        {"disconnecting": True},
+        {"connected": False},
+    ):
+        sock = HalfSocket()
+        transport = TcpTransport(sock)
+        transport.__dict__.update(change)
+        send_now(transport, b"later")
+        assert sock.sent == b"" and transport.writes == [b"later"], change
