@@ -312,9 +312,39 @@ class _Hub:
                     log.warning("hub of event %s: resync failed", self.event_id, exc_info=True)
 
     async def _resync(self) -> None:
+        """Compare the feed's position in the database with the hub's; replay the difference
+        once for every dashboard here.
+
+        Under load the database is nearly always a few scans ahead of the hub (committed, still
+        on their way through the layer): those get the reorder wait to arrive first. Before,
+        every dashboard was told the database's position and read what it lacked itself: with
+        500 dashboards on a process, 500 replay queries each round, 56 % of the server's time
+        at 45 scans/s (py-spy, ``bench/checkin``, 50 scanners and 1,000 dashboards)."""
         latest = await database_sync_to_async(selectors.event_last_seq)(event_id=self.event_id)
-        for member in list(self.members):
-            member.heard_of(latest)
+        if self.last is not None and latest <= self.last:
+            return
+        await asyncio.sleep(self.REORDER_WAIT)
+        async with self.lock:
+            if self.last is None:  # no position yet: each dashboard checks its own
+                for member in list(self.members):
+                    member.heard_of(latest)
+                return
+            if latest <= self.last:
+                return  # what was missing arrived meanwhile
+            missed = await database_sync_to_async(selectors.checkin_replay)(
+                event_id=self.event_id, after=self.last, upto=latest
+            )
+            if missed is None:  # too far behind for a replay: every dashboard starts over
+                for member in list(self.members):
+                    member.heard_of(latest)
+                return
+            for message in missed:
+                await self.deliver({"seq": message["seq"], "text": _encode(message)})
+            self.last = latest
+            for seq in [seq for seq in self.held if seq <= latest]:
+                del self.held[seq]
+            await self.release()
+            await self.outbox.flush()
 
     async def _deliver(self, message: dict[str, Any]) -> None:
         if message.get("type") != "checkin.recorded":
