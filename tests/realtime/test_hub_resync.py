@@ -10,6 +10,9 @@ import pytest
 
 from realtime import checkin as live
 
+# database_sync_to_async tidies the thread's connections around each call.
+pytestmark = pytest.mark.django_db
+
 
 class Board:
     """A dashboard as the hub sees it: next in line for every seq after ``last_seq``."""
