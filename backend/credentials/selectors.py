@@ -109,9 +109,13 @@ def credential_list(
     practitioner_id: int | None = None,
     expiring_within: int | None = None,
 ) -> QuerySet[Credential]:
+    # Not joined with the association (the caller has it; credential_page attaches it): with the
+    # join SQLite read the association first and sorted all of its credentials for every page
+    # (bench/growth, 10^5 credentials: 5.8 -> 54.6 ms); without it the (association, -id) index
+    # gives the page in order.
     qs = (
         Credential.objects.filter(association=association)
-        .select_related("practitioner", "association")
+        .select_related("practitioner")
         .annotate(photo_hidden=media_hidden("practitioner__photo"))
     )
     if status:
@@ -139,7 +143,10 @@ def credential_page(
         practitioner_id=practitioner_id,
         expiring_within=expiring_within,
     )
-    return _page(qs, cursor=cursor, limit=limit)
+    page = _page(qs, cursor=cursor, limit=limit)
+    for credential in page.items:
+        credential.association = association
+    return page
 
 
 def credential_get(*, credential_id: int) -> Credential | None:

@@ -232,6 +232,20 @@ def test_lists_run_the_same_queries_for_1_and_50_rows(admin_api, assoc, path, dj
         assert len(admin_api.get(url).json()["items"]) == 50
 
 
+def test_the_credential_page_is_read_in_index_order_without_the_association_joined(admin_api, assoc):
+    """Joined with its association, SQLite read the association first and sorted every one of
+    its credentials for each page (bench/growth: 5.8 -> 54.6 ms at 10^5 credentials)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _fill(assoc, 3)
+    with CaptureQueriesContext(connection) as queries:
+        items = admin_api.get(f"/associations/{assoc.pk}/credentials").json()["items"]
+    assert [item["association_id"] for item in items] == [assoc.pk] * 3
+    (page_sql,) = [q["sql"] for q in queries.captured_queries if 'FROM "credentials_credential"' in q["sql"]]
+    assert 'JOIN "credentials_association"' not in page_sql
+
+
 def test_cursor_pagination_walks_every_row_once(admin_api, assoc):
     _fill(assoc, 5)
     seen, cursor = [], None
