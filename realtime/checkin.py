@@ -331,15 +331,10 @@ class _Hub:
                 return
             if latest <= self.last:
                 return  # what was missing arrived meanwhile
-            missed = await database_sync_to_async(selectors.checkin_replay)(
-                event_id=self.event_id, after=self.last, upto=latest
-            )
-            if missed is None:  # too far behind for a replay: every dashboard starts over
+            if not await self._replayed(upto=latest):  # too far behind: every dashboard starts over
                 for member in list(self.members):
                     member.heard_of(latest)
                 return
-            for message in missed:
-                await self.deliver({"seq": message["seq"], "text": _encode(message)})
             self.last = latest
             for seq in [seq for seq in self.held if seq <= latest]:
                 del self.held[seq]
@@ -394,17 +389,25 @@ class _Hub:
             while self.held and self.last is not None:
                 upto = min(self.held) - 1
                 try:
-                    missed = await database_sync_to_async(selectors.checkin_replay)(
-                        event_id=self.event_id, after=self.last, upto=upto
-                    )
+                    await self._replayed(upto=upto)
                 except Exception:  # dashboards heal by seq on their own
                     log.warning("hub of event %s: replay failed", self.event_id, exc_info=True)
-                    missed = None
-                for message in missed or []:
-                    await self.deliver({"seq": message["seq"], "text": _encode(message)})
                 self.last = upto
                 await self.release()
             await self.outbox.flush()
+
+    async def _replayed(self, *, upto: int) -> bool:
+        """Deliver the scans after ``self.last`` up to ``upto`` from the database, once for every
+        dashboard here; ``False`` when that is more than a replay (nothing delivered)."""
+        assert self.last is not None
+        missed = await database_sync_to_async(selectors.checkin_replay)(
+            event_id=self.event_id, after=self.last, upto=upto
+        )
+        if missed is None:
+            return False
+        for message in missed:
+            await self.deliver({"seq": message["seq"], "text": _encode(message)})
+        return True
 
     async def deliver(self, item: dict[str, Any]) -> None:
         """One scan to every dashboard here: those next in line for it get the one frame

@@ -62,10 +62,13 @@ class Fanout:
     async def flush(self) -> None:
         texts, self._texts = self._texts, []
         frames: dict[Any, list[Any]] = {}  # protocol -> prepared messages, in order
+        behind: dict[Send, tuple[Any, Any] | None] = {}  # each socket looked up once per flush
         for sends, text in texts:
             prepared = None
             for send in sends:
-                found = daphne_connection(send)
+                if send not in behind:
+                    behind[send] = daphne_connection(send)
+                found = behind[send]
                 if found is None:
                     try:
                         await send({"type": "websocket.send", "text": text})
@@ -133,11 +136,3 @@ def send_now(transport: Any, data: bytes) -> None:
         return
     if sent < len(data):
         transport.write(data[sent:])
-
-
-async def send_text_to_many(sends: Sequence[Send], text: str) -> None:
-    """Send ``text`` as one websocket text frame on each of ``sends`` (ASGI send callables of
-    accepted sockets). Closed or closing sockets are skipped, as daphne's own send skips them."""
-    fanout = Fanout()
-    fanout.add(sends, text)
-    await fanout.flush()
