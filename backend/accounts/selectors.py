@@ -15,10 +15,20 @@ from backend.core.validators import normalize_mainland_mobile
 
 _SESSION_FIELDS = [f.attname for f in AuthSession._meta.concrete_fields]
 _USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
-_live_session = PreparedValues(
-    lambda session_id, user_id: AuthSession.objects.filter(
+
+
+def live_sessions(*, session_id: Any, user_id: Any) -> QuerySet[AuthSession]:
+    """The session an access token names, if it still signs its user in (not ended, the account
+    active): the one test of every signed-in request (also the sign-up gate's, api.volunteers)."""
+    return AuthSession.objects.filter(
         pk=session_id, user_id=user_id, revoked_at__isnull=True, user__is_active=True
-    ).values_list(*_SESSION_FIELDS, *[f"user__{name}" for name in _USER_FIELDS])[:1],
+    )
+
+
+_live_session = PreparedValues(
+    lambda session_id, user_id: live_sessions(session_id=session_id, user_id=user_id).values_list(
+        *_SESSION_FIELDS, *[f"user__{name}" for name in _USER_FIELDS]
+    )[:1],
     "session_id",
     "user_id",
 )

@@ -96,13 +96,27 @@ class PreparedValues:
                 raise ValueError(f"{name} does not appear among the query's parameters")
         return compiler, sql, list(params), slots
 
-    def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
+    def _compiled_for(self, using: str) -> tuple[Any, str, list[Any], list[int | None]]:
         key = (using, self.vary_on()) if self.vary_on is not None else using
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using)
-        compiler, sql, fixed, slots = compiled
-        params = [fixed[i] if slot is None else values[slot] for i, slot in enumerate(slots)]
+        return compiled
+
+    def compiled(self, using: str = "default") -> bool:
+        """Whether ``sql`` can run without compiling (which needs a sync context)."""
+        key = (using, self.vary_on()) if self.vary_on is not None else using
+        return key in self._compiled
+
+    def sql(self, *values: Any, using: str = "default") -> tuple[str, list[Any]]:
+        """The SQL (format-style placeholders) and its parameters for these values, for a
+        connection of the caller's own (``backend.runtime.loopdb``): rows come back raw."""
+        _compiler, sql, fixed, slots = self._compiled_for(using)
+        return sql, [fixed[i] if slot is None else values[slot] for i, slot in enumerate(slots)]
+
+    def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
+        compiler = self._compiled_for(using)[0]
+        sql, params = self.sql(*values, using=using)
         with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()

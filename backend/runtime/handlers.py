@@ -186,23 +186,22 @@ def _log_failure(future: Future) -> None:
         logger.error("request cleanup failed", exc_info=future.exception())
 
 
-def http_router(
-    full_app: Any, lean_app: Any, *, fast_app: Any = None, fast_prefixes: tuple[str, ...] = ()
-) -> Any:
-    """HTTP by path: ``fast_prefixes`` to ``fast_app`` (a raw ASGI app for a hot public path, which
-    hands what it does not serve to ``lean_app``), ``LEAN_PREFIXES`` to ``lean_app``, the rest to
-    ``full_app``."""
-    if fast_app is None:
-        fast_prefixes = ()
+def http_router(full_app: Any, lean_app: Any, *, fast_apps: tuple[Any, ...] = ()) -> Any:
+    """HTTP by path: each of ``fast_apps`` (raw ASGI apps for hot paths, ``backend.runtime.fastpath``,
+    which hand what they do not serve to ``lean_app``) takes its ``prefixes``, ``LEAN_PREFIXES``
+    go to ``lean_app``, the rest to ``full_app``."""
+    fast = tuple((app.prefixes, app) for app in fast_apps)
 
     async def app(scope: dict, receive: Any, send: Any) -> Any:
         path = scope.get("path", "")
-        if path.startswith(fast_prefixes):
-            target = fast_app
-        elif path.startswith(LEAN_PREFIXES):
-            target = lean_app
+        target = full_app
+        for prefixes, fast_app in fast:
+            if path.startswith(prefixes):
+                target = fast_app
+                break
         else:
-            target = full_app
+            if path.startswith(LEAN_PREFIXES):
+                target = lean_app
         try:
             return await target(scope, receive, send)
         finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 
+from backend.core.flags import switched_on
 from backend.core.links import public_origin
 
 
@@ -135,3 +137,12 @@ def attendance_tolerance() -> timedelta:
     """How far before a shift's start a check-in and after its end a check-out may lie (the event
     check-in window opens an hour before by default); hours still count inside the shift only."""
     return timedelta(minutes=int(getattr(settings, "LINLI_VOLUNTEER_ATTENDANCE_TOLERANCE_MINUTES", 60)))
+
+
+def signup_fast_path() -> bool:
+    """Refuse sign-ups for a full shift on the event loop (``api.volunteers.fastpath``, read at
+    start-up); off, Django's handler gives every answer, the same ones. The Django setting, else
+    the environment variable of the same name."""
+    return switched_on(
+        getattr(settings, "LINLI_SIGNUP_FAST_PATH", os.environ.get("LINLI_SIGNUP_FAST_PATH", "1"))
+    )

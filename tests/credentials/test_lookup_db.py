@@ -17,6 +17,7 @@ from django.utils import timezone
 from backend.credentials import services
 from backend.credentials.lookup import db as lookup_db
 from backend.credentials.lookup.answer import alookup_token
+from backend.runtime import loopdb
 from tests.credentials import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,7 +93,7 @@ def test_sqlite_reader_is_read_only_and_reopens_a_closed_connection(direct):
 
     async def steps():
         first = await lookup_db.aquery_token_row(credential.token_id)
-        reader = lookup_db._sqlite_readers[asyncio.get_running_loop()]
+        reader = lookup_db.readers.sqlite[asyncio.get_running_loop()]
         with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only|attempt to write"):
             reader.db.execute("DELETE FROM credentials_credential")
         reader.db.close()  # behind the reader's back
@@ -108,11 +109,11 @@ def test_sqlite_busy_database_goes_to_a_thread_instead_of_blocking_the_loop(dire
     credential = f.valid_credential()
     loop_threads, answered = [], []
 
-    def busy(self, compiled, token_id_hex):
+    def busy(self, sql, params, limits):
         import threading
 
         loop_threads.append(threading.get_ident())
-        raise lookup_db._Busy
+        raise loopdb.Busy
 
     real = lookup_db.query_token_row
 
@@ -122,7 +123,7 @@ def test_sqlite_busy_database_goes_to_a_thread_instead_of_blocking_the_loop(dire
         answered.append(threading.get_ident())
         return real(token_id_hex)
 
-    monkeypatch.setattr(lookup_db.SqliteReader, "query", busy)
+    monkeypatch.setattr(loopdb.SqliteReader, "fetchone", busy)
     monkeypatch.setattr(lookup_db, "query_token_row", in_thread)
     (row,) = _on_one_loop(lambda: lookup_db.aquery_token_row(credential.token_id))
     assert row["id"] == credential.pk
@@ -136,7 +137,7 @@ def test_sqlite_reader_replaces_an_old_connection(direct, settings):
 
     async def both():
         await lookup_db.aquery_token_row(credential.token_id)
-        reader = lookup_db._sqlite_readers[asyncio.get_running_loop()]
+        reader = lookup_db.readers.sqlite[asyncio.get_running_loop()]
         first = reader.db
         await lookup_db.aquery_token_row(credential.token_id)
         return first is not reader.db
@@ -150,7 +151,7 @@ def test_postgres_reader_survives_a_terminated_backend(direct):
 
     async def steps():
         first = await lookup_db.aquery_token_row(credential.token_id)
-        reader = lookup_db._pg_readers[asyncio.get_running_loop()]
+        reader = lookup_db.readers.postgres[asyncio.get_running_loop()]
         pids = [c.info.backend_pid for c in reader.slots if c is not None]
         assert pids, "the reader holds its own connections"
 
@@ -175,7 +176,7 @@ def test_postgres_reader_answers_concurrent_lookups(direct, settings):
 
     async def many():
         rows = await asyncio.gather(*[lookup_db.aquery_token_row(c.token_id) for c in credentials * 10])
-        reader = lookup_db._pg_readers[asyncio.get_running_loop()]
+        reader = lookup_db.readers.postgres[asyncio.get_running_loop()]
         return rows, sum(c is not None for c in reader.slots)
 
     rows, opened = _on_one_loop(many)[0]

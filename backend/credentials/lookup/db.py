@@ -4,19 +4,12 @@ The status query is one statement (credential ⋈ practitioner ⋈ association, 
 an open blacklist entry). Django compiles it once per process; after that it runs raw.
 
 Where the status query runs (``LINLI_LOOKUP_DB``)
-    ``direct`` (the default): on the event loop, without a thread hop. Handing a query to a thread
-    and its answer back costs more than the query itself: measured with ``bench/lookup`` on
-    SQLite, 660 µs of CPU per valid lookup through a thread pool, 510 µs direct.
-
-    * SQLite: a connection of its own, used by the event loop only, read-only (``query_only``).
-      In WAL mode a reader does not wait for writers; in the rare case the database is busy
-      (a WAL reset), the query goes to a thread with Django's connection instead of blocking
-      the loop.
-    * PostgreSQL: psycopg's asyncio connections (``LINLI_LOOKUP_DB_CONNECTIONS`` per event loop,
-      2 by default), autocommit, on the loop.
-
-    These connections are replaced after ``LINLI_LOOKUP_DB_CONN_AGE`` seconds and reopened once
-    on a connection error (a restarted database).
+    ``direct`` (the default): on the event loop, without a thread hop, by the readers of
+    ``backend.runtime.loopdb`` (a read-only SQLite connection of the loop's own; psycopg's asyncio
+    connections, ``LINLI_LOOKUP_DB_CONNECTIONS`` per event loop, 2 by default). They are replaced
+    after ``LINLI_LOOKUP_DB_CONN_AGE`` seconds. When SQLite is busy beyond
+    ``LINLI_LOOKUP_DB_BUSY_TIMEOUT`` (a WAL reset), the query goes to a thread with Django's
+    connection instead of blocking the loop.
 
     ``django``: in the caller's thread through Django's connection. Tests use it, so the query
     sees the test's transaction.
@@ -26,10 +19,6 @@ The lookup log is written elsewhere (``backend.credentials.lookup.log``), by a t
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-import time
-import weakref
 from datetime import date
 from typing import Any
 
@@ -39,6 +28,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from backend.credentials import conf
 from backend.credentials.models import BlacklistEntry, Credential
+from backend.runtime.loopdb import Busy, Limits, LoopReaders, compiled_in_thread
 from backend.wechat.selectors import media_hidden
 
 FIELDS = (
@@ -128,177 +118,36 @@ def query_token_row(token_id_hex: str) -> dict[str, Any] | None:
         return _row(names, cursor.fetchone())
 
 
-# --- direct readers ------------------------------------------------------------------------------
+# --- on the event loop (backend.runtime.loopdb) ----------------------------------------------------
 
 
-class SqliteReader:
-    """One SQLite connection of the event loop's thread, for the status query only."""
-
-    def __init__(self) -> None:
-        self.db: sqlite3.Connection | None = None
-        self.opened = 0.0
-        self.sql = ""
-        self.names: list[str] = []
-
-    def _open(self, compiled: _Statement) -> sqlite3.Connection:
-        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-
-        name = connections[ALIAS].settings_dict["NAME"]
-        db = sqlite3.connect(
-            name, timeout=conf.lookup_db_busy_timeout(), isolation_level=None, check_same_thread=False
-        )
-        db.execute("PRAGMA query_only = 1")
-        # Django's SQLite cursor turns format-style placeholders into qmarks the same way.
-        self.sql = FORMAT_QMARK_REGEX.sub("?", compiled.sql).replace("%%", "%")
-        self.db, self.opened = db, time.monotonic()
-        return db
-
-    def close(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
-
-    def query(self, compiled: _Statement, token_id_hex: str) -> dict[str, Any] | None:
-        db = self.db
-        if db is None or time.monotonic() - self.opened > conf.lookup_db_conn_age():
-            self.close()
-            db = self._open(compiled)
-        params = compiled.bind(token_id_hex)
-        try:
-            cursor = db.execute(self.sql, params)
-        except sqlite3.Error as exc:
-            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
-                raise _Busy from exc
-            self.close()  # a closed or replaced connection: one more try on a new one
-            cursor = self._open(compiled).execute(self.sql, params)
-        if not self.names:
-            self.names = [col[0] for col in cursor.description]
-        return _row(self.names, cursor.fetchone())
+def _limits() -> Limits:
+    return Limits(
+        busy_timeout=conf.lookup_db_busy_timeout(),
+        conn_age=conf.lookup_db_conn_age(),
+        connections=conf.lookup_db_connections(),
+    )
 
 
-class _Busy(Exception):
-    """The SQLite database is busy beyond the loop's short wait."""
+readers = LoopReaders(_limits, alias=ALIAS)
 
 
-class PostgresReader:
-    """psycopg asyncio connections of one event loop, for the status query only."""
-
-    def __init__(self) -> None:
-        self.slots: list[Any] = []  # AsyncConnection | None
-        self.opened: list[float] = []
-        self.locks: list[asyncio.Lock] = []
-        self.next = 0
-
-    def _params(self) -> dict[str, Any]:
-        params = connections[ALIAS].get_connection_params()
-        for name in ("context", "cursor_factory"):  # Django's adapters and cursor classes: sync ones
-            params.pop(name, None)
-        return params
-
-    async def _connect(self, params: dict[str, Any]) -> Any:
-        import psycopg
-
-        return await psycopg.AsyncConnection.connect(autocommit=True, **params)
-
-    async def query(self, compiled: _Statement, token_id_hex: str) -> dict[str, Any] | None:
-        if not self.slots:
-            count = max(1, conf.lookup_db_connections())
-            self.slots, self.opened = [None] * count, [0.0] * count
-            self.locks = [asyncio.Lock() for _ in range(count)]
-        i = self.next = (self.next + 1) % len(self.slots)
-        async with self.locks[i]:
-            connection = self.slots[i]
-            if connection is not None and time.monotonic() - self.opened[i] > conf.lookup_db_conn_age():
-                await connection.close()
-                connection = None
-            if connection is None or connection.closed:
-                connection = await self._open(i)
-            params = compiled.bind(token_id_hex)
-            try:
-                return await self._run(connection, compiled.sql, params)
-            except Exception as exc:
-                import psycopg
-
-                if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-                    raise
-                await connection.close()  # a restarted database: one more try on a new connection
-                return await self._run(await self._open(i), compiled.sql, params)
-
-    async def _open(self, i: int) -> Any:
-        params = await sync_to_async(self._params, thread_sensitive=True)()
-        self.slots[i] = await self._connect(params)
-        self.opened[i] = time.monotonic()
-        return self.slots[i]
-
-    @staticmethod
-    async def _run(connection: Any, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        async with connection.cursor() as cursor:
-            await cursor.execute(sql, params)
-            names = [col.name for col in cursor.description]
-            return _row(names, await cursor.fetchone())
-
-    async def close(self) -> None:
-        for connection in self.slots:
-            if connection is not None:
-                await connection.close()
-        self.slots = []
-
-
-_sqlite_readers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SqliteReader] = (
-    weakref.WeakKeyDictionary()
-)
-_pg_readers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PostgresReader] = (
-    weakref.WeakKeyDictionary()
-)
-_vendor: list[str] = []
-
-
-async def _statement_and_vendor() -> tuple[_Statement, str]:
-    compiled = _statements.get(ALIAS)
-    if compiled is None or not _vendor:
-
-        def prepare() -> tuple[_Statement, str]:
-            connection = connections[ALIAS]
-            was_open = connection.connection is not None
-            try:
-                return statement(), connection.vendor
-            finally:
-                if not was_open:  # compiling may connect (server version): not a lasting one
-                    connection.close()
-
-        compiled, vendor = await sync_to_async(prepare, thread_sensitive=True)()
-        _vendor[:] = [vendor]
-    return compiled, _vendor[0]
+async def _compiled() -> _Statement:
+    return _statements.get(ALIAS) or await compiled_in_thread(statement, alias=ALIAS)
 
 
 async def aquery_token_row(token_id_hex: str) -> dict[str, Any] | None:
     """The status row of a token id, for code on an event loop (see the module's docstring)."""
-    if conf.lookup_db() != "direct":
+    if conf.lookup_db() != "direct" or not readers.supported():
         return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)
-    compiled, vendor = await _statement_and_vendor()
-    loop = asyncio.get_running_loop()
-    if vendor == "sqlite":
-        reader = _sqlite_readers.get(loop)
-        if reader is None:
-            reader = _sqlite_readers[loop] = SqliteReader()
-        try:
-            return reader.query(compiled, token_id_hex)
-        except _Busy:
-            return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)
-    if vendor == "postgresql":
-        pg = _pg_readers.get(loop)
-        if pg is None:
-            pg = _pg_readers[loop] = PostgresReader()
-        return await pg.query(compiled, token_id_hex)
-    return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)  # pragma: no cover
+    compiled = await _compiled()
+    try:
+        names, raw = await readers.fetchone(compiled.sql, compiled.bind(token_id_hex))
+    except Busy:
+        return await sync_to_async(query_token_row, thread_sensitive=True)(token_id_hex)
+    return _row(names, raw)
 
 
 async def aclose() -> None:
     """Close the running loop's direct connections (tests whose loop ends; a server's never does)."""
-    loop = asyncio.get_running_loop()
-    reader = _sqlite_readers.pop(loop, None)
-    if reader is not None:
-        reader.close()
-    pg = _pg_readers.pop(loop, None)
-    if pg is not None:
-        await pg.close()
+    await readers.aclose()

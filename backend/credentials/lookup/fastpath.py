@@ -7,35 +7,31 @@ several times that, so ``backend.asgi`` routes these two paths here, beside the 
 
 1. the path gives the token (``/api/v1/verify/keys`` and ``/manual``, other methods, anything
    else go to the lean Django handler ``fallback``);
-2. Django's ``SecurityMiddleware`` runs its request check (an HTTPS redirect is left to Django)
-   and adds its response headers, as in ``LINLI_API_MIDDLEWARE``;
+2. Django's ``SecurityMiddleware`` runs its request check and adds its response headers
+   (``backend.runtime.fastpath``, shared with the sign-up gate);
 3. the per-address rate limit is counted on the event loop (``ratelimit.lookup_limit.ahit``);
 4. ``responses.token_answer`` — the very function behind the ninja route and the Django view —
    verifies the signature in the process (a forged token ends here without a query), reads the
    live status on the event loop (``db.aquery_token_row``: a connection of its own, no ORM),
    queues the log row (``log.lookup_record``) and shapes the response.
 
-So both paths answer with the same status, headers and body; only ``Content-Length`` is added
-here (Django's handler leaves the framing to the server). The fast path does not send Django's
-``request_started``/``request_finished`` signals: the lookup manages its own database
-connections. ``LINLI_LOOKUP_FAST_PATH=0`` turns it off (Django then serves both paths).
+So both paths answer with the same status, headers and body; only ``Content-Length`` is added.
+The fast path does not send Django's ``request_started``/``request_finished`` signals: the
+lookup manages its own database connections. ``LINLI_LOOKUP_FAST_PATH=0`` turns it off (Django then serves both paths).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import Any
 
-from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.exception import response_for_exception
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.middleware.security import SecurityMiddleware
+from django.http import HttpRequest, HttpResponseBase
 
 from backend.core.errors import InternalError
 from backend.credentials.lookup.ratelimit import lookup_limit
 from backend.credentials.lookup.responses import Channel, error_json, token_answer
+from backend.runtime.fastpath import FastPath
 
 log = logging.getLogger("linli.credentials.fastpath")
 
@@ -47,7 +43,7 @@ _NOT_TOKENS = frozenset({"keys", "manual"})  # other routes under /api/v1/verify
 
 def route(scope: dict[str, Any]) -> tuple[Channel, str] | None:
     """(channel, token) when the fast path answers this request, else ``None``."""
-    if scope.get("method") != "GET" or scope.get("root_path") or settings.FORCE_SCRIPT_NAME:
+    if scope.get("method") != "GET" or not FastPath.plain(scope):
         return None
     path: str = scope.get("path", "")
     channel: Channel
@@ -64,34 +60,25 @@ def route(scope: dict[str, Any]) -> tuple[Channel, str] | None:
     return channel, token
 
 
-def _unused_get_response(request: HttpRequest) -> HttpResponse:  # pragma: no cover
-    raise AssertionError("only SecurityMiddleware's process_request/process_response are used")
-
-
-class LookupFastPath:
+class LookupFastPath(FastPath):
     """ASGI app for the two lookup paths; every other request goes to ``fallback``."""
 
     prefixes = PREFIXES
-
-    def __init__(self, fallback: Any) -> None:
-        self.fallback = fallback
-        self.security = SecurityMiddleware(_unused_get_response)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         found = route(scope)
         if found is None:
             return await self.fallback(scope, receive, send)
         channel, token = found
-        request = ASGIRequest(scope, io.BytesIO())
-        if self.security.process_request(request) is not None:  # the HTTPS redirect: Django's
+        request = self.request(scope)
+        if request is None:  # the HTTPS redirect: Django's
             return await self.fallback(scope, receive, send)
         try:
             limit = await lookup_limit.ahit(request.META)
             response: HttpResponseBase = await token_answer(request, token, channel=channel, limit=limit)
         except Exception as exc:
             response = self._failure(request, channel, exc)
-        response = self.security.process_response(request, response)  # type: ignore[arg-type]
-        await _send(response, send)
+        await self.respond(request, response, send)
 
     @staticmethod
     def _failure(request: HttpRequest, channel: Channel, exc: Exception) -> HttpResponseBase:
@@ -100,11 +87,3 @@ class LookupFastPath:
             log.error("Unhandled error in %s %s", request.method, request.path, exc_info=exc)
             return error_json(request, InternalError())
         return response_for_exception(request, exc)
-
-
-async def _send(response: HttpResponseBase, send: Any) -> None:
-    body = response.content  # type: ignore[attr-defined]  # never a streaming response here
-    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
-    headers.append((b"Content-Length", str(len(body)).encode("ascii")))
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

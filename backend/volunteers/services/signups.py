@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
 from backend.core.db import PreparedValues
-from backend.core.errors import InvalidTransition, NotFound
+from backend.core.errors import DomainError, InvalidTransition, NotFound
 from backend.core.times import iso_local
 from backend.core.validators import age_on
 from backend.notifications.services import notify
@@ -48,15 +49,21 @@ def _check_requirements(*, profile: VolunteerProfile, activity: Activity, shift:
         raise RequirementsNotMet(reasons=reasons)
 
 
-def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = None) -> Signup:
+def shift_signup_create(
+    *, shift_id: int, user: User, now: datetime | None = None, gate_read: bool = False
+) -> Signup:
     """Sign up for a shift: a place if one is free (``confirmed``), else the waitlist.
 
     Places are taken by ``UPDATE shift SET taken = taken + 1 WHERE taken < capacity`` (0 rows →
     full) inside the transaction, backed by a CheckConstraint; a partial UniqueConstraint stops
     a double sign-up. The volunteer's profile row is locked first so the overlap check holds.
+
+    ``gate_read``: the sign-up gate (``api.volunteers.fastpath``) has just read this shift open
+    for this volunteer, so the unlocked pre-check is not read again.
     """
     now = _now(now)
-    _refuse_if_plainly_full(shift_id=shift_id, user=user)
+    if not gate_read:
+        _refuse_if_plainly_full(shift_id=shift_id, user=user)
 
     def attempt() -> Signup:
         try:
@@ -72,18 +79,39 @@ def shift_signup_create(*, shift_id: int, user: User, now: datetime | None = Non
     return _retrying(attempt)
 
 
-_shift_gate = PreparedValues(
-    lambda shift_id, user_id: (
-        Shift.objects.filter(pk=shift_id)
-        .annotate(
-            mine=Exists(
-                Signup.objects.filter(
-                    shift_id=OuterRef("pk"), user_id=user_id, status__in=sorted(Signup.ACTIVE_STATUSES)
-                )
+GATE_FIELDS = ("taken", "capacity", "waitlisted", "waitlist_size", "activity__status", "mine")
+
+
+def shift_gate(*, shift_id: Any, user_id: Any) -> QuerySet[Shift]:
+    """The shift with what the gate needs (``GATE_FIELDS``): its counters, its activity's status and
+    whether this volunteer already holds a sign-up (``mine``). Also read on the event loop by the
+    sign-up fast path (``api.volunteers.fastpath``)."""
+    return Shift.objects.filter(pk=shift_id).annotate(
+        mine=Exists(
+            Signup.objects.filter(
+                shift_id=OuterRef("pk"), user_id=user_id, status__in=sorted(Signup.ACTIVE_STATUSES)
             )
         )
-        .values_list("taken", "capacity", "waitlisted", "waitlist_size", "activity__status", "mine")[:1]
-    ),
+    )
+
+
+def plainly_full(row: tuple[Any, ...] | None) -> DomainError | None:
+    """The refusal a gate row (``GATE_FIELDS``) gives at once, if any: ``already_signed_up`` or
+    ``shift_full`` when places and waitlist are both taken. "Full" read from committed counters
+    is a true answer at the moment of the read; anything else (``None``) goes through the locked
+    path, which decides."""
+    if row is None:
+        return None
+    taken, capacity, waitlisted, waitlist_size, activity_status, mine = row
+    if activity_status != Activity.Status.PUBLISHED:
+        return None
+    if taken < capacity or waitlisted < waitlist_size:
+        return None
+    return AlreadySignedUp() if mine else ShiftFull()
+
+
+_shift_gate = PreparedValues(
+    lambda shift_id, user_id: shift_gate(shift_id=shift_id, user_id=user_id).values_list(*GATE_FIELDS)[:1],
     "shift_id",
     "user_id",
 )
@@ -93,22 +121,11 @@ def _refuse_if_plainly_full(*, shift_id: int, user: User) -> None:
     """Answer a sign-up for a shift that is full, waitlist included, without a write transaction.
 
     In a burst most requests meet a full shift; reading the committed counters (no lock) and
-    refusing at once keeps them from queueing for the write lock. "Full" read here is a true
-    answer at the moment of the read; anything else goes through the locked path, which decides.
-    One query, compiled once (``PreparedValues``): the counters, the activity's status and
-    whether this volunteer already holds a sign-up.
-    """
-    row = _shift_gate.first(shift_id, user.pk)
-    if row is None:
-        return
-    taken, capacity, waitlisted, waitlist_size, activity_status, mine = row
-    if activity_status != Activity.Status.PUBLISHED:
-        return
-    if taken < capacity or waitlisted < waitlist_size:
-        return
-    if mine:
-        raise AlreadySignedUp()
-    raise ShiftFull()
+    refusing at once keeps them from queueing for the write lock. One query, compiled once
+    (``PreparedValues``)."""
+    refusal = plainly_full(_shift_gate.first(shift_id, user.pk))
+    if refusal is not None:
+        raise refusal
 
 
 _PROFILE_FIELDS = ["id", "user_id", "birth_date", "skills", "banned_until"]
