@@ -132,43 +132,66 @@ class SignupGate(FastPath):
             return await self.fallback(scope, receive, send)
         first = await receive()
         replay = replaying(first, receive)
-        if not empty_body(first):
-            return await self.fallback(scope, replay, send)
         shift_id, token = found
         claims = access_token_decode(token)
-        if claims is None or not readers.supported():
+        if not empty_body(first) or claims is None or not readers.supported():
             return await self.fallback(scope, replay, send)
         shifts = _admissions.setdefault(asyncio.get_running_loop(), {})
+        read = await self.admit(shifts, shift_id, claims.user_id, claims.session_id)
+        if isinstance(read, DomainError):
+            request = self.request(scope)
+            if request is not None:
+                from api.errors import render
+                from api.main import api
+
+                await self.respond(request, render(api, request, read), send)
+                if (admission := shifts.get(shift_id)) is not None:
+                    admission.wake(everyone=True)  # full: whoever waits is refused too
+                return
+            read = None
+        if read is not None:
+            scope = {**scope, GATE_READ: shift_id}
+        await self.hand_over(shifts, shift_id, scope, replay, send)
+
+    async def admit(
+        self, shifts: dict[int, _Admission], shift_id: int, user_id: int, session_id: int
+    ) -> DomainError | int | None:
+        """Read until the shift is full (the refusal), or open with room for one more running
+        sign-up (the places left), or Django must answer (``None``); at most ``MAX_WAIT``."""
         deadline = time.monotonic() + MAX_WAIT
         while True:
-            read = await self.read(shift_id, claims.user_id, claims.session_id)
-            if isinstance(read, DomainError):
-                request = self.request(scope)
-                if request is not None:
-                    from api.errors import render
-                    from api.main import api
-
-                    await self.respond(request, render(api, request, read), send)
-                    admission = shifts.get(shift_id)
-                    if admission is not None:
-                        admission.wake(everyone=True)  # full: whoever waits is refused too
-                    return
-                read = None
+            read = await self.read(shift_id, user_id, session_id)
+            if read is None or isinstance(read, DomainError):
+                return read
             admission = shifts.setdefault(shift_id, _Admission())
-            if read is None or admission.running < read or time.monotonic() >= deadline:
-                break
+            if admission.running < read or time.monotonic() >= deadline:
+                return read
             waiter = asyncio.get_running_loop().create_future()
             admission.waiting.append(waiter)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
+
+    async def hand_over(
+        self, shifts: dict[int, _Admission], shift_id: int, scope: dict[str, Any], receive: Any, send: Any
+    ) -> None:
+        """Django answers, counted among the shift's running sign-ups."""
+        admission = shifts.setdefault(shift_id, _Admission())
         admission.running += 1
-        if read is not None:
-            scope = {**scope, GATE_READ: shift_id}
+        statuses: list[int] = []
+
+        async def watched(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+            await send(message)
+
         try:
-            await self.fallback(scope, replay, send)
+            await self.fallback(scope, receive, watched)
         finally:
             admission.running -= 1
-            admission.wake()
+            # A 201 took a place: one fewer running, one fewer left, nobody new can go. Anything
+            # else may have left a place free; and once nothing runs, someone must read again.
+            if statuses != [201] or not admission.running:
+                admission.wake()
             if not admission.running and not admission.waiting:
                 shifts.pop(shift_id, None)
 
