@@ -26,23 +26,22 @@ here: a refusal changes nothing. ``LINLI_SIGNUP_FAST_PATH=0`` turns the gate off
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-import time
 import weakref
 from collections import deque
 from typing import Any
 
-from django.db.models import Exists
+from django.db.models import CharField, F, IntegerField, QuerySet, Value
 
-from backend.accounts.selectors import live_sessions
+from backend.accounts.selectors import sessions_in_force
 from backend.accounts.tokens import access_token_decode
 from backend.core.db import PreparedValues
 from backend.core.errors import DomainError
 from backend.runtime.fastpath import FastPath, empty_body, replaying
 from backend.runtime.loopdb import Limits, LoopReaders, compiled_in_thread
-from backend.volunteers.services.signups import GATE_FIELDS, plainly_full, shift_gate
+from backend.volunteers.models import Activity, Shift
+from backend.volunteers.services.signups import active_signups, plainly_full
 
 log = logging.getLogger("linli.volunteers.fastpath")
 
@@ -52,17 +51,45 @@ GATE_READ = "linli.gate_read"
 its own unlocked pre-check, which the gate has just made)."""
 _PATH = re.compile(r"/api/v1/shifts/([1-9][0-9]{0,17})/signups")
 
-_gate = PreparedValues(
-    lambda shift_id, user_id, session_id: (
-        shift_gate(shift_id=shift_id, user_id=user_id)
-        .annotate(live=Exists(live_sessions(session_id=session_id, user_id=user_id)))
-        .values_list(*GATE_FIELDS, "live")[:1]
-    ),
-    "shift_id",
-    "user_id",
-    "session_id",
-)
-# A burst's refusals arrive together: a few connections per event loop answer them in turn.
+BATCH = 32
+"""Volunteers one read answers for: the requests for a shift that arrive while a read of it is
+under way wait for the next one, which answers up to ``BATCH`` of them at once."""
+
+
+def _batch(shift_id: Any, **slots: Any) -> QuerySet[Any]:
+    """One statement, so one snapshot: the shift's counters and its activity's status (kind 0),
+    which of ``BATCH`` volunteers hold a sign-up for it (kind 1: user id), and which of ``BATCH``
+    sessions are in force (kind 2: session id, user id). Unused slots hold 0, no row's id."""
+    users = [slots[f"u{i}"] for i in range(BATCH)]
+    sessions = [slots[f"s{i}"] for i in range(BATCH)]
+    columns = ("kind", "a", "b", "c", "d", "e")
+    zero, blank = Value(0, output_field=IntegerField()), Value("", output_field=CharField())
+    shift = (
+        Shift.objects.filter(pk=shift_id)
+        .annotate(kind=zero, a=F("taken"), b=F("capacity"), c=F("waitlisted"), d=F("waitlist_size"))
+        .annotate(e=F("activity__status"))
+        .order_by()
+        .values_list(*columns)
+    )
+    held = (
+        active_signups(shift_id=shift_id, user_id__in=users)
+        .annotate(kind=Value(1, output_field=IntegerField()), a=F("user_id"), b=zero, c=zero, d=zero, e=blank)
+        .order_by()
+        .values_list(*columns)
+    )
+    live = (
+        sessions_in_force(pk__in=sessions)
+        .annotate(
+            kind=Value(2, output_field=IntegerField()), a=F("id"), b=F("user_id"), c=zero, d=zero, e=blank
+        )
+        .order_by()
+        .values_list(*columns)
+    )
+    return shift.union(held, live, all=True)
+
+
+_gate = PreparedValues(_batch, "shift_id", *[f"u{i}" for i in range(BATCH)], *[f"s{i}" for i in range(BATCH)])
+# A burst's requests arrive together: a few connections per event loop answer them in turn.
 readers = LoopReaders(lambda: Limits(busy_timeout=0.05, conn_age=300.0, connections=4))
 
 
@@ -88,28 +115,45 @@ def route(scope: dict[str, Any]) -> tuple[int, str] | None:
     return int(found.group(1)), token
 
 
-class _Admission:
-    """One shift's sign-ups handed to Django and not yet answered, and the requests waiting for
-    one of them to end (futures, first come first served)."""
+ADMIT = "admit"
 
-    __slots__ = ("running", "waiting")
+
+class _Ask:
+    """One request waiting for the gate's verdict: a refusal, ``ADMIT`` (Django answers, counted
+    among the shift's running sign-ups) or ``None`` (Django answers, not counted)."""
+
+    __slots__ = ("session_id", "user_id", "verdict")
+
+    def __init__(self, user_id: int, session_id: int) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
+        self.verdict: asyncio.Future[DomainError | str | None] = asyncio.get_running_loop().create_future()
+
+    def answer(self, verdict: DomainError | str | None) -> bool:
+        if self.verdict.done():  # it waited too long and went on
+            return False
+        self.verdict.set_result(verdict)
+        return True
+
+
+class _Shift:
+    """The gate's state for one shift on one event loop: sign-ups handed to Django and not yet
+    answered (``running``), requests waiting for the next read (``pending``) and requests read
+    open for which there was no room (``parked``, until one of the running ones ends)."""
+
+    __slots__ = ("parked", "pending", "reading", "running")
 
     def __init__(self) -> None:
         self.running = 0
-        self.waiting: deque[asyncio.Future[None]] = deque()
+        self.pending: deque[_Ask] = deque()
+        self.parked: deque[_Ask] = deque()
+        self.reading = False
 
-    def wake(self, everyone: bool = False) -> None:
-        while self.waiting:
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                if not everyone:
-                    return
+    def idle(self) -> bool:
+        return not (self.running or self.pending or self.parked or self.reading)
 
 
-_admissions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Admission]] = (
-    weakref.WeakKeyDictionary()
-)
+_shifts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Shift]] = weakref.WeakKeyDictionary()
 MAX_WAIT = 10.0
 """Seconds a request waits at the gate at most; then Django answers it whatever the count."""
 
@@ -119,9 +163,10 @@ class SignupGate(FastPath):
 
     Admission: a burst's requests arrive together, before any of them has taken a place, so the
     first read finds the shift open for all of them. The gate therefore hands Django at most as
-    many sign-ups for a shift as it has places and waitlist spots left (``remaining``); the others
-    wait here, on the event loop, until one of those ends, and read again: by then the shift is
-    usually full and they are refused at once. Django's locked path still decides every place;
+    many sign-ups for a shift as it has places and waitlist spots left; the others are parked on
+    the event loop until one of those ends, and read again: by then the shift is usually full
+    and they are refused at once. Reads are shared: one statement answers every request for the
+    shift that waits for it (up to ``BATCH``). Django's locked path still decides every place;
     the gate only keeps the requests that cannot get one from queueing for the write lock."""
 
     prefixes = (PREFIX,)
@@ -136,47 +181,49 @@ class SignupGate(FastPath):
         claims = access_token_decode(token)
         if not empty_body(first) or claims is None or not readers.supported():
             return await self.fallback(scope, replay, send)
-        shifts = _admissions.setdefault(asyncio.get_running_loop(), {})
-        read = await self.admit(shifts, shift_id, claims.user_id, claims.session_id)
-        if isinstance(read, DomainError):
+        shifts = _shifts.setdefault(asyncio.get_running_loop(), {})
+        state = shifts.setdefault(shift_id, _Shift())
+        ask = _Ask(claims.user_id, claims.session_id)
+        state.pending.append(ask)
+        if not state.reading:
+            state.reading = True
+            asyncio.get_running_loop().create_task(self.read(shift_id, state))
+        try:
+            verdict = await asyncio.wait_for(ask.verdict, MAX_WAIT)
+        except TimeoutError:
+            verdict = ADMIT  # counted: it now runs like any admitted sign-up
+            state.running += 1
+        if isinstance(verdict, DomainError):
             request = self.request(scope)
             if request is not None:
                 from api.errors import render
                 from api.main import api
 
-                await self.respond(request, render(api, request, read), send)
-                if (admission := shifts.get(shift_id)) is not None:
-                    admission.wake(everyone=True)  # full: whoever waits is refused too
+                await self.respond(request, render(api, request, verdict), send)
+                self._forget_if_idle(shifts, shift_id, state)
                 return
-            read = None
-        if read is not None:
-            scope = {**scope, GATE_READ: shift_id}
-        await self.hand_over(shifts, shift_id, scope, replay, send)
+            verdict = None
+        if verdict == ADMIT:
+            await self.hand_over(shifts, shift_id, state, {**scope, GATE_READ: shift_id}, replay, send)
+        else:
+            self._forget_if_idle(shifts, shift_id, state)
+            await self.fallback(scope, replay, send)
 
-    async def admit(
-        self, shifts: dict[int, _Admission], shift_id: int, user_id: int, session_id: int
-    ) -> DomainError | int | None:
-        """Read until the shift is full (the refusal), or open with room for one more running
-        sign-up (the places left), or Django must answer (``None``); at most ``MAX_WAIT``."""
-        deadline = time.monotonic() + MAX_WAIT
-        while True:
-            read = await self.read(shift_id, user_id, session_id)
-            if read is None or isinstance(read, DomainError):
-                return read
-            admission = shifts.setdefault(shift_id, _Admission())
-            if admission.running < read or time.monotonic() >= deadline:
-                return read
-            waiter = asyncio.get_running_loop().create_future()
-            admission.waiting.append(waiter)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
+    @staticmethod
+    def _forget_if_idle(shifts: dict[int, _Shift], shift_id: int, state: _Shift) -> None:
+        if state.idle() and shifts.get(shift_id) is state:
+            del shifts[shift_id]
 
     async def hand_over(
-        self, shifts: dict[int, _Admission], shift_id: int, scope: dict[str, Any], receive: Any, send: Any
+        self,
+        shifts: dict[int, _Shift],
+        shift_id: int,
+        state: _Shift,
+        scope: dict[str, Any],
+        receive: Any,
+        send: Any,
     ) -> None:
-        """Django answers, counted among the shift's running sign-ups."""
-        admission = shifts.setdefault(shift_id, _Admission())
-        admission.running += 1
+        """Django answers an admitted sign-up; when it ends, parked requests may be read again."""
         statuses: list[int] = []
 
         async def watched(message: dict[str, Any]) -> None:
@@ -187,29 +234,63 @@ class SignupGate(FastPath):
         try:
             await self.fallback(scope, receive, watched)
         finally:
-            admission.running -= 1
-            # A 201 took a place: one fewer running, one fewer left, nobody new can go. Anything
-            # else may have left a place free; and once nothing runs, someone must read again.
-            if statuses != [201] or not admission.running:
-                admission.wake()
-            if not admission.running and not admission.waiting:
-                shifts.pop(shift_id, None)
+            state.running -= 1
+            # A 201 took a place: one fewer running, one fewer left, nobody parked can go. Any
+            # other answer may have left a place free: one parked request is read again. Once
+            # nothing runs, every parked request is (one read: refused, or admitted in turn).
+            if not state.running:
+                state.pending.extend(state.parked)
+                state.parked.clear()
+            elif statuses != [201] and state.parked:
+                state.pending.append(state.parked.popleft())
+            if state.pending and not state.reading:
+                state.reading = True
+                asyncio.get_running_loop().create_task(self.read(shift_id, state))
+            self._forget_if_idle(shifts, shift_id, state)
+
+    @classmethod
+    async def read(cls, shift_id: int, state: _Shift) -> None:
+        """Answer the shift's pending requests, ``BATCH`` per statement, until none is left."""
+        try:
+            if not _gate.compiled():
+                await compiled_in_thread(lambda: _gate.sql(0, *[0] * (2 * BATCH)))
+            while state.pending:
+                asks = [state.pending.popleft() for _ in range(min(BATCH, len(state.pending)))]
+                asks = [ask for ask in asks if not ask.verdict.done()]
+                if asks:
+                    cls.decide(state, asks, await cls.fetch(shift_id, asks))
+        except Exception as exc:  # a busy or restarting database: Django answers, with its retries
+            log.warning("sign-up gate: %s; requests go to Django", exc)
+            while state.pending:
+                state.pending.popleft().answer(None)
+        finally:
+            state.reading = False
 
     @staticmethod
-    async def read(shift_id: int, user_id: int, session_id: int) -> DomainError | int | None:
-        """The refusal for this volunteer and shift; else the places and waitlist spots left;
-        ``None`` when Django must answer (no such shift, an ended session, a database error)."""
-        if not _gate.compiled():
-            await compiled_in_thread(lambda: _gate.sql(0, 0, 0))
-        try:
-            _names, row = await readers.fetchone(*_gate.sql(shift_id, user_id, session_id))
-        except Exception as exc:  # busy, restarting: Django's path has its own retries and answers
-            log.warning("sign-up gate: %s; the request goes to Django", exc)
-            return None
-        if row is None or not row[-1]:
-            return None
-        refusal = plainly_full(row[:-1])
-        if refusal is not None:
-            return refusal
-        taken, capacity, waitlisted, waitlist_size = row[:4]
-        return max(0, capacity - taken) + max(0, waitlist_size - waitlisted)
+    async def fetch(shift_id: int, asks: list[_Ask]) -> list[tuple[Any, ...]]:
+        users = [ask.user_id for ask in asks] + [0] * (BATCH - len(asks))
+        sessions = [ask.session_id for ask in asks] + [0] * (BATCH - len(asks))
+        sql, params = _gate.sql(shift_id, *users, *sessions)
+        return await readers.fetchall(sql, params)
+
+    @staticmethod
+    def decide(state: _Shift, asks: list[_Ask], rows: list[tuple[Any, ...]]) -> None:
+        shift = next((row[1:] for row in rows if row[0] == 0), None)
+        held = {row[1] for row in rows if row[0] == 1}
+        live = {(row[1], row[2]) for row in rows if row[0] == 2}
+        for ask in asks:
+            if shift is None or (ask.session_id, ask.user_id) not in live:
+                ask.answer(None)  # no such shift, an ended session: Django's answer
+                continue
+            refusal = plainly_full((*shift, ask.user_id in held))
+            if refusal is not None:
+                ask.answer(refusal)
+                continue
+            taken, capacity, waitlisted, waitlist_size, status = shift
+            if status != Activity.Status.PUBLISHED:
+                ask.answer(None)
+            elif state.running < max(0, capacity - taken) + max(0, waitlist_size - waitlisted):
+                if ask.answer(ADMIT):
+                    state.running += 1
+            else:
+                state.parked.append(ask)

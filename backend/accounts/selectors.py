@@ -17,12 +17,15 @@ _SESSION_FIELDS = [f.attname for f in AuthSession._meta.concrete_fields]
 _USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 
 
+def sessions_in_force(**filters: Any) -> QuerySet[AuthSession]:
+    """Sessions that still sign their user in (not ended, the account active): the one test of
+    every signed-in request (also the sign-up gate's, ``api.volunteers.fastpath``)."""
+    return AuthSession.objects.filter(revoked_at__isnull=True, user__is_active=True, **filters)
+
+
 def live_sessions(*, session_id: Any, user_id: Any) -> QuerySet[AuthSession]:
-    """The session an access token names, if it still signs its user in (not ended, the account
-    active): the one test of every signed-in request (also the sign-up gate's, api.volunteers)."""
-    return AuthSession.objects.filter(
-        pk=session_id, user_id=user_id, revoked_at__isnull=True, user__is_active=True
-    )
+    """The session an access token names, if it is in force."""
+    return sessions_in_force(pk=session_id, user_id=user_id)
 
 
 _live_session = PreparedValues(

@@ -45,6 +45,8 @@ class Busy(Exception):
 
 Row = tuple[list[str], tuple[Any, ...] | None]
 """Column names and the first row (``None`` when there is none)."""
+Rows = tuple[list[str], list[tuple[Any, ...]]]
+"""Column names and every row."""
 
 
 class SqliteReader:
@@ -68,7 +70,7 @@ class SqliteReader:
             self.db.close()
             self.db = None
 
-    def fetchone(self, sql: str, params: list[Any], limits: Limits) -> Row:
+    def fetch(self, sql: str, params: list[Any], limits: Limits, *, one: bool) -> Row | Rows:
         from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
         db = self.db
@@ -87,7 +89,7 @@ class SqliteReader:
             cursor = self._open(limits).execute(qmark, params)
         if known is None:
             known = self._qmark[sql] = (qmark, [col[0] for col in cursor.description])
-        return known[1], cursor.fetchone()
+        return known[1], cursor.fetchone() if one else cursor.fetchall()
 
 
 class PostgresReader:
@@ -111,7 +113,7 @@ class PostgresReader:
 
         return await psycopg.AsyncConnection.connect(autocommit=True, **params)
 
-    async def fetchone(self, sql: str, params: list[Any], limits: Limits) -> Row:
+    async def fetch(self, sql: str, params: list[Any], limits: Limits, *, one: bool) -> Row | Rows:
         if not self.slots:
             count = max(1, limits.connections)
             self.slots, self.opened = [None] * count, [0.0] * count
@@ -125,14 +127,14 @@ class PostgresReader:
             if connection is None or connection.closed:
                 connection = await self._open(i)
             try:
-                return await self._run(connection, sql, params)
+                return await self._run(connection, sql, params, one)
             except Exception as exc:
                 import psycopg
 
                 if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
                     raise
                 await connection.close()  # a restarted database: one more try on a new connection
-                return await self._run(await self._open(i), sql, params)
+                return await self._run(await self._open(i), sql, params, one)
 
     async def _open(self, i: int) -> Any:
         params = await sync_to_async(self._params, thread_sensitive=True)()
@@ -141,11 +143,11 @@ class PostgresReader:
         return self.slots[i]
 
     @staticmethod
-    async def _run(connection: Any, sql: str, params: list[Any]) -> Row:
+    async def _run(connection: Any, sql: str, params: list[Any], one: bool) -> Row | Rows:
         async with connection.cursor() as cursor:
             await cursor.execute(sql, params)
             names = [col.name for col in cursor.description]
-            return names, await cursor.fetchone()
+            return names, await (cursor.fetchone() if one else cursor.fetchall())
 
     async def close(self) -> None:
         for connection in self.slots:
@@ -181,16 +183,23 @@ class LoopReaders:
     async def fetchone(self, sql: str, params: list[Any]) -> Row:
         """The first row of ``sql`` (Django's, format-style placeholders) with its column names.
         Raises ``Busy`` (SQLite busy), the driver's errors otherwise."""
+        return await self._fetch(sql, params, one=True)  # type: ignore[return-value]
+
+    async def fetchall(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """Every row of ``sql``, as ``fetchone``."""
+        return (await self._fetch(sql, params, one=False))[1]  # type: ignore[return-value]
+
+    async def _fetch(self, sql: str, params: list[Any], *, one: bool) -> Row | Rows:
         loop = asyncio.get_running_loop()
         if vendor_of(self.alias) == "sqlite":
             reader = self.sqlite.get(loop)
             if reader is None:
                 reader = self.sqlite[loop] = SqliteReader(self.alias)
-            return reader.fetchone(sql, params, self.limits())
+            return reader.fetch(sql, params, self.limits(), one=one)
         pg = self.postgres.get(loop)
         if pg is None:
             pg = self.postgres[loop] = PostgresReader(self.alias)
-        return await pg.fetchone(sql, params, self.limits())
+        return await pg.fetch(sql, params, self.limits(), one=one)
 
     async def aclose(self) -> None:
         """Close the running loop's connections (tests whose loop ends; a server's never does)."""

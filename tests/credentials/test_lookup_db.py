@@ -109,7 +109,7 @@ def test_sqlite_busy_database_goes_to_a_thread_instead_of_blocking_the_loop(dire
     credential = f.valid_credential()
     loop_threads, answered = [], []
 
-    def busy(self, sql, params, limits):
+    def busy(self, sql, params, limits, *, one):
         import threading
 
         loop_threads.append(threading.get_ident())
@@ -123,7 +123,7 @@ def test_sqlite_busy_database_goes_to_a_thread_instead_of_blocking_the_loop(dire
         answered.append(threading.get_ident())
         return real(token_id_hex)
 
-    monkeypatch.setattr(loopdb.SqliteReader, "fetchone", busy)
+    monkeypatch.setattr(loopdb.SqliteReader, "fetch", busy)
     monkeypatch.setattr(lookup_db, "query_token_row", in_thread)
     (row,) = _on_one_loop(lambda: lookup_db.aquery_token_row(credential.token_id))
     assert row["id"] == credential.pk

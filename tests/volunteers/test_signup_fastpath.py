@@ -108,10 +108,19 @@ async def _call(app, scope, body=b""):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(volunteer_pool):
+def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(volunteer_pool, monkeypatch):
     """Six volunteers at once for one place and one waitlist spot: two go to Django, four wait;
-    once the two have taken the places, the four are refused at the gate with Django's body."""
+    once the two have taken the places, the four are refused at the gate with Django's body.
+    Reads are shared: one for the six, then at most one as each of the two ends."""
     shift, tokens = volunteer_pool(capacity=1, waitlist=1, volunteers=6)
+    reads = []
+    fetch = SignupGate.fetch
+
+    async def counted(shift_id, asks):
+        reads.append(len(asks))
+        return await fetch(shift_id, asks)
+
+    monkeypatch.setattr(SignupGate, "fetch", staticmethod(counted))
     django = _Django()
     gate = SignupGate(fallback=django)
     path = f"/api/v1/shifts/{shift.pk}/signups"
@@ -142,6 +151,7 @@ def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(vol
     assert handed_at_once == 2
     assert django.handed == [b"", b""]  # the body the gate read went on with the request
     assert django.read_open == [shift.pk, shift.pk]  # the view skips its own pre-check
+    assert reads[0] == 6 and sum(reads[1:]) == 4 and len(reads) <= 3  # volunteers per read
     assert sorted(status for status, _ in answers) == [299, 299, 409, 409, 409, 409]
     refused = [json.loads(body) for status, body in answers if status == 409]
     assert {r["code"] for r in refused} == {"shift_full"}

@@ -82,16 +82,17 @@ def shift_signup_create(
 GATE_FIELDS = ("taken", "capacity", "waitlisted", "waitlist_size", "activity__status", "mine")
 
 
+def active_signups(**filters: Any) -> QuerySet[Signup]:
+    """Sign-ups that count as this volunteer's for the shift (a second one is ``already_signed_up``)."""
+    return Signup.objects.filter(status__in=sorted(Signup.ACTIVE_STATUSES), **filters)
+
+
 def shift_gate(*, shift_id: Any, user_id: Any) -> QuerySet[Shift]:
     """The shift with what the gate needs (``GATE_FIELDS``): its counters, its activity's status and
     whether this volunteer already holds a sign-up (``mine``). Also read on the event loop by the
     sign-up fast path (``api.volunteers.fastpath``)."""
     return Shift.objects.filter(pk=shift_id).annotate(
-        mine=Exists(
-            Signup.objects.filter(
-                shift_id=OuterRef("pk"), user_id=user_id, status__in=sorted(Signup.ACTIVE_STATUSES)
-            )
-        )
+        mine=Exists(active_signups(shift_id=OuterRef("pk"), user_id=user_id))
     )
 
 
