@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, IntegerField, Value
 from django.utils import timezone
 
 from backend.accounts.services import user_get_or_create
@@ -226,11 +226,22 @@ def _volunteer_name(signup: Any) -> str:
     return (getattr(profile, "real_name", "") or signup.user.display_name or "志愿者").strip()
 
 
-_shift_event_ids = PreparedValues(
-    lambda shift_id: Event.objects.filter(shifts=shift_id).order_by("id").values_list("pk"), "shift_id"
-)
-_live_pass_ids = PreparedValues(
-    lambda signup_id: Pass.objects.filter(signup_id=signup_id, status=Pass.Status.VALID).values_list("pk"),
+_EVENT, _PASS = 0, 1
+_events_and_passes = PreparedValues(
+    lambda shift_id, signup_id: (
+        Event.objects.filter(shifts=shift_id)
+        .annotate(row_kind=Value(_EVENT, output_field=IntegerField()))
+        .order_by()
+        .values_list("row_kind", "pk")
+        .union(
+            Pass.objects.filter(signup_id=signup_id, status=Pass.Status.VALID)
+            .annotate(row_kind=Value(_PASS, output_field=IntegerField()))
+            .order_by()
+            .values_list("row_kind", "pk"),
+            all=True,
+        )
+    ),
+    "shift_id",
     "signup_id",
 )
 
@@ -238,9 +249,11 @@ _live_pass_ids = PreparedValues(
 def signup_passes_sync(*, signup: Any, by: Any = None) -> list[Pass]:
     """Passes follow sign-ups: a confirmed sign-up of a shift linked to an event has one valid
     pass for that event; any other state voids it. Called inside the volunteers' transaction."""
-    # Two reads compiled once (they run in every sign-up); most shifts have no event.
-    event_ids = [row[0] for row in _shift_event_ids.rows(signup.shift_id)]
-    live_ids = [row[0] for row in _live_pass_ids.rows(signup.pk)]
+    # One read compiled once (it runs in every sign-up): the shift's events and the sign-up's
+    # valid passes. Most shifts have no event.
+    rows = _events_and_passes.rows(signup.shift_id, signup.pk)
+    event_ids = sorted(pk for kind, pk in rows if kind == _EVENT)
+    live_ids = [pk for kind, pk in rows if kind == _PASS]
     if not event_ids and not live_ids:
         return []
     events = list(Event.objects.filter(pk__in=event_ids).order_by("id"))
