@@ -181,6 +181,13 @@ if DATABASE_URL:
         DATABASES["default"]["OPTIONS"].setdefault(
             "connect_timeout", int(env("LINLI_DB_CONNECT_TIMEOUT", "3"))
         )
+        # Statements compiled once (backend.core.db.PreparedValues: the sign-up's and the token
+        # check's reads) are prepared on a connection after this many runs, so PostgreSQL stops
+        # planning them every time; Django's other queries bind on the client and never are.
+        # Django turns preparing off for transaction-mode poolers; Linli pools in process
+        # (psycopg_pool). 0: never prepare.
+        threshold = int(env("LINLI_DB_PREPARE_THRESHOLD", "5"))
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = threshold or None
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
