@@ -201,6 +201,28 @@ def _activities_found(query: ActivityQuery, *, now: datetime) -> QuerySet[Activi
     )
 
 
+OPEN_IDS_MAX = 2000
+"""Upcoming shifts beyond which the list is read newest first without a list of ids."""
+
+
+def _open_activity_ids(query: ActivityQuery, *, now: datetime) -> list[int] | None:
+    """The activities of every upcoming shift, when there are at most ``OPEN_IDS_MAX`` of them
+    (``None`` above): one read by the shifts' ``starts_at`` index.
+
+    The newest-first page walks activities by id and stops at the page's last row; each one it
+    passes is checked for an upcoming shift. When the newest activities have none (a city's
+    history outgrowing its few open ones, or many newer drafts' copies), that walk reads them all:
+    ``bench growth`` on SQLite, 10^5 newer activities without shifts, 4.2 → 31 ms. Restricting
+    the walk to the activities of the upcoming shifts bounds it by those shifts. When upcoming
+    shifts are many, open activities are too and the walk fills a page at once, while a list of
+    ids would not be short: then the walk goes unrestricted."""
+    shift_q = _shift_filter("", now=now, date_from=query.date_from, date_to=query.date_to)
+    ids = list(
+        Shift.objects.filter(shift_q).order_by().values_list("activity_id", flat=True)[: OPEN_IDS_MAX + 1]
+    )
+    return None if len(ids) > OPEN_IDS_MAX else sorted(set(ids))
+
+
 def activity_list(
     *,
     query: ActivityQuery | None = None,
@@ -213,8 +235,13 @@ def activity_list(
     searching near a point). Newest first, or nearest first with ``query.near``. One query per
     page; see ``backend.volunteers.search`` for the indexes each filter uses."""
     query = query or ActivityQuery()
-    qs = _activities_found(query, now=now or timezone.now())
+    now = now or timezone.now()
+    qs = _activities_found(query, now=now)
     limit = max(1, min(limit, MAX_PAGE))
+    if query.near is None and not query.q:  # (a place or keywords lead their own plans)
+        open_ids = _open_activity_ids(query, now=now)
+        if open_ids is not None:
+            qs = qs.filter(pk__in=open_ids)
     if query.near is not None:
         items, next_cursor = search.distance_page(qs, near=query.near, cursor=cursor, limit=limit)
         return Page(items=items, next_cursor=next_cursor)

@@ -244,3 +244,33 @@ def test_times_without_an_offset_are_refused_not_a_server_error(api, org, coordi
     assert_error(backfill, 422, "validation_error")
     assert not Shift.objects.filter(activity=act).exclude(pk=signup.shift_id).exists()
     assert not ServiceRecord.objects.exists()
+
+
+@pytest.mark.parametrize("open_ids_max", [1000, 2])
+def test_activity_list_is_the_same_whether_or_not_it_starts_from_the_upcoming_shifts(
+    api, monkeypatch, django_assert_max_num_queries, open_ids_max
+):
+    """Newest first, open activities only, across pages: read through the upcoming shifts'
+    activities (few upcoming shifts) or by walking the activities (many), the same pages."""
+    from backend.volunteers import selectors
+
+    monkeypatch.setattr(selectors, "OPEN_IDS_MAX", open_ids_max)
+    org = f.organisation()
+    opened = []
+    for i in range(7):
+        act = f.activity(org, title=f"活动{i}")
+        if i % 3 != 1:  # every third one has only a past shift, one has none at all
+            f.shift(act, starts_in=timedelta(days=2 + i))
+            opened.append(act.pk)
+        elif i == 1:
+            f.shift(act, starts_in=-timedelta(days=2))
+    f.activity(org, status=Activity.Status.DRAFT)
+    seen, cursor = [], None
+    while True:
+        with django_assert_max_num_queries(3):
+            page = api.get("/activities", {"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(opened, reverse=True)
