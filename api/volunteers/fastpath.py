@@ -193,6 +193,10 @@ class SignupGate(FastPath):
         except TimeoutError:
             verdict = ADMIT  # counted: it now runs like any admitted sign-up
             state.running += 1
+        except asyncio.CancelledError:  # the server gave up on the request while it waited
+            if ask.verdict.done() and not ask.verdict.cancelled() and ask.verdict.result() == ADMIT:
+                self.ended(shifts, shift_id, state, ok=False)
+            raise
         if isinstance(verdict, DomainError):
             request = self.request(scope)
             if request is not None:
@@ -234,23 +238,28 @@ class SignupGate(FastPath):
         try:
             await self.fallback(scope, receive, watched)
         finally:
-            state.running -= 1
-            # A 201 took a place: one fewer running, one fewer left, nobody parked can go. Any
-            # other answer may have left a place free: one parked request is read again. Once
-            # nothing runs, every parked request is (one read: refused, or admitted in turn).
-            if not state.running:
-                state.pending.extend(state.parked)
-                state.parked.clear()
-            elif statuses != [201] and state.parked:
-                state.pending.append(state.parked.popleft())
-            if state.pending and not state.reading:
-                state.reading = True
-                asyncio.get_running_loop().create_task(self.read(shift_id, state))
-            self._forget_if_idle(shifts, shift_id, state)
+            self.ended(shifts, shift_id, state, ok=statuses == [201])
+
+    def ended(self, shifts: dict[int, _Shift], shift_id: int, state: _Shift, *, ok: bool) -> None:
+        """An admitted sign-up ended (``ok``: it took a place)."""
+        state.running -= 1
+        # A 201 took a place: one fewer running, one fewer left, nobody parked can go. Any other
+        # answer may have left a place free: one parked request is read again. Once nothing
+        # runs, every parked request is (one read: refused, or admitted in turn).
+        if not state.running:
+            state.pending.extend(state.parked)
+            state.parked.clear()
+        elif not ok and state.parked:
+            state.pending.append(state.parked.popleft())
+        if state.pending and not state.reading:
+            state.reading = True
+            asyncio.get_running_loop().create_task(self.read(shift_id, state))
+        self._forget_if_idle(shifts, shift_id, state)
 
     @classmethod
     async def read(cls, shift_id: int, state: _Shift) -> None:
         """Answer the shift's pending requests, ``BATCH`` per statement, until none is left."""
+        asks: list[_Ask] = []
         try:
             if not _gate.compiled():
                 await compiled_in_thread(lambda: _gate.sql(0, *[0] * (2 * BATCH)))
@@ -261,8 +270,9 @@ class SignupGate(FastPath):
                     cls.decide(state, asks, await cls.fetch(shift_id, asks))
         except Exception as exc:  # a busy or restarting database: Django answers, with its retries
             log.warning("sign-up gate: %s; requests go to Django", exc)
-            while state.pending:
-                state.pending.popleft().answer(None)
+            for ask in [*asks, *state.pending]:
+                ask.answer(None)
+            state.pending.clear()
         finally:
             state.reading = False
 

@@ -334,3 +334,29 @@ def test_a_burst_through_the_gate_never_overbooks(pair):
     )
     checked = json.loads(Path(pair["fast"].environ()["LINLI_GATE_SEED"] + ".check").read_text())
     assert checked["overbooked"] == 0 and checked["mismatched"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_read_hands_every_waiting_request_to_django_at_once(volunteer_pool, monkeypatch):
+    shift, tokens = volunteer_pool(capacity=0, waitlist=0, volunteers=3)
+
+    async def broken(shift_id, asks):
+        raise OSError("database restarting")
+
+    monkeypatch.setattr(SignupGate, "fetch", staticmethod(broken))
+    django = _Django()
+    django.release.set()
+    gate = SignupGate(fallback=django)
+    path = f"/api/v1/shifts/{shift.pk}/signups"
+
+    async def burst():
+        try:
+            calls = [_call(gate, _scope(path, headers={"Authorization": f"Bearer {t}"})) for t in tokens]
+            return await asyncio.wait_for(asyncio.gather(*calls), 5)  # not after MAX_WAIT
+        finally:
+            await fastpath.readers.aclose()
+            await sync_to_async(connections.close_all)()
+
+    assert asyncio.run(burst()) == [(299, b"django")] * 3
+    assert django.read_open == [None] * 3  # not read open: the view makes its own pre-check
+    assert fastpath._shifts == {} or all(not states for states in fastpath._shifts.values())
