@@ -30,6 +30,7 @@ from backend.credentials.lookup.log import lookup_log
 from backend.credentials.models import LookupLog
 from bench.harness import Server
 from tests.credentials import factories as f
+from tests.support.asgi import http_scope
 
 
 def _forge(token: str) -> str:
@@ -53,20 +54,7 @@ class _Fallback:
 
 
 def _scope(path: str, method: str = "GET", headers: dict[str, str] | None = None) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    return http_scope(path, method, headers)
 
 
 def _call(app, path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:

@@ -24,26 +24,13 @@ from django.db import connections
 from api.volunteers import fastpath
 from api.volunteers.fastpath import SignupGate, route
 from bench.harness import Server, django_command
+from tests.support.asgi import http_scope
 
 # --- which requests the gate takes ----------------------------------------------------------------
 
 
 def _scope(path="/api/v1/shifts/12/signups", method="POST", headers=None, **extra) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8000),
-        **extra,
-    }
+    return http_scope(path, method, headers, **extra)
 
 
 BEARER = {"Authorization": "Bearer abc.def.ghi"}
@@ -91,6 +78,32 @@ class _Django:
         await send({"type": "http.response.body", "body": b"django"})
 
 
+def _on_a_loop(steps):
+    """``await steps()`` on a fresh event loop, then close the loop's gate connections and the
+    helper thread's Django connection."""
+
+    async def go():
+        try:
+            return await steps()
+        finally:
+            await fastpath.readers.aclose()
+            await sync_to_async(connections.close_all)()
+
+    return asyncio.run(go())
+
+
+def _gate(shift, *, answering: bool):
+    """The gate for ``shift``'s sign-up path, in front of a stand-in Django (answering at once)."""
+    django = _Django()
+    if answering:
+        django.release.set()
+    return SignupGate(fallback=django), django, f"/api/v1/shifts/{shift.pk}/signups"
+
+
+def _signing_up(path: str, token: str, **headers: str) -> dict:
+    return _scope(path, headers={"Authorization": f"Bearer {token}", **headers})
+
+
 async def _call(app, scope, body=b""):
     sent: list[dict] = []
     messages = [{"type": "http.request", "body": body, "more_body": False}]
@@ -121,33 +134,23 @@ def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(vol
         return await fetch(shift_id, asks)
 
     monkeypatch.setattr(SignupGate, "fetch", staticmethod(counted))
-    django = _Django()
-    gate = SignupGate(fallback=django)
-    path = f"/api/v1/shifts/{shift.pk}/signups"
+    gate, django, path = _gate(shift, answering=False)
 
     async def burst():
-        try:
-            calls = [
-                asyncio.create_task(
-                    _call(
-                        gate, _scope(path, headers={"Authorization": f"Bearer {t}", "Accept-Language": "en"})
-                    )
-                )
-                for t in tokens
-            ]
-            for _ in range(50):
-                await asyncio.sleep(0.01)
-                if len(django.handed) == 2:
-                    break
-            handed_at_once = len(django.handed)
-            await sync_to_async(_take_places)(shift.pk)  # what Django's two sign-ups commit
-            django.release.set()
-            return handed_at_once, await asyncio.gather(*calls)
-        finally:
-            await fastpath.readers.aclose()
-            await sync_to_async(connections.close_all)()
+        calls = [
+            asyncio.create_task(_call(gate, _signing_up(path, t, **{"Accept-Language": "en"})))
+            for t in tokens
+        ]
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+            if len(django.handed) == 2:
+                break
+        handed_at_once = len(django.handed)
+        await sync_to_async(_take_places)(shift.pk)  # what Django's two sign-ups commit
+        django.release.set()
+        return handed_at_once, await asyncio.gather(*calls)
 
-    handed_at_once, answers = asyncio.run(burst())
+    handed_at_once, answers = _on_a_loop(burst)
     assert handed_at_once == 2
     assert django.handed == [b"", b""]  # the body the gate read went on with the request
     assert django.read_open == [shift.pk, shift.pk]  # the view skips its own pre-check
@@ -173,19 +176,12 @@ def test_gate_sends_a_full_shift_to_django_when_the_session_has_ended(volunteer_
     shift, tokens = volunteer_pool(capacity=0, waitlist=0, volunteers=2)
     ended = access_token_decode(tokens[1]).session_id
     AuthSession.objects.filter(pk=ended).update(revoked_at="2026-01-01T00:00:00Z")
-    django = _Django()
-    django.release.set()
-    gate = SignupGate(fallback=django)
-    path = f"/api/v1/shifts/{shift.pk}/signups"
+    gate, django, path = _gate(shift, answering=True)
 
     async def both():
-        try:
-            return [await _call(gate, _scope(path, headers={"Authorization": f"Bearer {t}"})) for t in tokens]
-        finally:
-            await fastpath.readers.aclose()
-            await sync_to_async(connections.close_all)()
+        return [await _call(gate, _signing_up(path, t)) for t in tokens]
 
-    live, revoked = asyncio.run(both())
+    live, revoked = _on_a_loop(both)
     assert live[0] == 409 and json.loads(live[1])["code"] == "shift_full"
     assert revoked == (299, b"django")  # Django gives its 401
     assert django.read_open == [None]
@@ -344,19 +340,12 @@ def test_a_failing_read_hands_every_waiting_request_to_django_at_once(volunteer_
         raise OSError("database restarting")
 
     monkeypatch.setattr(SignupGate, "fetch", staticmethod(broken))
-    django = _Django()
-    django.release.set()
-    gate = SignupGate(fallback=django)
-    path = f"/api/v1/shifts/{shift.pk}/signups"
+    gate, django, path = _gate(shift, answering=True)
 
     async def burst():
-        try:
-            calls = [_call(gate, _scope(path, headers={"Authorization": f"Bearer {t}"})) for t in tokens]
-            return await asyncio.wait_for(asyncio.gather(*calls), 5)  # not after MAX_WAIT
-        finally:
-            await fastpath.readers.aclose()
-            await sync_to_async(connections.close_all)()
+        calls = [_call(gate, _signing_up(path, t)) for t in tokens]
+        return await asyncio.wait_for(asyncio.gather(*calls), 5)  # not after MAX_WAIT
 
-    assert asyncio.run(burst()) == [(299, b"django")] * 3
+    assert _on_a_loop(burst) == [(299, b"django")] * 3
     assert django.read_open == [None] * 3  # not read open: the view makes its own pre-check
     assert fastpath._shifts == {} or all(not states for states in fastpath._shifts.values())
