@@ -167,7 +167,9 @@ class SignupGate(FastPath):
     the event loop until one of those ends, and read again: by then the shift is usually full
     and they are refused at once. Reads are shared: one statement answers every request for the
     shift that waits for it (up to ``BATCH``). Django's locked path still decides every place;
-    the gate only keeps the requests that cannot get one from queueing for the write lock."""
+    the gate only keeps the requests that cannot get one from queueing for the write lock.
+    The count is each process's own: with several daphne processes each admits up to the places
+    left, which costs a few refusals under the lock and never a place."""
 
     prefixes = (PREFIX,)
 
