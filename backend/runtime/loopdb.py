@@ -201,6 +201,20 @@ class LoopReaders:
             pg = self.postgres[loop] = PostgresReader(self.alias)
         return await pg.fetch(sql, params, self.limits(), one=one)
 
+    def close_everywhere(self) -> None:
+        """Close every loop's connections from outside any loop: for tests that ran the app on
+        loops of their own, now gone (psycopg's asyncio connections are closed at the libpq
+        level, which needs no loop)."""
+        for reader in list(self.sqlite.values()):
+            reader.close()
+        self.sqlite.clear()
+        for pg in list(self.postgres.values()):
+            for connection in pg.slots:
+                if connection is not None and not connection.closed:
+                    connection.pgconn.finish()
+            pg.slots = []
+        self.postgres.clear()
+
     async def aclose(self) -> None:
         """Close the running loop's connections (tests whose loop ends; a server's never does)."""
         loop = asyncio.get_running_loop()

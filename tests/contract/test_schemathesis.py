@@ -18,6 +18,18 @@ def demo_data(transactional_db):
     call_command("seed_demo", stdout=io.StringIO())
 
 
+@pytest.fixture(autouse=True)
+def _loop_connections_closed():
+    """The fast paths read on the transport's event loops through connections of their own:
+    closed after each run, or PostgreSQL's test database cannot be dropped at the end."""
+    yield
+    from api.volunteers import fastpath
+    from backend.credentials.lookup import db
+
+    for readers in (fastpath.readers, db.readers):
+        readers.close_everywhere()
+
+
 @pytest.mark.parametrize("identity", fuzz.IDENTITIES)
 def test_fuzzing_finds_no_server_error_and_no_contract_break(demo_data, identity, capsys):
     report = fuzz.run(identity)
