@@ -10,13 +10,15 @@ resolution, ninja's parsing, the token's session query, the gate query) and queu
    anything else goes to the lean Django handler untouched;
 2. the token's signature and expiry are checked in the process (``access_token_decode``); a
    token that fails goes to Django, which gives its 401;
-3. one statement on the event loop (``backend.runtime.loopdb``): the shift's counters, its
-   activity's status, whether this volunteer holds a sign-up (``shift_gate``) and whether the
-   token's session still signs them in (``live_sessions``), the same tests Django's path runs;
+3. one statement on the event loop (``backend.runtime.loopdb``), shared by every request for the
+   shift waiting for it: the shift's counters, its activity's status, which of the volunteers
+   hold a sign-up (``active_signups``) and whose sessions are in force (``sessions_in_force``),
+   the same tests Django's path runs;
 4. a full shift (places and waitlist) is refused at once, ``409 shift_full`` or
    ``already_signed_up`` (``plainly_full``, the very decision of Django's path), rendered by the
-   API's own error renderer; every other case (a free place, no such shift, an ended session, a
-   busy or unreachable database) goes to Django, which decides under its lock.
+   API's own error renderer; an open one is handed to Django, at most as many sign-ups at a
+   time as places are left (``SignupGate``); every other case (no such shift, an ended session,
+   a busy or unreachable database) goes to Django, which decides under its lock.
 
 So the answers are Django's own, status, headers and body (``tests/volunteers/
 test_signup_fastpath.py`` compares two servers, with and without the gate). Nothing is written
