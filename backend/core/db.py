@@ -117,8 +117,11 @@ class PreparedValues:
                 raise ValueError(f"{name} does not appear among the query's parameters")
         return compiler, sql, list(params), slots
 
+    def _key(self, using: str) -> Any:
+        return (using, self.vary_on()) if self.vary_on is not None else using
+
     def _compiled_for(self, using: str) -> tuple[Any, str, list[Any], list[int | None]]:
-        key = (using, self.vary_on()) if self.vary_on is not None else using
+        key = self._key(using)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using)
@@ -126,8 +129,7 @@ class PreparedValues:
 
     def compiled(self, using: str = "default") -> bool:
         """Whether ``sql`` can run without compiling (which needs a sync context)."""
-        key = (using, self.vary_on()) if self.vary_on is not None else using
-        return key in self._compiled
+        return self._key(using) in self._compiled
 
     def sql(self, *values: Any, using: str = "default") -> tuple[str, list[Any]]:
         """The SQL (format-style placeholders) and its parameters for these values, for a

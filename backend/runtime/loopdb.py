@@ -49,6 +49,13 @@ Rows = tuple[list[str], list[tuple[Any, ...]]]
 """Column names and every row."""
 
 
+def _qmark(sql: str) -> str:
+    """Django's SQL with qmark placeholders, as Django's SQLite cursor turns them (once per SQL)."""
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
 class SqliteReader:
     """One SQLite connection of the event loop's thread, read-only."""
 
@@ -71,15 +78,12 @@ class SqliteReader:
             self.db = None
 
     def fetch(self, sql: str, params: list[Any], limits: Limits, *, one: bool) -> Row | Rows:
-        from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
-
         db = self.db
         if db is None or time.monotonic() - self.opened > limits.conn_age:
             self.close()
             db = self._open(limits)
         known = self._qmark.get(sql)
-        # Django's SQLite cursor turns format-style placeholders into qmarks the same way.
-        qmark = known[0] if known else FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+        qmark = known[0] if known else _qmark(sql)
         try:
             cursor = db.execute(qmark, params)
         except sqlite3.Error as exc:
