@@ -7,7 +7,12 @@ from typing import Any
 from django.db import models
 
 from backend.core.context import current_meta
+from backend.core.db import PreparedInsert
 from backend.core.models import AuditLog
+
+_insert = PreparedInsert(AuditLog)
+"""Every service writes its audit row inside its transaction, often while it holds a lock (the
+sign-up's shift row): the INSERT is compiled once."""
 
 
 def audit_record(
@@ -29,7 +34,7 @@ def audit_record(
         if actor is not None and getattr(actor, "is_authenticated", False)
         else None
     )
-    return AuditLog.objects.create(
+    return _insert.create(
         actor_id=actor_id,
         action=action,
         object_type=object_type,

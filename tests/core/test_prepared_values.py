@@ -1,12 +1,15 @@
-"""Queries compiled once (backend.core.db.PreparedValues) answer what the ORM answers."""
+"""Statements compiled once (backend.core.db: PreparedValues, PreparedUpdate, PreparedInsert) answer
+and write what the ORM does."""
 
 from __future__ import annotations
 
 import pytest
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Concat
 
 from backend.accounts.models import AuthSession, User
-from backend.core.db import PreparedValues
+from backend.core.db import PreparedInsert, PreparedUpdate, PreparedValues
+from backend.core.models import AuditLog
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +58,55 @@ def test_a_value_that_does_not_reach_the_sql_is_refused():
     query = PreparedValues(lambda user_id: User.objects.values_list("pk"), "user_id")
     with pytest.raises(ValueError, match="user_id"):
         query.rows(1)
+
+
+def test_a_prepared_update_changes_what_the_orm_would(django_assert_num_queries):
+    users = [UserFactory(is_active=True) for _ in range(2)]
+    deactivate = PreparedUpdate(
+        lambda user_id: User.objects.filter(pk=user_id, is_active=True),
+        "user_id",
+        changes={"is_active": False},
+    )
+    with django_assert_num_queries(1):
+        assert deactivate.run(users[0].pk) == 1
+    assert deactivate.run(users[0].pk) == 0  # the filter no longer matches
+    assert list(User.objects.order_by("pk").values_list("is_active", flat=True)) == [False, True]
+
+
+def test_a_prepared_update_takes_expressions():
+    user = UserFactory(display_name="张三")
+    rename = PreparedUpdate(
+        lambda user_id: User.objects.filter(pk=user_id),
+        "user_id",
+        changes={"display_name": Concat(F("display_name"), Value("%s 100%"))},
+    )
+    assert rename.run(user.pk) == 1
+    user.refresh_from_db()
+    assert user.display_name == "张三%s 100%"
+
+
+def test_a_prepared_insert_writes_the_row_create_writes(django_assert_num_queries):
+    """Every column as ``objects.create`` writes it: defaults, ``auto_now_add``, JSON, NULLs."""
+    user = UserFactory()
+    insert = PreparedInsert(AuditLog)
+    values = dict(actor_id=user.pk, action="test.done", object_type="x", object_id="7", data={"a": [1, "二"]})
+    with django_assert_num_queries(1):
+        row = insert.create(**values)
+    reference = AuditLog.objects.create(**values)
+    assert row.pk is not None and row.pk != reference.pk and not row._state.adding
+    written = AuditLog.objects.get(pk=row.pk)
+    fields = [f.attname for f in AuditLog._meta.concrete_fields if f.attname not in ("id", "at")]
+    assert [getattr(written, f) for f in fields] == [getattr(reference, f) for f in fields]
+    assert written.data == {"a": [1, "二"]} and written.ip is None and written.reason == ""
+    assert written.at == row.at and abs((reference.at - row.at).total_seconds()) < 60
+
+
+def test_a_prepared_insert_raises_what_create_raises():
+    """A constraint the row breaks: the same IntegrityError, and the transaction usable after."""
+    from django.db import IntegrityError, transaction
+
+    user = UserFactory()
+    insert = PreparedInsert(User)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert.create(phone=user.phone, password="!")
+    assert User.objects.filter(phone=user.phone).count() == 1

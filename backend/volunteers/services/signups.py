@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.core.audit import audit_record
-from backend.core.db import PreparedValues
+from backend.core.db import PreparedInsert, PreparedUpdate, PreparedValues
 from backend.core.errors import DomainError, InvalidTransition, NotFound
 from backend.core.times import iso_local
 from backend.core.validators import age_on
@@ -160,6 +160,21 @@ _overlapping = PreparedValues(
 )
 
 
+# The writes of every sign-up, compiled once too: from the first UPDATE on, the shift's row is
+# locked (PostgreSQL) and every other sign-up for the shift waits for this one to commit.
+_take_place = PreparedUpdate(
+    lambda shift_id: Shift.objects.filter(pk=shift_id, taken__lt=F("capacity")),
+    "shift_id",
+    changes={"taken": F("taken") + 1},
+)
+_take_waitlist_spot = PreparedUpdate(
+    lambda shift_id: Shift.objects.filter(pk=shift_id, waitlisted__lt=F("waitlist_size")),
+    "shift_id",
+    changes={"waitlisted": F("waitlisted") + 1},
+)
+_insert_signup = PreparedInsert(Signup)
+
+
 def _read_locked(*, shift_id: int, user: User) -> tuple[VolunteerProfile | None, Shift | None]:
     """The volunteer's profile (locked: the overlap check holds) and the shift with its activity,
     by queries compiled once (``PreparedValues``): they run on every sign-up of a burst."""
@@ -205,15 +220,13 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: Us
         raise AlreadySignedUp()
     if overlapping:
         raise OverlappingShift(shift_id=min(overlapping))
-    if Shift.objects.filter(pk=shift.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+    if _take_place.run(shift.pk):
         status = Signup.Status.CONFIRMED
-    elif Shift.objects.filter(pk=shift.pk, waitlisted__lt=F("waitlist_size")).update(
-        waitlisted=F("waitlisted") + 1
-    ):
+    elif _take_waitlist_spot.run(shift.pk):
         status = Signup.Status.WAITLISTED
     else:
         raise ShiftFull()
-    signup = Signup.objects.create(
+    signup = _insert_signup.create(
         shift=shift, user=user, status=status, confirmed_at=now if status == Signup.Status.CONFIRMED else None
     )
     signup.shift = shift
