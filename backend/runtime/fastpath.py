@@ -53,13 +53,21 @@ class FastPath:
         await send_response(response, send)
 
 
-async def send_response(response: HttpResponseBase, send: Any) -> None:
-    """A complete (not streaming) response, with its length."""
+def response_messages(response: HttpResponseBase) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ASGI messages of a complete (not streaming) response, with its length."""
     body = response.content  # type: ignore[attr-defined]
     headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
     headers.append((b"Content-Length", str(len(body)).encode("ascii")))
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return (
+        {"type": "http.response.start", "status": response.status_code, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
+async def send_response(response: HttpResponseBase, send: Any) -> None:
+    """A complete (not streaming) response, with its length."""
+    for message in response_messages(response):
+        await send(message)
 
 
 def empty_body(message: dict[str, Any]) -> bool:

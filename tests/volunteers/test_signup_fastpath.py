@@ -282,6 +282,12 @@ def test_answers_match_djangos_for_every_kind_of_request(pair):
         assert headers["x-content-type-options"] == "nosniff"
         status, _, body = _same(pair, path, tokens[0], **{"Accept-Language": lang})
         assert (status, body["code"]) == (409, "already_signed_up")
+    # The gate renders a refusal once per language and sends it again: still Django's own.
+    for lang in ("en", "zh-CN", "fr, en;q=0.5", None):
+        asked = {"Accept-Language": lang} if lang else {}
+        status, _, body = _same(pair, path, tokens[15], **asked)
+        assert (status, body["code"]) == (409, "shift_full")
+        assert body["message"].startswith("This shift" if lang and "en" in lang else "该班次")
     assert _same(pair, path)[2]["code"] in ("unauthorized", "invalid_token", "not_authenticated")
     assert _same(pair, path, "not-a-token")[0] == 401
     assert _same(pair, "/api/v1/shifts/999999/signups", tokens[11])[0] == 404
