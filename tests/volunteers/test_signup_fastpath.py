@@ -355,3 +355,61 @@ def test_a_failing_read_hands_every_waiting_request_to_django_at_once(volunteer_
     assert _on_a_loop(burst) == [(299, b"django")] * 3
     assert django.read_open == [None] * 3  # not read open: the view makes its own pre-check
     assert fastpath._shifts == {} or all(not states for states in fastpath._shifts.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_django_takes_the_session_the_gate_read_and_reads_it_itself_otherwise(volunteer_pool, monkeypatch):
+    """A sign-up the gate admits reaches Django's auth with the session its read found in force
+    (``VOUCHED``): the same 201, without a second session query. A request the gate leaves
+    alone (here: one with an ``Idempotency-Key``) is authenticated by Django's own read, and so
+    is one that reaches Django's auth more than ``VOUCH_FOR`` after the gate's read."""
+    import api.auth
+    from backend.runtime.handlers import LeanASGIHandler
+
+    shift, tokens = volunteer_pool(capacity=3, waitlist=0, volunteers=3)
+    read: list[str] = []
+    real = api.auth.session_from_access_token
+    monkeypatch.setattr(
+        api.auth, "session_from_access_token", lambda token: read.append(token) or real(token)
+    )
+    gate = SignupGate(fallback=LeanASGIHandler())
+    path = f"/api/v1/shifts/{shift.pk}/signups"
+
+    async def both():  # Django's own first: its first request loads and builds what it needs
+        own = await _call(gate, _signing_up(path, tokens[1], **{"Idempotency-Key": "k-1"}))
+        vouched = await _call(gate, _signing_up(path, tokens[0]))
+        return vouched, own
+
+    vouched, own = _on_a_loop(both)
+    assert vouched[0] == 201 and json.loads(vouched[1])["status"] == "confirmed"
+    assert own[0] == 201 and json.loads(own[1])["status"] == "confirmed"
+    assert read == [tokens[1]]
+    monkeypatch.setattr("backend.accounts.selectors.VOUCH_FOR", 0.0)
+    third = _on_a_loop(lambda: _call(gate, _signing_up(path, tokens[2])))
+    assert third[0] == 201 and json.loads(third[1])["status"] == "confirmed"
+    assert read == [tokens[1], tokens[2]]
+
+
+@pytest.mark.django_db
+def test_a_vouched_session_stands_only_for_its_token_and_a_moment():
+    import time
+
+    from backend.accounts.models import AuthSession
+    from backend.accounts.selectors import VOUCH_FOR, VOUCHED, vouched_session
+    from tests.volunteers import factories as vf
+
+    user = vf.volunteer()
+    session = AuthSession.objects.create(user=user, method="test")
+    now = time.monotonic()
+    scope = {VOUCHED: ("tok", session.pk, user.pk, now)}
+    found = vouched_session(scope, "tok")
+    assert (found.pk, found.user_id, found.user.pk, found.user.is_active) == (
+        session.pk,
+        user.pk,
+        user.pk,
+        True,
+    )
+    assert found.user.phone == user.phone  # any other field loads, as a deferred one does
+    assert vouched_session(scope, "other") is None
+    assert vouched_session({VOUCHED: ("tok", session.pk, user.pk, now - VOUCH_FOR - 0.1)}, "tok") is None
+    assert vouched_session({}, "tok") is None and vouched_session(None, "tok") is None
