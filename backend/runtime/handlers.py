@@ -123,6 +123,12 @@ class LeanASGIHandler(ASGIHandler):
         else:
             _queue(lane, work.result().close)
         body_file.close()
+        # The watcher's exception (RequestAborted when the client left) keeps this frame through
+        # its traceback, and the frame keeps the watcher: a cycle holding the request, daphne's
+        # request and its connection (~110 objects), left to the garbage collector. In a sign-up
+        # burst its young-generation passes then took 46-83 ms each, about 9 % of the server's time;
+        # hello went from 1,700-2,100 to 2,470-2,500 req/s (p99 108-116 -> 38-44 ms) without it.
+        watch = work = None  # type: ignore[assignment]
 
     def load_middleware(self, is_async: bool = False) -> None:
         if not is_async:

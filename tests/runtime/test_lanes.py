@@ -110,3 +110,65 @@ async def test_a_4xx_is_answered_without_a_trip_to_log_it(monkeypatch):
     finally:
         handlers.request_logger.setLevel("ERROR")
     assert logged == ["/api/v1/divisions/999999999"]
+
+
+class _Receive:
+    """daphne's ``receive``: the request's body, then (once the client leaves) ``http.disconnect``."""
+
+    def __init__(self, disconnect_after: bool) -> None:
+        self.messages = [{"type": "http.request", "body": b"", "more_body": False}]
+        self.disconnect_after = disconnect_after
+
+    async def __call__(self) -> dict:
+        if self.messages:
+            return self.messages.pop()
+        if self.disconnect_after:
+            return {"type": "http.disconnect"}
+        await asyncio.sleep(60)
+        return {}
+
+
+@pytest.mark.parametrize("client_leaves", [True, False])
+def test_a_finished_request_leaves_no_garbage_cycle(client_leaves):
+    """What a request's cycle held (its receive, send, scope and with them daphne's request and
+    connection) goes when the request ends, by reference counting, not at the collector's next
+    pass. The disconnect watcher's exception (``RequestAborted``, or the ``CancelledError`` of a
+    watcher still waiting) held the handler's frame through its traceback: every API request
+    then left ~110 objects to the collector, and its young-generation passes took 46-83 ms each
+    in a sign-up burst (gc callbacks, PostgreSQL)."""
+    import gc
+    import weakref
+
+    async def once():
+        receive = _Receive(client_leaves)
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/v1/ping",
+            "raw_path": b"/api/v1/ping",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 80),
+        }
+        await LeanASGIHandler()(scope, receive, send)
+        assert sent[0]["status"] == 200
+        return weakref.ref(receive)
+
+    asyncio.run(once())  # Django's first request builds what it keeps
+    gc.collect()
+    gc.disable()
+    try:
+        gone = asyncio.run(once())
+        assert gone() is None
+    finally:
+        gc.enable()
