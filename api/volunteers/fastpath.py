@@ -148,10 +148,11 @@ class _Shift:
     answered (``running``), requests waiting for the next read (``pending``) and requests read
     open for which there was no room (``parked``, until one of the running ones ends)."""
 
-    __slots__ = ("parked", "pending", "reading", "running")
+    __slots__ = ("parked", "pending", "reading", "room", "running")
 
     def __init__(self) -> None:
         self.running = 0
+        self.room: int | None = None  # places and waitlist spots left, as last read
         self.pending: deque[_Ask] = deque()
         self.parked: deque[_Ask] = deque()
         self.reading = False
@@ -197,8 +198,13 @@ class SignupGate(FastPath):
         shifts = _shifts.setdefault(asyncio.get_running_loop(), {})
         state = shifts.setdefault(shift_id, _Shift())
         ask = _Ask(claims.user_id, claims.session_id)
-        state.pending.append(ask)
-        if not state.reading:
+        if state.running and state.room is not None and state.running >= state.room:
+            # No room by the last read, and sign-ups running: it waits for one of them to end
+            # (then it is read), without a read now that would only park it.
+            state.parked.append(ask)
+        else:
+            state.pending.append(ask)
+        if state.pending and not state.reading:
             state.reading = True
             asyncio.get_running_loop().create_task(self.read(shift_id, state))
         try:
@@ -330,6 +336,7 @@ class SignupGate(FastPath):
                 ask.answer(refusal)
                 continue
             taken, capacity, waitlisted, waitlist_size, status = shift
+            state.room = max(0, capacity - taken) + max(0, waitlist_size - waitlisted)
             if status != Activity.Status.PUBLISHED:
                 ask.answer(None)
             elif state.running < max(0, capacity - taken) + max(0, waitlist_size - waitlisted):

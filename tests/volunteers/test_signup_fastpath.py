@@ -124,8 +124,9 @@ async def _call(app, scope, body=b""):
 def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(volunteer_pool, monkeypatch):
     """Six volunteers at once for one place and one waitlist spot: two go to Django, four wait;
     once the two have taken the places, the four are refused at the gate with Django's body.
-    Reads are shared: one for the six, then at most one as each of the two ends."""
-    shift, tokens = volunteer_pool(capacity=1, waitlist=1, volunteers=6)
+    Reads are shared: one for the six, then at most one as each of the two ends. A seventh
+    arriving while the two run waits with the four without a read of its own."""
+    shift, tokens = volunteer_pool(capacity=1, waitlist=1, volunteers=7)
     reads = []
     fetch = SignupGate.fetch
 
@@ -136,26 +137,29 @@ def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(vol
     monkeypatch.setattr(SignupGate, "fetch", staticmethod(counted))
     gate, django, path = _gate(shift, answering=False)
 
+    def sign_up(token):
+        return asyncio.create_task(_call(gate, _signing_up(path, token, **{"Accept-Language": "en"})))
+
     async def burst():
-        calls = [
-            asyncio.create_task(_call(gate, _signing_up(path, t, **{"Accept-Language": "en"})))
-            for t in tokens
-        ]
+        calls = [sign_up(t) for t in tokens[:6]]
         for _ in range(50):
             await asyncio.sleep(0.01)
             if len(django.handed) == 2:
                 break
         handed_at_once = len(django.handed)
+        calls.append(sign_up(tokens[6]))
+        await asyncio.sleep(0.05)
+        reads_before_release = len(reads)
         await sync_to_async(_take_places)(shift.pk)  # what Django's two sign-ups commit
         django.release.set()
-        return handed_at_once, await asyncio.gather(*calls)
+        return handed_at_once, reads_before_release, await asyncio.gather(*calls)
 
-    handed_at_once, answers = _on_a_loop(burst)
-    assert handed_at_once == 2
+    handed_at_once, reads_before_release, answers = _on_a_loop(burst)
+    assert handed_at_once == 2 and reads_before_release == 1
     assert django.handed == [b"", b""]  # the body the gate read went on with the request
     assert django.read_open == [shift.pk, shift.pk]  # the view skips its own pre-check
-    assert reads[0] == 6 and sum(reads[1:]) == 4 and len(reads) <= 3  # volunteers per read
-    assert sorted(status for status, _ in answers) == [299, 299, 409, 409, 409, 409]
+    assert reads[0] == 6 and sum(reads[1:]) == 5 and len(reads) <= 3  # volunteers per read
+    assert sorted(status for status, _ in answers) == [299, 299, 409, 409, 409, 409, 409]
     refused = [json.loads(body) for status, body in answers if status == 409]
     assert {r["code"] for r in refused} == {"shift_full"}
     assert refused[0]["message"].startswith("This shift is full")
