@@ -157,6 +157,11 @@ class _Shift:
         self.parked: deque[_Ask] = deque()
         self.reading = False
 
+    def full_while_running(self) -> bool:
+        """No room by the last read, and sign-ups running: a request waits for one of them to
+        end (then it is read), without a read now that would only park it."""
+        return bool(self.running) and self.room is not None and self.running >= self.room
+
     def idle(self) -> bool:
         return not (self.running or self.pending or self.parked or self.reading)
 
@@ -198,12 +203,7 @@ class SignupGate(FastPath):
         shifts = _shifts.setdefault(asyncio.get_running_loop(), {})
         state = shifts.setdefault(shift_id, _Shift())
         ask = _Ask(claims.user_id, claims.session_id)
-        if state.running and state.room is not None and state.running >= state.room:
-            # No room by the last read, and sign-ups running: it waits for one of them to end
-            # (then it is read), without a read now that would only park it.
-            state.parked.append(ask)
-        else:
-            state.pending.append(ask)
+        (state.parked if state.full_while_running() else state.pending).append(ask)
         if state.pending and not state.reading:
             state.reading = True
             asyncio.get_running_loop().create_task(self.read(shift_id, state))
@@ -302,6 +302,10 @@ class SignupGate(FastPath):
             if not _gate.compiled():
                 await compiled_in_thread(lambda: _gate.sql(0, *[0] * (2 * BATCH)))
             while state.pending:
+                if state.full_while_running():
+                    state.parked.extend(state.pending)
+                    state.pending.clear()
+                    break
                 asks = [state.pending.popleft() for _ in range(min(BATCH, len(state.pending)))]
                 asks = [ask for ask in asks if not ask.verdict.done()]
                 if asks:
