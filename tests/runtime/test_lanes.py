@@ -9,6 +9,7 @@ import pytest
 
 from backend.runtime.handlers import LeanASGIHandler
 from backend.runtime.lanes import Lanes, lane_count
+from tests.support.asgi import http_scope
 
 
 def test_a_request_takes_the_least_loaded_lane_and_gives_it_back():
@@ -146,20 +147,7 @@ def test_a_finished_request_leaves_no_garbage_cycle(client_leaves):
         async def send(message):
             sent.append(message)
 
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/api/v1/ping",
-            "raw_path": b"/api/v1/ping",
-            "query_string": b"",
-            "root_path": "",
-            "headers": [(b"host", b"testserver")],
-            "client": ("127.0.0.1", 5000),
-            "server": ("127.0.0.1", 80),
-        }
+        scope = http_scope("/api/v1/ping", headers={"host": "testserver"})
         await LeanASGIHandler()(scope, receive, send)
         assert sent[0]["status"] == 200
         return weakref.ref(receive)
