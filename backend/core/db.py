@@ -242,6 +242,8 @@ class PreparedInsert:
         connection = connections[using]
         obj = self.model(**values)
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+        if any(hasattr(param, "resolve_expression") for param in params):
+            raise ValueError(f"{self.model.__name__}: PreparedInsert takes plain values, not expressions")
         with transaction.mark_for_rollback_on_error(using=using), _binding_cursor(using) as cursor:
             cursor.execute(sql, params)
             meta = self.model._meta

@@ -110,3 +110,9 @@ def test_a_prepared_insert_raises_what_create_raises():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert.create(phone=user.phone, password="!")
     assert User.objects.filter(phone=user.phone).count() == 1
+
+
+def test_a_prepared_insert_refuses_an_expression():
+    insert = PreparedInsert(AuditLog)
+    with pytest.raises(ValueError, match="plain values"):
+        insert.create(action=Concat(Value("a"), Value("b")))
