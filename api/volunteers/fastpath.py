@@ -343,7 +343,7 @@ class SignupGate(FastPath):
             state.room = max(0, capacity - taken) + max(0, waitlist_size - waitlisted)
             if status != Activity.Status.PUBLISHED:
                 ask.answer(None)
-            elif state.running < max(0, capacity - taken) + max(0, waitlist_size - waitlisted):
+            elif state.running < state.room:
                 ask.read_at = read_at
                 if ask.answer(ADMIT):
                     state.running += 1
