@@ -24,7 +24,8 @@ def audit_record(
     object_id: str | int = "",
     data: dict[str, Any] | None = None,
     reason: str = "",
-) -> AuditLog:
+) -> None:
+    """Write one audit row in the caller's transaction (nothing reads it back)."""
     if target is not None:
         object_type = object_type or target._meta.label_lower
         object_id = object_id or target.pk
@@ -34,7 +35,7 @@ def audit_record(
         if actor is not None and getattr(actor, "is_authenticated", False)
         else None
     )
-    return _insert.create(
+    _insert.add(
         actor_id=actor_id,
         action=action,
         object_type=object_type,

@@ -215,9 +215,9 @@ class PreparedInsert:
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self._compiled: dict[str, tuple[list[Any], str, bool]] = {}
+        self._compiled: dict[tuple[str, bool], tuple[list[Any], str, bool]] = {}
 
-    def _compile(self, using: str) -> tuple[list[Any], str, bool]:
+    def _compile(self, using: str, want_pk: bool) -> tuple[list[Any], str, bool]:
         from django.db.models.sql import InsertQuery
 
         meta = self.model._meta
@@ -230,14 +230,15 @@ class PreparedInsert:
         query = InsertQuery(self.model)
         query.insert_values(fields, [self.model()])
         compiler = query.get_compiler(using=using)
-        returning = bool(meta.auto_field) and connection.features.can_return_columns_from_insert
+        returning = want_pk and bool(meta.auto_field) and connection.features.can_return_columns_from_insert
         compiler.returning_fields = [meta.pk] if returning else None
         [(sql, _params)] = compiler.as_sql()
         return fields, sql, returning
 
-    def create(self, using: str = "default", **values: Any) -> Any:
-        fields, sql, returning = self._compiled.get(using) or self._compiled.setdefault(
-            using, self._compile(using)
+    def _execute(self, using: str, want_pk: bool, values: dict[str, Any]) -> tuple[Any, Any]:
+        key = (using, want_pk)
+        fields, sql, returning = self._compiled.get(key) or self._compiled.setdefault(
+            key, self._compile(using, want_pk)
         )
         connection = connections[using]
         obj = self.model(**values)
@@ -247,11 +248,19 @@ class PreparedInsert:
         with transaction.mark_for_rollback_on_error(using=using), _binding_cursor(using) as cursor:
             cursor.execute(sql, params)
             meta = self.model._meta
-            if meta.auto_field:
+            if want_pk and meta.auto_field:
                 if returning:
                     obj.pk = cursor.fetchone()[0]
                 else:
                     obj.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+        return obj, connection
+
+    def create(self, using: str = "default", **values: Any) -> Any:
+        obj, _connection = self._execute(using, True, values)
         obj._state.adding = False
         obj._state.db = using
         return obj
+
+    def add(self, using: str = "default", **values: Any) -> None:
+        """Insert a row whose primary key nobody reads (an audit row): no ``RETURNING``."""
+        self._execute(using, False, values)

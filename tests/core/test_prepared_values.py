@@ -116,3 +116,19 @@ def test_a_prepared_insert_refuses_an_expression():
     insert = PreparedInsert(AuditLog)
     with pytest.raises(ValueError, match="plain values"):
         insert.create(action=Concat(Value("a"), Value("b")))
+
+
+def test_a_prepared_add_writes_the_same_row_without_reading_its_key():
+    """``add`` (an audit row nobody reads back): the row ``create`` writes, with no RETURNING."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    insert = PreparedInsert(AuditLog)
+    values = dict(action="test.added", object_type="x", object_id="8", data={"b": "三"})
+    with CaptureQueriesContext(connection) as captured:
+        assert insert.add(**values) is None
+    [query] = captured.captured_queries
+    assert query["sql"].startswith("INSERT") and "RETURNING" not in query["sql"].upper()
+    added = AuditLog.objects.get(action="test.added")
+    assert (added.object_id, added.data, added.actor_id) == ("8", {"b": "三"}, None)
+    assert insert.create(**values).pk > added.pk  # both variants compiled, each its own SQL

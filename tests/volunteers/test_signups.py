@@ -69,6 +69,19 @@ def test_overlapping_shifts_are_refused(api, vol):
     assert sign(api, vol, after).status_code == 201
 
 
+def test_the_first_overlapping_shift_is_named_and_only_live_sign_ups_count(api, vol):
+    wanted = f.shift(hours=4)
+    cancelled, waiting, held = (f.shift(starts_at=wanted.starts_at + timedelta(hours=h)) for h in (1, 2, 3))
+    for shift, status in ((cancelled, "cancelled"), (waiting, "waitlisted"), (held, "confirmed")):
+        Signup.objects.create(shift=shift, user=vol, status=status)  # as if signed up before
+    body = assert_error(sign(api, vol, wanted), 409, "overlapping_shift")
+    assert body["details"]["shift_id"] == waiting.pk  # the first live one; a cancelled one is gone
+    Signup.objects.filter(shift__in=[waiting, held]).update(status="cancelled")
+    assert sign(api, vol, wanted).json()["status"] == "confirmed"
+    assert_error(sign(api, vol, wanted), 409, "already_signed_up")
+    assert Shift.objects.get(pk=wanted.pk).taken == 1
+
+
 def test_signup_outside_the_window_is_closed(api, vol):
     not_yet = f.shift(signup_opens_at=timezone.now() + timedelta(days=1))
     closed = f.shift(starts_in=timedelta(days=9), signup_closes_at=timezone.now() - timedelta(minutes=1))

@@ -142,22 +142,33 @@ _locked_profile = PreparedValues(
 )
 _SHIFT_FIELDS = [f.attname for f in Shift._meta.concrete_fields]
 _ACTIVITY_FIELDS = [f.attname for f in Activity._meta.concrete_fields]
-_shift_with_activity = PreparedValues(
-    lambda shift_id: Shift.objects.filter(pk=shift_id).values_list(
-        *_SHIFT_FIELDS, *[f"activity__{name}" for name in _ACTIVITY_FIELDS]
-    )[:1],
-    "shift_id",
-)
-_overlapping = PreparedValues(
-    lambda user_id, shift_id: Signup.objects.filter(
-        user_id=user_id,
-        status__in=sorted(Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED}),
-        shift__starts_at__lt=Subquery(Shift.objects.filter(pk=shift_id).values("ends_at")),
-        shift__ends_at__gt=Subquery(Shift.objects.filter(pk=shift_id).values("starts_at")),
-    ).values_list("shift_id"),
-    "user_id",
-    "shift_id",
-)
+_TAKING = sorted(Signup.HOLDING_STATUSES | {Signup.Status.WAITLISTED})
+
+
+def _shift_for_signup(shift_id: int, user_id: int) -> Any:
+    """The shift with its activity, whether this volunteer already holds or waits for a place on
+    it (``already``), and the first other shift of theirs that overlaps it in time (``clash``)."""
+    theirs = Signup.objects.filter(user_id=user_id, status__in=_TAKING)
+    return (
+        Shift.objects.filter(pk=shift_id)
+        .annotate(
+            already=Exists(theirs.filter(shift_id=OuterRef("pk"))),
+            clash=Subquery(
+                theirs.filter(
+                    shift__starts_at__lt=OuterRef("ends_at"), shift__ends_at__gt=OuterRef("starts_at")
+                )
+                .exclude(shift_id=OuterRef("pk"))
+                .order_by("shift_id")
+                .values("shift_id")[:1]
+            ),
+        )
+        .values_list(*_SHIFT_FIELDS, *[f"activity__{name}" for name in _ACTIVITY_FIELDS], "already", "clash")[
+            :1
+        ]
+    )
+
+
+_shift_with_activity = PreparedValues(_shift_for_signup, "shift_id", "user_id")
 
 
 # The writes of every sign-up, compiled once too: from the first UPDATE on, the shift's row is
@@ -175,28 +186,31 @@ _take_waitlist_spot = PreparedUpdate(
 _insert_signup = PreparedInsert(Signup)
 
 
-def _read_locked(*, shift_id: int, user: User) -> tuple[VolunteerProfile | None, Shift | None]:
-    """The volunteer's profile (locked: the overlap check holds) and the shift with its activity,
-    by queries compiled once (``PreparedValues``): they run on every sign-up of a burst."""
+def _read_locked(
+    *, shift_id: int, user: User
+) -> tuple[VolunteerProfile | None, Shift | None, bool, int | None]:
+    """The volunteer's profile (locked first: the overlap check holds), the shift with its
+    activity, and the overlap check's answer (``already``, ``clash``): two queries compiled once
+    (``PreparedValues``)."""
     row = _locked_profile.first(user.pk)
     profile = None
     if row is not None:
         profile = VolunteerProfile.from_db("default", _PROFILE_FIELDS, row[:-2])
         profile.consent_lapsed, profile.guardian_consented = row[-2:]  # type: ignore[attr-defined]
         profile.user = user
-    row = _shift_with_activity.first(shift_id)
+    row = _shift_with_activity.first(shift_id, user.pk)
     if row is None:
-        return profile, None
+        return profile, None, False, None
     split = len(_SHIFT_FIELDS)
     shift = Shift.from_db("default", _SHIFT_FIELDS, row[:split])
-    shift.activity = Activity.from_db("default", _ACTIVITY_FIELDS, row[split:])
-    return profile, shift
+    shift.activity = Activity.from_db("default", _ACTIVITY_FIELDS, row[split:-2])
+    return profile, shift, bool(row[-2]), row[-1]
 
 
 def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: User | None = None) -> Signup:
     """The locked path every sign-up takes (single, team, transfer): the caller owns the
     transaction. ``actor``: who acts (the team leader), the volunteer by default."""
-    profile, shift = _read_locked(shift_id=shift_id, user=user)
+    profile, shift, already, clash = _read_locked(shift_id=shift_id, user=user)
     if shift is None or shift.activity.status == Activity.Status.DRAFT:
         raise NotFound()
     activity = shift.activity
@@ -213,13 +227,10 @@ def _signup_create_locked(*, shift_id: int, user: User, now: datetime, actor: Us
     if profile.banned_until and profile.banned_until > now:
         raise VolunteerBanned(until=iso_local(profile.banned_until))
     _check_requirements(profile=profile, activity=activity, shift=shift)
-    # One query for both refusals: a shift overlaps itself, so a sign-up for this very shift is
-    # among the overlapping ones.
-    overlapping = {row[0] for row in _overlapping.rows(user.pk, shift.pk)}
-    if shift.pk in overlapping:
+    if already:
         raise AlreadySignedUp()
-    if overlapping:
-        raise OverlappingShift(shift_id=min(overlapping))
+    if clash is not None:
+        raise OverlappingShift(shift_id=clash)
     if _take_place.run(shift.pk):
         status = Signup.Status.CONFIRMED
     elif _take_waitlist_spot.run(shift.pk):
