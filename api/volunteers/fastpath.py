@@ -46,7 +46,7 @@ from backend.core.errors import DomainError
 from backend.core.i18n import request_lang
 from backend.runtime.fastpath import FastPath, empty_body, replaying, response_messages
 from backend.runtime.loopdb import Limits, LoopReaders, compiled_in_thread
-from backend.volunteers.models import Activity, Shift
+from backend.volunteers.models import Activity, Shift, Signup
 from backend.volunteers.services.signups import active_signups, plainly_full
 
 log = logging.getLogger("linli.volunteers.fastpath")
@@ -55,6 +55,10 @@ PREFIX = "/api/v1/shifts/"
 GATE_READ = "linli.gate_read"
 """Scope key of a request the gate read open and handed on: the shift id (the view then skips
 its own unlocked pre-check, which the gate has just made)."""
+GATE_EXPECT = "linli.gate_expect"
+"""Scope key of the status the gate counted an admitted sign-up for: ``confirmed`` (one of the
+places its read found free) or ``waitlisted`` (a waitlist spot). Django's path writes the sign-up
+with it and takes the counter last (``services.signups._signup_create_locked``)."""
 _PATH = re.compile(r"/api/v1/shifts/([1-9][0-9]{0,17})/signups")
 
 BATCH = 32
@@ -122,18 +126,20 @@ def route(scope: dict[str, Any]) -> tuple[int, str] | None:
 
 
 ADMIT = "admit"
+CONFIRMED, WAITLISTED = Signup.Status.CONFIRMED.value, Signup.Status.WAITLISTED.value
 
 
 class _Ask:
     """One request waiting for the gate's verdict: a refusal, ``ADMIT`` (Django answers, counted
     among the shift's running sign-ups) or ``None`` (Django answers, not counted)."""
 
-    __slots__ = ("read_at", "session_id", "user_id", "verdict")
+    __slots__ = ("expect", "read_at", "session_id", "user_id", "verdict")
 
     def __init__(self, user_id: int, session_id: int) -> None:
         self.user_id = user_id
         self.session_id = session_id
         self.read_at: float | None = None  # when the read that admitted it began (monotonic)
+        self.expect: str | None = None  # admitted for a place (confirmed) or a waitlist spot
         self.verdict: asyncio.Future[DomainError | str | None] = asyncio.get_running_loop().create_future()
 
     def answer(self, verdict: DomainError | str | None) -> bool:
@@ -148,11 +154,13 @@ class _Shift:
     answered (``running``), requests waiting for the next read (``pending``) and requests read
     open for which there was no room (``parked``, until one of the running ones ends)."""
 
-    __slots__ = ("parked", "pending", "reading", "room", "running")
+    __slots__ = ("parked", "pending", "places", "reading", "room", "running", "running_places")
 
     def __init__(self) -> None:
         self.running = 0
+        self.running_places = 0  # of them, counted for a place (the others for a waitlist spot)
         self.room: int | None = None  # places and waitlist spots left, as last read
+        self.places = 0  # of them, places
         self.pending: deque[_Ask] = deque()
         self.parked: deque[_Ask] = deque()
         self.reading = False
@@ -210,11 +218,11 @@ class SignupGate(FastPath):
         try:
             verdict = await asyncio.wait_for(ask.verdict, MAX_WAIT)
         except TimeoutError:
-            verdict = ADMIT  # counted: it now runs like any admitted sign-up
+            verdict = ADMIT  # counted: it runs like any admitted sign-up, for whatever is left
             state.running += 1
         except asyncio.CancelledError:  # the server gave up on the request while it waited
             if ask.verdict.done() and not ask.verdict.cancelled() and ask.verdict.result() == ADMIT:
-                self.ended(shifts, shift_id, state, ok=False)
+                self.ended(shifts, shift_id, state, ok=False, place=ask.expect == CONFIRMED)
             raise
         if isinstance(verdict, DomainError):
             request = self.request(scope)
@@ -224,10 +232,12 @@ class SignupGate(FastPath):
                 return
             verdict = None
         if verdict == ADMIT:
-            admitted = {**scope, GATE_READ: shift_id}
+            admitted = {**scope, GATE_READ: shift_id, GATE_EXPECT: ask.expect}
             if ask.read_at is not None:  # Django's auth takes the session as read (accounts.selectors)
                 admitted[VOUCHED] = (token, ask.session_id, ask.user_id, ask.read_at)
-            await self.hand_over(shifts, shift_id, state, admitted, replay, send)
+            await self.hand_over(
+                shifts, shift_id, state, admitted, replay, send, place=ask.expect == CONFIRMED
+            )
         else:
             self._forget_if_idle(shifts, shift_id, state)
             await self.fallback(scope, replay, send)
@@ -264,6 +274,8 @@ class SignupGate(FastPath):
         scope: dict[str, Any],
         receive: Any,
         send: Any,
+        *,
+        place: bool,
     ) -> None:
         """Django answers an admitted sign-up; when it ends, parked requests may be read again."""
         statuses: list[int] = []
@@ -276,11 +288,14 @@ class SignupGate(FastPath):
         try:
             await self.fallback(scope, receive, watched)
         finally:
-            self.ended(shifts, shift_id, state, ok=statuses == [201])
+            self.ended(shifts, shift_id, state, ok=statuses == [201], place=place)
 
-    def ended(self, shifts: dict[int, _Shift], shift_id: int, state: _Shift, *, ok: bool) -> None:
-        """An admitted sign-up ended (``ok``: it took a place)."""
+    def ended(
+        self, shifts: dict[int, _Shift], shift_id: int, state: _Shift, *, ok: bool, place: bool
+    ) -> None:
+        """An admitted sign-up ended (``ok``: it took a place; ``place``: it was counted for one)."""
         state.running -= 1
+        state.running_places -= place
         # A 201 took a place: one fewer running, one fewer left, nobody parked can go. Any other
         # answer may have left a place free: one parked request is read again. Once nothing
         # runs, every parked request is (one read: refused, or admitted in turn).
@@ -340,12 +355,20 @@ class SignupGate(FastPath):
                 ask.answer(refusal)
                 continue
             taken, capacity, waitlisted, waitlist_size, status = shift
-            state.room = max(0, capacity - taken) + max(0, waitlist_size - waitlisted)
+            state.places = max(0, capacity - taken)
+            state.room = state.places + max(0, waitlist_size - waitlisted)
             if status != Activity.Status.PUBLISHED:
                 ask.answer(None)
             elif state.running < state.room:
+                # Places first, in the order the read answers: a sign-up still running was
+                # counted for a place or a spot its read found free, and holds it until it ends.
+                # One that has committed but not yet ended is counted twice (in ``taken`` too),
+                # which only makes the count short, never long.
+                place = state.running_places < state.places
                 ask.read_at = read_at
+                ask.expect = CONFIRMED if place else WAITLISTED
                 if ask.answer(ADMIT):
                     state.running += 1
+                    state.running_places += place
             else:
                 state.parked.append(ask)

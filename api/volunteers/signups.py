@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from api.schemas import ERRORS, cursor_param
-from api.volunteers.fastpath import GATE_READ
+from api.volunteers.fastpath import GATE_EXPECT, GATE_READ
 from api.volunteers.schemas import (
     ShiftRosterPage,
     SignupAttendanceIn,
@@ -22,10 +22,13 @@ router = Router()
 @router.post("/shifts/{shift_id}/signups", response={201: SignupOut, **ERRORS})
 def signup_create(request, shift_id: int):
     """Sign up: ``confirmed`` while places last, then ``waitlisted``; 409 ``shift_full`` after."""
-    gate_read = getattr(request, "scope", {}).get(GATE_READ) == shift_id
-    return Status(
-        201, services.shift_signup_create(shift_id=shift_id, user=request.auth, gate_read=gate_read)
+    scope = getattr(request, "scope", {})
+    gate_read = scope.get(GATE_READ) == shift_id
+    expect = scope.get(GATE_EXPECT) if gate_read else None
+    signup = services.shift_signup_create(
+        shift_id=shift_id, user=request.auth, gate_read=gate_read, expect=expect
     )
+    return Status(201, signup)
 
 
 @router.get("/shifts/{shift_id}/signups", response={200: ShiftRosterPage, **ERRORS})

@@ -67,12 +67,14 @@ class _Django:
     def __init__(self) -> None:
         self.handed: list[bytes] = []
         self.read_open: list[object] = []
+        self.expected: list[object] = []
         self.release = asyncio.Event()
 
     async def __call__(self, scope, receive, send) -> None:
         message = await receive()
         self.handed.append(message.get("body", b""))
         self.read_open.append(scope.get(fastpath.GATE_READ))
+        self.expected.append(scope.get(fastpath.GATE_EXPECT))
         await self.release.wait()
         await send({"type": "http.response.start", "status": 299, "headers": []})
         await send({"type": "http.response.body", "body": b"django"})
@@ -158,6 +160,7 @@ def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(vol
     assert handed_at_once == 2 and reads_before_release == 1
     assert django.handed == [b"", b""]  # the body the gate read went on with the request
     assert django.read_open == [shift.pk, shift.pk]  # the view skips its own pre-check
+    assert django.expected == ["confirmed", "waitlisted"]  # the place first, then the spot
     assert reads[0] == 6 and sum(reads[1:]) == 5 and len(reads) <= 3  # volunteers per read
     assert sorted(status for status, _ in answers) == [299, 299, 409, 409, 409, 409, 409]
     refused = [json.loads(body) for status, body in answers if status == 409]
@@ -188,7 +191,7 @@ def test_gate_sends_a_full_shift_to_django_when_the_session_has_ended(volunteer_
     live, revoked = _on_a_loop(both)
     assert live[0] == 409 and json.loads(live[1])["code"] == "shift_full"
     assert revoked == (299, b"django")  # Django gives its 401
-    assert django.read_open == [None]
+    assert django.read_open == [None] and django.expected == [None]
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from backend.core.models import AuditLog
 from backend.notifications.models import Notification
 from backend.volunteers import jobs
 from backend.volunteers.models import Shift, Signup, VolunteerProfile
@@ -80,6 +83,60 @@ def test_the_first_overlapping_shift_is_named_and_only_live_sign_ups_count(api, 
     assert sign(api, vol, wanted).json()["status"] == "confirmed"
     assert_error(sign(api, vol, wanted), 409, "already_signed_up")
     assert Shift.objects.get(pk=wanted.pk).taken == 1
+
+
+def _created(user) -> list[str]:
+    return [
+        a.data["status"]
+        for a in AuditLog.objects.filter(action="signup.created", object_type="volunteers.signup")
+        if Signup.objects.filter(pk=a.object_id, user=user).exists()
+    ]
+
+
+@pytest.mark.parametrize(
+    "expect, places_left, spots_left, outcome",
+    [
+        ("confirmed", 1, 1, "confirmed"),  # as counted: the counter is taken last
+        ("waitlisted", 1, 1, "waitlisted"),
+        ("confirmed", 0, 1, "waitlisted"),  # the place had gone: rolled back, run again
+        ("waitlisted", 1, 0, "confirmed"),
+        ("confirmed", 0, 0, "shift_full"),
+    ],
+)
+def test_a_sign_up_the_gate_counted_is_written_as_counted_or_run_again(
+    vol, expect, places_left, spots_left, outcome
+):
+    """The gate counts each admitted sign-up for a place or a spot (``expect``); the sign-up,
+    its audit row and its pass are written with that status and the counter taken last. If what
+    it was counted for has gone, nothing of that attempt stays and it runs the usual way."""
+    from backend.checkin import services as checkin
+    from backend.checkin.models import Pass
+    from backend.volunteers import services
+    from backend.volunteers.errors import ShiftFull
+    from tests.checkin import factories as cf
+
+    shift = f.shift(capacity=3, waitlist_size=3)
+    Shift.objects.filter(pk=shift.pk).update(taken=3 - places_left, waitlisted=3 - spots_left)
+    checkin.event_shifts_link(event=cf.event(org=shift.activity.organisation), shifts=[shift])
+    if outcome == "shift_full":
+        with pytest.raises(ShiftFull):
+            services.shift_signup_create(shift_id=shift.pk, user=vol, gate_read=True, expect=expect)
+        assert not Signup.objects.filter(user=vol).exists() and _created(vol) == []
+        assert not AuditLog.objects.filter(action="signup.created").exists()
+    else:
+        with CaptureQueriesContext(connection) as captured:
+            signup = services.shift_signup_create(shift_id=shift.pk, user=vol, gate_read=True, expect=expect)
+        # (the test's own transaction turns the sign-up's into a savepoint)
+        last = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]][-1]
+        if expect == outcome:  # the shift's row is locked by the transaction's last statement
+            assert last.startswith('UPDATE "volunteers_shift"'), last
+        assert signup.status == outcome and Signup.objects.get(user=vol).status == outcome
+        assert _created(vol) == [outcome]  # one audit row: the rolled-back attempt left none
+        passes = Pass.objects.filter(signup=signup, status=Pass.Status.VALID).count()
+        assert passes == (1 if outcome == "confirmed" else 0)
+    after = Shift.objects.get(pk=shift.pk)
+    taken = 3 - places_left + (outcome == "confirmed")
+    assert (after.taken, after.waitlisted) == (taken, 3 - spots_left + (outcome == "waitlisted"))
 
 
 def test_signup_outside_the_window_is_closed(api, vol):
