@@ -363,6 +363,29 @@ class SignupOut(Schema):
     def resolve_confirm_by(obj: Signup) -> datetime | None:
         return selectors.signup_confirm_by(obj)
 
+    @classmethod
+    def of(cls, signup: Signup) -> SignupOut:
+        """The schema built straight from a sign-up whose shift and activity are loaded, as the
+        sign-up path returns it: ninja then dumps it as it is. Validating the sign-up instead
+        (attribute lookups through ninja's getter for each field, the dotted ones parsed anew
+        each time) took 0.11 ms of the 0.12 ms its answer cost, on every sign-up of a burst.
+        ``tests/volunteers/test_signups.py`` holds it equal to the validated answer."""
+        shift = signup.shift
+        activity = shift.activity
+        return cls.model_construct(
+            id=signup.pk,
+            status=signup.status,
+            shift_id=signup.shift_id,
+            activity_id=shift.activity_id,
+            activity_title=activity.title,
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            place=activity.place,
+            created_at=signup.created_at,
+            confirm_by=selectors.signup_confirm_by(signup),
+            cancel_deadline=shift.cancel_deadline,
+        )
+
 
 class SignupPage(Schema):
     items: list[SignupOut]

@@ -28,7 +28,7 @@ def signup_create(request, shift_id: int):
     signup = services.shift_signup_create(
         shift_id=shift_id, user=request.auth, gate_read=gate_read, expect=expect
     )
-    return Status(201, signup)
+    return Status(201, SignupOut.of(signup))
 
 
 @router.get("/shifts/{shift_id}/signups", response={200: ShiftRosterPage, **ERRORS})

@@ -308,3 +308,20 @@ def test_signup_with_a_logged_out_token_is_refused(api, vol):
     AuthSession.objects.filter(user=vol).update(revoked_at=timezone.now())
     assert_error(client.post(f"/shifts/{f.shift().pk}/signups"), 401, "invalid_token")
     assert_error(api.post(f"/shifts/{f.shift().pk}/signups"), 401, "not_authenticated")
+
+
+@pytest.mark.parametrize("status", ["confirmed", "waitlisted", "promoted"])
+def test_the_sign_up_answer_built_directly_equals_the_validated_one(vol, status):
+    """``SignupOut.of`` (the sign-up path's answer, built without validation) gives every field,
+    the same as ninja's validation of the sign-up would."""
+    from api.volunteers.schemas import SignupOut
+
+    shift = f.shift()
+    signup = Signup.objects.create(
+        shift=shift, user=vol, status=status, confirm_by=timezone.now() + timedelta(hours=2)
+    )
+    signup = Signup.objects.select_related("shift__activity").get(pk=signup.pk)
+    built = SignupOut.of(signup)
+    assert built.model_fields_set == set(SignupOut.model_fields)
+    assert built.model_dump() == SignupOut.from_orm(signup).model_dump()
+    assert (built.confirm_by is not None) == (status == "promoted")
