@@ -168,6 +168,10 @@ DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, checking a pooled connection only after it has sat idle (the pool's
+        # check on every hand-out was a round trip per request; backend/runtime/postgresql).
+        DATABASES["default"]["ENGINE"] = "backend.runtime.postgresql"
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         # Under daphne every request runs on a thread of its own: without a pool, a burst of
         # requests opens as many connections and PostgreSQL refuses the excess. psycopg's pool
         # bounds them per process (requests wait for a free connection instead).
