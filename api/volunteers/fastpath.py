@@ -37,6 +37,7 @@ import weakref
 from collections import deque
 from typing import Any
 
+from django.conf import settings
 from django.db.models import CharField, F, IntegerField, QuerySet, Value
 
 from backend.accounts.selectors import VOUCHED, sessions_in_force
@@ -174,6 +175,22 @@ class _Shift:
         return not (self.running or self.pending or self.parked or self.reading)
 
 
+SENT_KEPT = 64
+"""Refusals kept by the headers they answer (``SignupGate.refuse``): past this many the lot is
+dropped, so a client sending a new ``Accept-Language`` each time cannot grow it."""
+
+
+def _as_sent(scope: dict[str, Any]) -> tuple[Any, ...]:
+    """What a refusal's rendering reads from the request as the client sent it: the scheme and
+    every ``Accept-Language`` header, and the proxy's scheme header that Django's ``is_secure``
+    reads (``SECURE_PROXY_SSL_HEADER``), if any."""
+    read = [b"accept-language"]
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        read.append(proxy[0].removeprefix("HTTP_").replace("_", "-").lower().encode("latin1"))
+    return (scope.get("scheme"), *[(n, v) for n, v in scope.get("headers", ()) if n in read])
+
+
 _shifts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, _Shift]] = weakref.WeakKeyDictionary()
 MAX_WAIT = 10.0
 """Seconds a request waits at the gate at most; then Django answers it whatever the count."""
@@ -197,6 +214,7 @@ class SignupGate(FastPath):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rendered: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.sent: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         found = route(scope)
@@ -225,12 +243,10 @@ class SignupGate(FastPath):
                 self.ended(shifts, shift_id, state, ok=False, place=ask.expect == CONFIRMED)
             raise
         if isinstance(verdict, DomainError):
-            request = self.request(scope)
-            if request is not None:
-                await self.refuse(request, verdict, send)
+            if await self.refuse(scope, verdict, send):
                 self._forget_if_idle(shifts, shift_id, state)
                 return
-            verdict = None
+            verdict = None  # Django answers (its HTTPS redirect)
         if verdict == ADMIT:
             admitted = {**scope, GATE_READ: shift_id, GATE_EXPECT: ask.expect}
             if ask.read_at is not None:  # Django's auth takes the session as read (accounts.selectors)
@@ -242,24 +258,39 @@ class SignupGate(FastPath):
             self._forget_if_idle(shifts, shift_id, state)
             await self.fallback(scope, replay, send)
 
-    async def refuse(self, request: Any, verdict: DomainError, send: Any) -> None:
-        """Django's refusal, rendered by the API's renderer and the security middleware. A burst
-        refuses ~170 volunteers with the same two answers: once rendered, a refusal without
-        details is kept per language and scheme (the only parts of the request it depends on) and
-        sent again. Rendering each was 8 % of the server's CPU in ``bench/signup_burst``
-        (py-spy, PostgreSQL)."""
-        key = (type(verdict), verdict.error_code, request_lang(request), request.is_secure())
-        rendered = None if verdict.details else self.rendered.get(key)
-        if rendered is None:
-            from api.errors import render
-            from api.main import api
+    async def refuse(self, scope: dict[str, Any], verdict: DomainError, send: Any) -> bool:
+        """Django's refusal, rendered by the API's renderer and the security middleware; ``False``
+        when Django must answer instead (its HTTPS redirect).
 
-            response = self.security.process_response(request, render(api, request, verdict))
-            rendered = response_messages(response)
-            if not verdict.details:
-                self.rendered[key] = rendered
+        A burst refuses ~170 volunteers with the same two answers. A refusal without details
+        depends only on the request's language and scheme, so once rendered it is kept and sent
+        again: per language and scheme (rendering each was 8 % of the server's CPU in
+        ``bench/signup_burst``, py-spy, PostgreSQL), and per the headers they are read from
+        (``_as_sent``), so that a refusal sent again needs no Django request either (building
+        one was 29 µs of the ~230 µs a refusal costs the event loop)."""
+        sent = None if verdict.details else (type(verdict), verdict.error_code, _as_sent(scope))
+        rendered = self.sent.get(sent) if sent is not None else None
+        if rendered is None:
+            request = self.request(scope)
+            if request is None:
+                return False
+            key = (type(verdict), verdict.error_code, request_lang(request), request.is_secure())
+            rendered = None if verdict.details else self.rendered.get(key)
+            if rendered is None:
+                from api.errors import render
+                from api.main import api
+
+                response = self.security.process_response(request, render(api, request, verdict))
+                rendered = response_messages(response)
+                if not verdict.details:
+                    self.rendered[key] = rendered
+            if sent is not None:
+                if len(self.sent) >= SENT_KEPT:  # the headers are the client's: keep a few
+                    self.sent.clear()
+                self.sent[sent] = rendered
         for message in rendered:
             await send(dict(message))
+        return True
 
     @staticmethod
     def _forget_if_idle(shifts: dict[int, _Shift], shift_id: int, state: _Shift) -> None:

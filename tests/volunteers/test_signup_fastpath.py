@@ -168,6 +168,60 @@ def test_gate_hands_django_no_more_than_the_places_left_and_refuses_the_rest(vol
     assert refused[0]["message"].startswith("This shift is full")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_sent_again_is_the_one_for_its_language_and_scheme(volunteer_pool, settings):
+    """Refusals are kept by the headers they were rendered from: sent again without building
+    Django's request, never to a request in another language or scheme, and no more than
+    ``SENT_KEPT`` of them."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_SSL_REDIRECT = False
+    shift, tokens = volunteer_pool(capacity=0, waitlist=0, volunteers=1)
+    gate, _django, path = _gate(shift, answering=True)
+    built = []
+    request = gate.request
+
+    def counted(scope):
+        built.append(scope)
+        return request(scope)
+
+    gate.request = counted
+
+    async def answers(*asked):
+        sent = []
+        for headers in asked:
+            scope = _signing_up(path, tokens[0], **headers)
+            messages = []
+
+            async def send(message, messages=messages):
+                messages.append(message)
+
+            await gate(scope, _body(), send)
+            sent.append((dict(messages[0]["headers"]), json.loads(messages[1]["body"])))
+        return sent
+
+    en = {"Accept-Language": "en"}
+    https = {"Accept-Language": "en", "X-Forwarded-Proto": "https"}
+    first, again, secure, chinese, also_english = _on_a_loop(
+        lambda: answers(en, en, https, {"Accept-Language": "zh-CN"}, {"Accept-Language": "en-GB"})
+    )
+    assert first == again and len(built) == 4  # the second "en" was sent as kept
+    assert first[1]["message"].startswith("This shift is full")
+    assert b"Strict-Transport-Security" not in first[0] and b"Strict-Transport-Security" in secure[0]
+    assert chinese[1]["message"].startswith("该班次")
+    assert also_english == first  # another header, the same language: rendered once, looked up
+    many = [{"Accept-Language": f"en, x-{i}"} for i in range(fastpath.SENT_KEPT + 10)]
+    _on_a_loop(lambda: answers(*many))
+    assert 0 < len(gate.sent) <= fastpath.SENT_KEPT
+
+
+def _body():
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    return receive
+
+
 def _take_places(shift_id: int) -> None:
     from backend.volunteers.models import Shift
 
