@@ -30,6 +30,7 @@ here: a refusal changes nothing. ``LINLI_SIGNUP_FAST_PATH=0`` turns the gate off
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -180,14 +181,20 @@ SENT_KEPT = 64
 dropped, so a client sending a new ``Accept-Language`` each time cannot grow it."""
 
 
+@functools.lru_cache(maxsize=4)
+def _read_from(proxy: tuple[str, str] | None) -> frozenset[bytes]:
+    """The request headers a refusal's rendering reads, for a ``SECURE_PROXY_SSL_HEADER``."""
+    names = {b"accept-language"}
+    if proxy:
+        names.add(proxy[0].removeprefix("HTTP_").replace("_", "-").lower().encode("latin1"))
+    return frozenset(names)
+
+
 def _as_sent(scope: dict[str, Any]) -> tuple[Any, ...]:
     """What a refusal's rendering reads from the request as the client sent it: the scheme and
     every ``Accept-Language`` header, and the proxy's scheme header that Django's ``is_secure``
     reads (``SECURE_PROXY_SSL_HEADER``), if any."""
-    read = [b"accept-language"]
-    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if proxy:
-        read.append(proxy[0].removeprefix("HTTP_").replace("_", "-").lower().encode("latin1"))
+    read = _read_from(getattr(settings, "SECURE_PROXY_SSL_HEADER", None))
     return (scope.get("scheme"), *[(n, v) for n, v in scope.get("headers", ()) if n in read])
 
 

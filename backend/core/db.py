@@ -235,7 +235,7 @@ class PreparedInsert:
         [(sql, _params)] = compiler.as_sql()
         return fields, sql, returning
 
-    def _execute(self, using: str, want_pk: bool, values: dict[str, Any]) -> tuple[Any, Any]:
+    def _execute(self, using: str, want_pk: bool, values: dict[str, Any]) -> Any:
         key = (using, want_pk)
         fields, sql, returning = self._compiled.get(key) or self._compiled.setdefault(
             key, self._compile(using, want_pk)
@@ -253,10 +253,10 @@ class PreparedInsert:
                     obj.pk = cursor.fetchone()[0]
                 else:
                     obj.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
-        return obj, connection
+        return obj
 
     def create(self, using: str = "default", **values: Any) -> Any:
-        obj, _connection = self._execute(using, True, values)
+        obj = self._execute(using, True, values)
         obj._state.adding = False
         obj._state.db = using
         return obj
