@@ -6,11 +6,11 @@ import io
 from urllib.parse import urlsplit
 
 import pytest
-import zxingcpp
 from PIL import Image
 
 from tests.credentials import factories as f
 from tests.helpers import ApiClient
+from tests.support.qr import read_qr_symbols
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def setup(api, settings):
 
 
 def _decode(png: bytes):
-    (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    (result,) = read_qr_symbols(png)
     return result
 
 
@@ -34,7 +34,6 @@ def test_qr_png_decodes_to_the_verify_url_and_the_url_leads_to_the_live_status(s
     response = admin.get(f"/credentials/{credential.pk}/qr.png")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     result = _decode(response.content)
-    assert result.format == zxingcpp.BarcodeFormat.QRCode
     assert result.text == f"https://linli.shenzhen.example.cn/v/{credential.token}"
     assert result.ec_level == "M"
     modules = Image.open(io.BytesIO(response.content)).width // 8 - 2 * 4  # scale 8, quiet zone 4

@@ -8,12 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
 from media import badge
 from media.badge import BADGE_SIZE, find_cjk_font, render_badge
 from media.qr import qr_for_url, qr_png
+from tests.support.qr import read_qr
 
 PREFIX = "https://linli.example.cn/v/"
 LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -46,7 +46,7 @@ def _render(url: str, **overrides) -> Image.Image:
 
 
 def _decoded(im: Image.Image) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(im)]
+    return read_qr(im)
 
 
 def test_badge_is_an_id1_card_at_300_dpi() -> None:
@@ -71,6 +71,20 @@ def test_badge_without_photo_draws_a_placeholder() -> None:
     assert _decoded(im) == [url]
     # The placeholder's grey background fills the photo frame's corner.
     assert im.getpixel((im.width // 2 - 100, 150)) == badge._PLACEHOLDER_BG
+
+
+# A badge whose QR modules also read as an ITF barcode ("3156") to a reader that tries every format.
+_ALSO_READS_AS_ITF = (
+    PREFIX
+    + "UDOXHETBAGBEHJOMBOU6MWTP5LNGBC5FPJS5TGXUDUNMLICJLBCGFG2L4CB5FBTRCL4F5Z6IRXJFG2GI7MJ4JDYO72FPVSPWXF"
+    "5JYYUPSPXMC4ZCUN65RAX24TC5ZOEF"
+)
+
+
+def test_the_qr_reader_reads_the_badges_qr_alone() -> None:
+    im = _render(_ALSO_READS_AS_ITF, photo=None, footer="")
+
+    assert _decoded(im) == [_ALSO_READS_AS_ITF]
 
 
 def test_undecodable_photo_falls_back_to_the_placeholder() -> None:
