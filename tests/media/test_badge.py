@@ -45,10 +45,6 @@ def _render(url: str, **overrides) -> Image.Image:
     return Image.open(io.BytesIO(render_badge(**(params | overrides))))
 
 
-def _decoded(im: Image.Image) -> list[str]:
-    return read_qr(im)
-
-
 def test_badge_is_an_id1_card_at_300_dpi() -> None:
     im = _render(_url())
 
@@ -60,7 +56,7 @@ def test_badge_is_an_id1_card_at_300_dpi() -> None:
 def test_qr_on_the_badge_decodes_to_the_url() -> None:
     url = _url()
 
-    assert _decoded(_render(url)) == [url]
+    assert read_qr(_render(url)) == [url]
 
 
 def test_badge_without_photo_draws_a_placeholder() -> None:
@@ -68,7 +64,7 @@ def test_badge_without_photo_draws_a_placeholder() -> None:
 
     im = _render(url, photo=None, footer="")
 
-    assert _decoded(im) == [url]
+    assert read_qr(im) == [url]
     # The placeholder's grey background fills the photo frame's corner.
     assert im.getpixel((im.width // 2 - 100, 150)) == badge._PLACEHOLDER_BG
 
@@ -84,7 +80,7 @@ _ALSO_READS_AS_ITF = (
 def test_the_qr_reader_reads_the_badges_qr_alone() -> None:
     im = _render(_ALSO_READS_AS_ITF, photo=None, footer="")
 
-    assert _decoded(im) == [_ALSO_READS_AS_ITF]
+    assert read_qr(im) == [_ALSO_READS_AS_ITF]
 
 
 def test_undecodable_photo_falls_back_to_the_placeholder() -> None:
@@ -100,7 +96,7 @@ def test_very_long_texts_still_leave_a_scannable_qr() -> None:
         url, association="深圳市" * 30, title="高级" * 60, masked_name="欧阳*娜" * 10, footer="注" * 80
     )
 
-    assert _decoded(im) == [url]
+    assert read_qr(im) == [url]
 
 
 def test_badge_renders_with_pillows_default_font_when_no_cjk_font_exists(
@@ -113,7 +109,7 @@ def test_badge_renders_with_pillows_default_font_when_no_cjk_font_exists(
 
     assert find_cjk_font() is None
     assert im.size == BADGE_SIZE
-    assert _decoded(im) == [url]
+    assert read_qr(im) == [url]
 
 
 def test_unreadable_font_file_falls_back_to_the_default_font(tmp_path: Path) -> None:
@@ -123,7 +119,7 @@ def test_unreadable_font_file_falls_back_to_the_default_font(tmp_path: Path) -> 
 
     im = _render(url, font_path=str(bogus))
 
-    assert _decoded(im) == [url]
+    assert read_qr(im) == [url]
 
 
 @pytest.mark.skipif(not Path(LATIN_FONT).is_file(), reason="DejaVu Sans is not installed")

@@ -276,7 +276,6 @@ def test_certificate_pdf_from_the_recording_organisation(api, org, vol):
     cert = Certificate.objects.get(number=number)
     assert cert.organisation == org and cert.hours == Decimal("3.0") and cert.handler == "李经办"
     assert cert.verify_code.encode() in response.content  # the verification URL is in the document metadata
-
     (decoded,) = read_qr(certificate_qr_png(cert))
     assert decoded.endswith(f"/c/{cert.proof_token}")
     public = api.get(f"/certificates/verify/{cert.verify_code}")
